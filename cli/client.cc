@@ -1,0 +1,136 @@
+#include "client.h"
+
+#include <cstring>
+
+namespace vesta {
+namespace {
+
+int readValue(sd_bus_message* m, Value& out) {
+  char type = 0;
+  const char* contents = nullptr;
+  int r = sd_bus_message_peek_type(m, &type, &contents);
+  if (r <= 0) return r;
+  r = sd_bus_message_enter_container(m, 'v', contents);
+  if (r < 0) return r;
+  std::string sig = contents;
+  if (sig == "s" || sig == "o") {
+    const char* s = nullptr;
+    r = sd_bus_message_read_basic(m, sig[0], &s);
+    out = std::string(s ? s : "");
+  } else if (sig == "d") {
+    double d = 0;
+    r = sd_bus_message_read_basic(m, 'd', &d);
+    out = d;
+  } else if (sig == "t" || sig == "u") {
+    uint64_t t = 0;
+    uint32_t u = 0;
+    r = sig == "t" ? sd_bus_message_read_basic(m, 't', &t) : sd_bus_message_read_basic(m, 'u', &u);
+    out = sig == "t" ? t : uint64_t{u};
+  } else if (sig == "i" || sig == "x") {
+    int64_t x = 0;
+    int32_t i = 0;
+    r = sig == "x" ? sd_bus_message_read_basic(m, 'x', &x) : sd_bus_message_read_basic(m, 'i', &i);
+    out = sig == "x" ? x : int64_t{i};
+  } else if (sig == "b") {
+    int b = 0;
+    r = sd_bus_message_read_basic(m, 'b', &b);
+    out = b != 0;
+  } else if (sig == "ad") {
+    const void* data = nullptr;
+    size_t size = 0;
+    r = sd_bus_message_read_array(m, 'd', &data, &size);
+    const double* d = static_cast<const double*>(data);
+    out = std::vector<double>(d, d + size / sizeof(double));
+  } else {
+    r = sd_bus_message_skip(m, contents);
+  }
+  if (r < 0) return r;
+  return sd_bus_message_exit_container(m);
+}
+
+}  // namespace
+
+std::string asString(const Properties& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return "";
+  if (auto s = std::get_if<std::string>(&it->second)) return *s;
+  return "";
+}
+
+double asDouble(const Properties& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return 0;
+  if (auto d = std::get_if<double>(&it->second)) return *d;
+  if (auto t = std::get_if<uint64_t>(&it->second)) return static_cast<double>(*t);
+  if (auto x = std::get_if<int64_t>(&it->second)) return static_cast<double>(*x);
+  if (auto b = std::get_if<bool>(&it->second)) return *b ? 1 : 0;
+  return 0;
+}
+
+std::vector<double> asDoubles(const Properties& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return {};
+  if (auto v = std::get_if<std::vector<double>>(&it->second)) return *v;
+  return {};
+}
+
+tl::expected<Client, CliError> Client::connect(const std::string& bus, const std::string& node) {
+  Client c;
+  c.which_ = chooseBus(bus);
+  c.destination_ = node.empty() ? kBusName : nodeBusName(node);
+  auto opened = openBus(c.which_);
+  if (!opened)
+    return tl::unexpected(CliError{kExitUnreachable, opened.error() +
+                                                         "; is vestad running? pass -bus "
+                                                         "system|user|ADDRESS to pick another bus"});
+  c.bus_ = std::move(*opened);
+  return c;
+}
+
+CliError Client::failure(const sd_bus_error& error, int code) const {
+  std::string name = error.name ? error.name : "";
+  if (name == SD_BUS_ERROR_SERVICE_UNKNOWN || name == SD_BUS_ERROR_NAME_HAS_NO_OWNER ||
+      name == SD_BUS_ERROR_NO_REPLY || name == SD_BUS_ERROR_DISCONNECTED) {
+    bool named = destination_ != kBusName;
+    return {kExitUnreachable,
+            "no vestad answers as " + destination_ + " on " + describeBus(bus_.get(), which_) +
+                (named ? "; is the node name right, and is that vestad running?"
+                       : "; start one with \"systemctl start vestad\" (or --user), or run "
+                         "\"vestad -name NAME -key SECRET\"")};
+  }
+  if (name == SD_BUS_ERROR_ACCESS_DENIED)
+    return {kExitUsage, std::string("not allowed: ") + (error.message ? error.message : name) +
+                            "; on the system bus only root and the group vesta may submit work"};
+  return {code, error.message ? error.message : name};
+}
+
+tl::expected<Properties, CliError> Client::getAll(const std::string& path,
+                                                  const char* interface) const {
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call_method(bus_.get(), destination_.c_str(), path.c_str(),
+                             "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",
+                             interface);
+  if (r < 0) {
+    CliError e = failure(error, kExitUnreachable);
+    sd_bus_error_free(&error);
+    return tl::unexpected(e);
+  }
+  Properties props;
+  r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+  while (r >= 0 && (r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+    const char* key = nullptr;
+    if ((r = sd_bus_message_read(reply, "s", &key)) < 0) break;
+    Value v;
+    if ((r = readValue(reply, v)) < 0) break;
+    props[key] = std::move(v);
+    r = sd_bus_message_exit_container(reply);
+  }
+  sd_bus_message_unref(reply);
+  if (r < 0)
+    return tl::unexpected(
+        CliError{kExitJobFailed, std::string("malformed reply from vestad: ") + std::strerror(-r)});
+  return props;
+}
+
+}  // namespace vesta

@@ -1,0 +1,55 @@
+// vesta's connection to one vestad: which bus, which name, and readable failures.
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "bus.h"
+#include "result.h"
+
+namespace vesta {
+
+// Exit codes of vesta (documented in README and vesta -help).
+constexpr int kExitOk = 0, kExitJobFailed = 1, kExitUsage = 2, kExitUnreachable = 3;
+
+// A failure with the exit code it should end vesta with.
+struct CliError {
+  int code;
+  std::string message;
+};
+
+using Value = std::variant<std::monostate, std::string, double, uint64_t, int64_t, bool,
+                           std::vector<double>>;
+using Properties = std::map<std::string, Value>;
+
+std::string asString(const Properties& p, const std::string& key);
+double asDouble(const Properties& p, const std::string& key);  // numbers of any type
+std::vector<double> asDoubles(const Properties& p, const std::string& key);
+
+class Client {
+ public:
+  // Connects to the bus (`-bus`, $VESTA_BUS, or the default) and targets `node`'s vestad
+  // (empty: whichever owns org.vesta.Vestad1).
+  static tl::expected<Client, CliError> connect(const std::string& bus, const std::string& node);
+
+  sd_bus* bus() const { return bus_.get(); }
+  const std::string& destination() const { return destination_; }
+
+  // Turns a failed call into a CliError: "no vestad answers" (exit 3) when nobody owns the
+  // name, else the daemon's one-line message (exit `code`).
+  CliError failure(const sd_bus_error& error, int code) const;
+
+  // All properties of `interface` at `path`.
+  tl::expected<Properties, CliError> getAll(const std::string& path, const char* interface) const;
+
+ private:
+  BusPtr bus_;
+  std::string which_;
+  std::string destination_;
+};
+
+}  // namespace vesta

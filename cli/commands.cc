@@ -1,0 +1,416 @@
+#include "commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <cstdio>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "format.h"
+#include "job.h"
+
+namespace vesta {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+volatile sig_atomic_t interrupted = 0;
+
+void printJson(const rapidjson::StringBuffer& out) { std::printf("%s\n", out.GetString()); }
+
+void writeString(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+// Calls a Manager method and returns the reply, or the CliError to exit with.
+template <typename... Args>
+tl::expected<sd_bus_message*, CliError> callManager(Client& c, const char* method,
+                                                    const char* types, Args... args) {
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_call_method(c.bus(), c.destination().c_str(), kObjectPath, kManagerInterface,
+                             method, &error, &reply, types, args...);
+  if (r < 0) {
+    CliError e = c.failure(error, kExitJobFailed);
+    sd_bus_error_free(&error);
+    return tl::unexpected(e);
+  }
+  return reply;
+}
+
+struct FinishWatch {
+  std::string path;
+  bool finished = false;
+  std::string state, result, error;  // from the Finished signal
+};
+
+int onFinished(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  auto* watch = static_cast<FinishWatch*>(userdata);
+  const char* path = sd_bus_message_get_path(m);
+  if (!path || watch->path != path) return 0;
+  const char *state = "", *result = "", *error = "";
+  sd_bus_message_read(m, "sss", &state, &result, &error);
+  watch->finished = true;
+  watch->state = state;
+  watch->result = result;
+  watch->error = error;
+  return 0;
+}
+
+// Submits with `submit` (which returns the job path) and waits for the job to end, showing
+// progress on a terminal. Ctrl-C cancels the job. Returns the job's final properties.
+template <typename Submit>
+tl::expected<Properties, CliError> runJob(Client& c, const CliOptions& options, Submit submit,
+                                          const std::string& label) {
+  FinishWatch watch;
+  sd_bus_slot* slot = nullptr;
+  // Subscribe before submitting, so a job that ends at once cannot be missed.
+  sd_bus_match_signal(c.bus(), &slot, nullptr, nullptr, kJobInterface, "Finished", onFinished,
+                      &watch);
+  auto path = submit();
+  if (!path) {
+    sd_bus_slot_unref(slot);
+    return tl::unexpected(path.error());
+  }
+  watch.path = *path;
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { interrupted = 1; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  bool tty = !options.json && ::isatty(2);
+  auto start = std::chrono::steady_clock::now();
+  auto lastPoll = start;
+  bool shownProgress = false;
+  tl::expected<Properties, CliError> props = Properties{};
+  for (;;) {
+    int r = sd_bus_process(c.bus(), nullptr);
+    if (r > 0) continue;
+    if (watch.finished || interrupted) break;
+    if (r >= 0) sd_bus_wait(c.bus(), 200'000);
+    auto now = std::chrono::steady_clock::now();
+    // Poll too: it notices a vestad that went away, and covers a lost signal.
+    if (now - lastPoll >= std::chrono::milliseconds(tty ? 200 : 1000)) {
+      lastPoll = now;
+      props = c.getAll(watch.path, kJobInterface);
+      if (!props) {
+        props.error().message = "lost job " + watch.path + ": " + props.error().message;
+        break;
+      }
+      auto state = parseJobState(asString(*props, "State"));
+      if (state && isTerminal(*state)) break;
+      if (tty && now - start >= std::chrono::seconds(1)) {
+        double p = asDouble(*props, "Progress");
+        std::fprintf(stderr, "\r%s %s %3.0f%%  %s ", label.c_str(), progressBar(p, 30).c_str(),
+                     p * 100, formatDuration(static_cast<uint64_t>(asDouble(*props, "ElapsedMs"))).c_str());
+        shownProgress = true;
+      }
+    }
+  }
+  if (shownProgress) std::fprintf(stderr, "\r\033[K");
+  sd_bus_slot_unref(slot);
+  if (interrupted) {
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_call_method(c.bus(), c.destination().c_str(), watch.path.c_str(), kJobInterface,
+                       "Cancel", &error, nullptr, "");
+    sd_bus_error_free(&error);
+    return tl::unexpected(CliError{130, "interrupted: job " + watch.path.substr(watch.path.rfind('/') + 1) + " cancelled"});
+  }
+  if (!props) return props;
+  props = c.getAll(watch.path, kJobInterface);
+  if (!props && watch.finished) {
+    // vestad announced the end and then went away (it was stopped): report what it said.
+    Properties last;
+    last["Id"] = watch.path.substr(watch.path.rfind('/') + 1);
+    last["State"] = watch.state;
+    last["Result"] = watch.result;
+    last["Error"] = watch.error;
+    last["Node"] = std::string("its node");
+    return last;
+  }
+  return props;
+}
+
+tl::expected<std::string, CliError> readPath(tl::expected<sd_bus_message*, CliError> reply) {
+  if (!reply) return tl::unexpected(reply.error());
+  const char* path = nullptr;
+  int r = sd_bus_message_read(*reply, "o", &path);
+  std::string out = r >= 0 && path ? path : "";
+  sd_bus_message_unref(*reply);
+  if (out.empty()) return tl::unexpected(CliError{kExitJobFailed, "malformed reply from vestad"});
+  return out;
+}
+
+// Exit code and message for a job that did not end done.
+int jobFailure(const CliOptions& options, const Properties& p) {
+  std::string state = asString(p, "State");
+  std::string message = "job " + asString(p, "Id") + " " + state + " on " + asString(p, "Node");
+  if (!asString(p, "Error").empty()) message += ": " + asString(p, "Error");
+  return reportError(options, {kExitJobFailed, message});
+}
+
+}  // namespace
+
+int reportError(const CliOptions& options, const CliError& error) {
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    writeString(w, "error", error.message);
+    w.Key("exit_code");
+    w.Int(error.code);
+    w.EndObject();
+    printJson(out);
+  } else {
+    std::fprintf(stderr, "vesta: %s\n", error.message.c_str());
+  }
+  return error.code;
+}
+
+int commandStatus(Client& c, const CliOptions& options) {
+  auto props = c.getAll(kObjectPath, kManagerInterface);
+  if (!props) return reportError(options, props.error());
+  const Properties& p = *props;
+  double cpu = asDouble(p, "CpuPercent");
+  auto perCore = asDoubles(p, "CpuPercentPerCore");
+  int battery = static_cast<int>(asDouble(p, "BatteryPercent"));
+  double temperature = asDouble(p, "TemperatureC");
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    w.Key("node");
+    w.StartObject();
+    writeString(w, "name", asString(p, "Name"));
+    writeString(w, "fingerprint", asString(p, "Fingerprint"));
+    writeString(w, "version", asString(p, "Version"));
+    w.Key("cores");
+    w.Uint(static_cast<unsigned>(asDouble(p, "Cores")));
+    w.Key("workers");
+    w.Uint(static_cast<unsigned>(asDouble(p, "Workers")));
+    w.Key("cpu_pct");
+    w.Double(std::round(cpu * 10) / 10);
+    w.Key("cpu_pct_per_core");
+    w.StartArray();
+    for (double d : perCore) w.Double(std::round(d * 10) / 10);
+    w.EndArray();
+    w.Key("mem_total_mb");
+    w.Uint64(static_cast<uint64_t>(asDouble(p, "MemTotalMB")));
+    w.Key("mem_available_mb");
+    w.Uint64(static_cast<uint64_t>(asDouble(p, "MemAvailableMB")));
+    writeString(w, "power", asString(p, "PowerMode"));
+    writeString(w, "power_reason", asString(p, "PowerReason"));
+    w.Key("willingness");
+    w.Double(asDouble(p, "Willingness"));
+    w.Key("battery_pct");
+    battery < 0 ? w.Null() : w.Int(battery);
+    w.Key("temperature_c");
+    temperature < 0 ? w.Null() : w.Double(temperature);
+    w.Key("gpus");
+    w.Uint(static_cast<unsigned>(asDouble(p, "Gpus")));
+    w.Key("stress_cores");
+    w.Uint(static_cast<unsigned>(asDouble(p, "StressCores")));
+    w.Key("jobs_active");
+    w.Uint(static_cast<unsigned>(asDouble(p, "JobsActive")));
+    w.EndObject();
+    // Flows (lending/borrowing) and dropped packets arrive with federation; the keys are part of
+    // the contract already.
+    w.Key("flows");
+    w.StartArray();
+    w.EndArray();
+    w.Key("dropped");
+    w.StartObject();
+    w.EndObject();
+    w.EndObject();
+    printJson(out);
+    return kExitOk;
+  }
+  std::printf("%s  %s  vestad %s\n", asString(p, "Name").c_str(), asString(p, "Fingerprint").c_str(),
+              asString(p, "Version").c_str());
+  std::printf("  cpu     %u cores, %.1f%% busy, %u workers for jobs\n",
+              static_cast<unsigned>(asDouble(p, "Cores")), cpu,
+              static_cast<unsigned>(asDouble(p, "Workers")));
+  if (!perCore.empty()) {
+    std::printf("          ");
+    for (size_t i = 0; i < perCore.size(); ++i) std::printf(" %zu:%.0f%%", i, perCore[i]);
+    std::printf("\n");
+  }
+  std::printf("  memory  %s available of %s, jobs may take %s\n",
+              formatMiB(static_cast<uint64_t>(asDouble(p, "MemAvailableMB"))).c_str(),
+              formatMiB(static_cast<uint64_t>(asDouble(p, "MemTotalMB"))).c_str(),
+              formatMiB(static_cast<uint64_t>(asDouble(p, "MemOfferMB"))).c_str());
+  std::printf("  power   %s (%s), lends %.0f%% of its offer\n", asString(p, "PowerMode").c_str(),
+              asString(p, "PowerReason").c_str(), asDouble(p, "Willingness") * 100);
+  if (temperature >= 0) std::printf("  heat    %.0f °C\n", temperature);
+  unsigned stress = static_cast<unsigned>(asDouble(p, "StressCores"));
+  std::printf("  jobs    %u active%s\n", static_cast<unsigned>(asDouble(p, "JobsActive")),
+              stress ? (", stress on " + std::to_string(stress) + " cores").c_str() : "");
+  return kExitOk;
+}
+
+int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
+  auto props = runJob(
+      c, options,
+      [&] {
+        return readPath(callManager(c, "SubmitCpu", "tsa{sv}", millions, options.seed.c_str(), 0));
+      },
+      "cpu " + std::to_string(millions) + "M");
+  if (!props) return reportError(options, props.error());
+  const Properties& p = *props;
+  if (asString(p, "State") != "done") return jobFailure(options, p);
+  uint64_t iterations = static_cast<uint64_t>(asDouble(p, "Iterations"));
+  uint64_t elapsed = static_cast<uint64_t>(asDouble(p, "ElapsedMs"));
+  unsigned workers = static_cast<unsigned>(asDouble(p, "Workers"));
+  double rate = static_cast<double>(iterations) / (static_cast<double>(std::max<uint64_t>(elapsed, 1)) / 1000.0);
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    writeString(w, "job", asString(p, "Id"));
+    writeString(w, "state", asString(p, "State"));
+    w.Key("iterations");
+    w.Uint64(iterations);
+    writeString(w, "seed", asString(p, "Seed"));
+    writeString(w, "result", asString(p, "Result"));
+    w.Key("elapsed_ms");
+    w.Uint64(elapsed);
+    writeString(w, "node", asString(p, "Node"));
+    w.Key("workers");
+    w.Uint(workers);
+    w.Key("iterations_per_s");
+    w.Double(std::round(rate));
+    w.Key("parts");
+    w.StartArray();
+    // Today a job runs on one node; the Parts property lists each part once placement splits.
+    w.StartObject();
+    writeString(w, "node", asString(p, "Node"));
+    w.Key("iterations");
+    w.Uint64(iterations);
+    w.EndObject();
+    w.EndArray();
+    w.EndObject();
+    printJson(out);
+    return kExitOk;
+  }
+  std::printf("job %s: cpu %s iterations ran on %s (%u workers) in %s, %s it/s (%s it/s per worker)\n",
+              asString(p, "Id").c_str(), formatCount(static_cast<double>(iterations)).c_str(),
+              asString(p, "Node").c_str(), workers, formatDuration(elapsed).c_str(),
+              formatCount(rate).c_str(), formatCount(rate / std::max(workers, 1u)).c_str());
+  std::printf("result %s\n", asString(p, "Result").c_str());
+  std::printf("seed   %s\n", asString(p, "Seed").c_str());
+  return kExitOk;
+}
+
+int commandMem(Client& c, const CliOptions& options, uint64_t mb, uint64_t holdMs) {
+  auto props = runJob(
+      c, options, [&] { return readPath(callManager(c, "SubmitMem", "tta{sv}", mb, holdMs, 0)); },
+      "mem " + std::to_string(mb) + " MiB");
+  if (!props) return reportError(options, props.error());
+  const Properties& p = *props;
+  if (asString(p, "State") != "done") return jobFailure(options, p);
+  uint64_t elapsed = static_cast<uint64_t>(asDouble(p, "ElapsedMs"));
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    writeString(w, "job", asString(p, "Id"));
+    writeString(w, "state", asString(p, "State"));
+    writeString(w, "node", asString(p, "Node"));
+    w.Key("megabytes");
+    w.Uint64(mb);
+    w.Key("elapsed_ms");
+    w.Uint64(elapsed);
+    w.EndObject();
+    printJson(out);
+    return kExitOk;
+  }
+  std::printf("job %s: mem %s held %s on %s, done in %s\n", asString(p, "Id").c_str(),
+              formatMiB(mb).c_str(), formatDuration(holdMs).c_str(), asString(p, "Node").c_str(),
+              formatDuration(elapsed).c_str());
+  return kExitOk;
+}
+
+int commandStress(Client& c, const CliOptions& options, uint32_t cores, uint32_t seconds) {
+  auto reply = callManager(c, "Stress", "uu", cores, seconds);
+  if (!reply) return reportError(options, reply.error());
+  sd_bus_message_unref(*reply);
+  if (options.json) {
+    std::printf("{\"stress_cores\":%u,\"seconds\":%u}\n", cores, seconds);
+  } else {
+    std::printf("stressing %s for %u s (vesta stop-stress ends it)\n",
+                cores ? (std::to_string(cores) + " cores").c_str() : "all cores", seconds);
+  }
+  return kExitOk;
+}
+
+int commandStopStress(Client& c, const CliOptions& options) {
+  auto reply = callManager(c, "StopStress", "");
+  if (!reply) return reportError(options, reply.error());
+  sd_bus_message_unref(*reply);
+  if (options.json) std::printf("{\"stress_cores\":0}\n");
+  else std::printf("stress stopped\n");
+  return kExitOk;
+}
+
+int commandJobs(Client& c, const CliOptions& options) {
+  auto reply = callManager(c, "ListJobs", "");
+  if (!reply) return reportError(options, reply.error());
+  struct Row {
+    std::string id, kind, state, node;
+    double progress;
+  };
+  std::vector<Row> rows;
+  int r = sd_bus_message_enter_container(*reply, 'a', "(ssssdo)");
+  const char *id, *kind, *state, *node, *path;
+  double progress;
+  while (r >= 0 &&
+         (r = sd_bus_message_read(*reply, "(ssssdo)", &id, &kind, &state, &node, &progress, &path)) > 0)
+    rows.push_back({id, kind, state, node, progress});
+  sd_bus_message_unref(*reply);
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    w.Key("jobs");
+    w.StartArray();
+    for (auto& row : rows) {
+      w.StartObject();
+      writeString(w, "job", row.id);
+      writeString(w, "kind", row.kind);
+      writeString(w, "state", row.state);
+      writeString(w, "node", row.node);
+      w.Key("progress");
+      w.Double(row.progress);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    printJson(out);
+    return kExitOk;
+  }
+  if (rows.empty()) {
+    std::printf("no jobs\n");
+    return kExitOk;
+  }
+  std::printf("%-6s %-5s %-10s %-16s %s\n", "JOB", "KIND", "STATE", "NODE", "PROGRESS");
+  for (auto& row : rows)
+    std::printf("%-6s %-5s %-10s %-16s %3.0f%%\n", row.id.c_str(), row.kind.c_str(),
+                row.state.c_str(), row.node.c_str(), row.progress * 100);
+  return kExitOk;
+}
+
+int commandCancel(Client& c, const CliOptions& options, const std::string& id) {
+  auto reply = callManager(c, "CancelJob", "s", id.c_str());
+  if (!reply) return reportError(options, reply.error());
+  sd_bus_message_unref(*reply);
+  if (options.json) std::printf("{\"job\":\"%s\",\"state\":\"cancelled\"}\n", id.c_str());
+  else std::printf("job %s cancelled\n", id.c_str());
+  return kExitOk;
+}
+
+}  // namespace vesta

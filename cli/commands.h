@@ -1,0 +1,30 @@
+// The commands of vesta. Each returns vesta's exit code and prints its own output.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "client.h"
+
+namespace vesta {
+
+struct CliOptions {
+  std::string bus;
+  std::string node;
+  bool json = false;
+  std::string seed;  // cpu --seed HEX
+  std::vector<std::string> args;  // command and its positional arguments
+};
+
+// Prints a failure: one line on stderr, or {"error": ...} on stdout with --json.
+int reportError(const CliOptions& options, const CliError& error);
+
+int commandStatus(Client& client, const CliOptions& options);
+int commandCpu(Client& client, const CliOptions& options, uint64_t millions);
+int commandMem(Client& client, const CliOptions& options, uint64_t mb, uint64_t holdMs);
+int commandStress(Client& client, const CliOptions& options, uint32_t cores, uint32_t seconds);
+int commandStopStress(Client& client, const CliOptions& options);
+int commandJobs(Client& client, const CliOptions& options);
+int commandCancel(Client& client, const CliOptions& options, const std::string& id);
+
+}  // namespace vesta

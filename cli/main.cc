@@ -1,0 +1,170 @@
+// vesta: the command-line client of vestad, over D-Bus.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "commands.h"
+#include "job.h"
+#include "vesta_version.h"
+
+namespace {
+
+using vesta::CliError;
+using vesta::CliOptions;
+
+const char* kUsage =
+    "Usage: vesta [-bus system|user|ADDRESS] [-node NAME] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  status                    this node: CPU, memory, power, jobs\n"
+    "  cpu N [--seed HEX]        run N million SHA-256 iterations; prints where, how fast, result\n"
+    "  mem MB MS                 allocate MB MiB, touch every page, hold MS ms\n"
+    "  submit cpu|mem ARGS       the same as cpu and mem\n"
+    "  stress CORES SECONDS      keep CORES cores busy (0 = all) on the node, as its owner would\n"
+    "  stop-stress               end a stress early\n"
+    "  jobs                      list recent jobs\n"
+    "  cancel ID                 cancel a job\n"
+    "\n"
+    "Options (also as --flag):\n"
+    "  -bus BUS     system, user or a D-Bus address (default: $VESTA_BUS, else system as root,\n"
+    "               else user)\n"
+    "  -node NAME   talk to the vestad named NAME (several may share a bus)\n"
+    "  --json       print one JSON document (errors too) for scripts\n"
+    "\n"
+    "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
+
+tl::expected<uint64_t, CliError> number(const std::string& what, const std::string& text,
+                                        uint64_t min, uint64_t max) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end || text[0] == '-' || errno || v < min || v > max)
+    return tl::unexpected(CliError{vesta::kExitUsage, what + ": \"" + text +
+                                                          "\" is not a whole number " + std::to_string(min) + ".." +
+                                                          std::to_string(max)});
+  return v;
+}
+
+// Splits the command line into options and positional arguments; options may appear anywhere.
+tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, bool& version) {
+  CliOptions o;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string name = arg;
+    std::optional<std::string> inlineValue;
+    if (arg.size() > 1 && arg[0] == '-') {
+      name = arg.substr(arg[1] == '-' ? 2 : 1);
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        inlineValue = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+    } else {
+      o.args.push_back(arg);
+      continue;
+    }
+    auto value = [&]() -> tl::expected<std::string, CliError> {
+      if (inlineValue) return *inlineValue;
+      if (i + 1 >= argc)
+        return tl::unexpected(CliError{vesta::kExitUsage, arg + ": missing value"});
+      return std::string(argv[++i]);
+    };
+    if (name == "json") {
+      o.json = true;
+    } else if (name == "help" || name == "h") {
+      help = true;
+    } else if (name == "version") {
+      version = true;
+    } else if (name == "bus" || name == "node" || name == "seed") {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      (name == "bus" ? o.bus : name == "node" ? o.node : o.seed) = *v;
+    } else {
+      return tl::unexpected(
+          CliError{vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
+    }
+  }
+  return o;
+}
+
+int usageError(const CliOptions& o, const std::string& message) {
+  return vesta::reportError(o, {vesta::kExitUsage, message + " (run vesta -help)"});
+}
+
+int run(int argc, char** argv) {
+  bool help = false, version = false;
+  auto parsed = parseArgs(argc, argv, help, version);
+  if (!parsed) {
+    CliOptions plain;
+    for (int i = 1; i < argc; ++i)
+      if (!std::strcmp(argv[i], "--json") || !std::strcmp(argv[i], "-json")) plain.json = true;
+    return vesta::reportError(plain, parsed.error());
+  }
+  CliOptions& o = *parsed;
+  if (help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (version) {
+    std::printf("vesta %s\n", VESTA_VERSION);
+    return 0;
+  }
+  if (o.args.empty()) return usageError(o, "no command given");
+  if (o.args[0] == "submit") o.args.erase(o.args.begin());  // "submit cpu 5" == "cpu 5"
+  if (o.args.empty()) return usageError(o, "submit: expected cpu or mem");
+  const std::string cmd = o.args[0];
+  auto want = [&](size_t n, const char* usage) -> bool {
+    return o.args.size() == n + 1 || (usageError(o, std::string("usage: vesta ") + usage), false);
+  };
+  static const char* kKnown[] = {"status", "cpu", "mem", "stress", "stop-stress", "jobs", "cancel"};
+  bool known = false;
+  for (const char* k : kKnown) known |= cmd == k;
+  if (!known) return usageError(o, "unknown command \"" + cmd + "\"");
+  if (!o.seed.empty() && cmd != "cpu") return usageError(o, "--seed belongs to the cpu command");
+
+  // Check arguments before connecting, so usage errors never depend on a running daemon.
+  std::vector<uint64_t> nums;
+  if (cmd == "cpu") {
+    if (!want(1, "cpu N [--seed HEX]")) return vesta::kExitUsage;
+    auto n = number("cpu N", o.args[1], 1, vesta::kMaxCpuMillions);
+    if (!n) return vesta::reportError(o, n.error());
+    if (!o.seed.empty() && (o.seed.size() != 64 || o.seed.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+      return usageError(o, "--seed: \"" + o.seed + "\" is not 64 hex digits (32 bytes)");
+    nums.push_back(*n);
+  } else if (cmd == "mem" || cmd == "stress") {
+    if (!want(2, cmd == "mem" ? "mem MB MS" : "stress CORES SECONDS")) return vesta::kExitUsage;
+    for (int k = 1; k <= 2; ++k) {
+      auto n = number(cmd + (k == 1 ? (cmd == "mem" ? " MB" : " CORES") : (cmd == "mem" ? " MS" : " SECONDS")),
+                      o.args[k], 0, cmd == "stress" ? UINT32_MAX : UINT64_MAX / 2);
+      if (!n) return vesta::reportError(o, n.error());
+      nums.push_back(*n);
+    }
+  } else if (cmd == "cancel") {
+    if (!want(1, "cancel ID")) return vesta::kExitUsage;
+  } else if (!want(0, cmd.c_str())) {
+    return vesta::kExitUsage;
+  }
+
+  auto client = vesta::Client::connect(o.bus, o.node);
+  if (!client) return vesta::reportError(o, client.error());
+  if (cmd == "status") return commandStatus(*client, o);
+  if (cmd == "cpu") return commandCpu(*client, o, nums[0]);
+  if (cmd == "mem") return commandMem(*client, o, nums[0], nums[1]);
+  if (cmd == "stress")
+    return commandStress(*client, o, static_cast<uint32_t>(nums[0]), static_cast<uint32_t>(nums[1]));
+  if (cmd == "stop-stress") return commandStopStress(*client, o);
+  if (cmd == "jobs") return commandJobs(*client, o);
+  return commandCancel(*client, o, o.args[1]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vesta: internal error: %s\n", e.what());
+    return 1;
+  }
+}

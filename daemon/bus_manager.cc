@@ -1,0 +1,244 @@
+// org.vesta.Vestad1.Manager at /org/vesta/Vestad1: the node's live state as properties, and the
+// methods that submit jobs, stress the node and cancel jobs (docs/dbus-api.md).
+#include <cmath>
+
+#include "bus_util.h"
+#include "log.h"
+#include "node.h"
+#include "vesta_version.h"
+
+namespace vesta {
+namespace {
+
+Node& nodeOf(void* userdata) { return *static_cast<Node*>(userdata); }
+
+// Reads the a{sv} options argument. No option is defined yet; an unknown one is an error so a
+// newer client asking for behaviour this daemon lacks hears so instead of being ignored.
+int readOptions(sd_bus_message* m, sd_bus_error* error) {
+  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+  if (r < 0) return r;
+  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+    const char* key = nullptr;
+    if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
+    return replyError(error, kErrorInvalidArgument,
+                      std::string("option \"") + key + "\" is not known to this vestad " VESTA_VERSION);
+  }
+  if (r < 0) return r;
+  return sd_bus_message_exit_container(m);
+}
+
+int replyJob(sd_bus_message* m, sd_bus_error* error, const Result<Job*>& job) {
+  if (!job) return replyError(error, kErrorRefused, job.error());
+  return sd_bus_reply_method_return(m, "o", jobPath((*job)->id).c_str());
+}
+
+int submitCpu(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    uint64_t millions = 0;
+    const char* seed = nullptr;
+    int r = sd_bus_message_read(m, "ts", &millions, &seed);
+    if (r < 0) return r;
+    if ((r = readOptions(m, error)) < 0) return r;
+    return replyJob(m, error, nodeOf(userdata).submitCpu(millions, seed));
+  });
+}
+
+int submitMem(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    uint64_t mb = 0, holdMs = 0;
+    int r = sd_bus_message_read(m, "tt", &mb, &holdMs);
+    if (r < 0) return r;
+    if ((r = readOptions(m, error)) < 0) return r;
+    return replyJob(m, error, nodeOf(userdata).submitMem(mb, holdMs));
+  });
+}
+
+int stress(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    uint32_t cores = 0, seconds = 0;
+    int r = sd_bus_message_read(m, "uu", &cores, &seconds);
+    if (r < 0) return r;
+    auto started = nodeOf(userdata).startStress(cores, seconds);
+    if (!started) return replyError(error, kErrorInvalidArgument, started.error());
+    return sd_bus_reply_method_return(m, "");
+  });
+}
+
+int stopStress(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    nodeOf(userdata).stopStress();
+    return sd_bus_reply_method_return(m, "");
+  });
+}
+
+int cancelJob(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    const char* id = nullptr;
+    int r = sd_bus_message_read(m, "s", &id);
+    if (r < 0) return r;
+    char* end = nullptr;
+    uint64_t n = std::strtoull(id, &end, 10);
+    if (!*id || *end)
+      return replyError(error, kErrorInvalidArgument,
+                        std::string("job id \"") + id + "\" is not a number; see vesta jobs");
+    auto cancelled = nodeOf(userdata).jobs().cancel(n);
+    if (!cancelled) return replyError(error, kErrorNoSuchJob, cancelled.error());
+    log::info("job " + std::to_string(n) + " cancelled by request", {{"VESTA_JOB", std::to_string(n)}});
+    return sd_bus_reply_method_return(m, "");
+  });
+}
+
+int listJobs(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_message_new_method_return(m, &reply);
+    if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "(ssssdo)");
+    for (auto& [id, job] : nodeOf(userdata).jobs().all()) {
+      if (r < 0) break;
+      r = sd_bus_message_append(reply, "(ssssdo)", job->idText().c_str(), jobKindName(job->kind),
+                                jobStateName(job->state), job->node.c_str(), job->progress(),
+                                jobPath(id).c_str());
+    }
+    if (r >= 0) r = sd_bus_message_close_container(reply);
+    if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+    sd_bus_message_unref(reply);
+    return r;
+  });
+}
+
+// Property getters. `property` names which one; one function per type keeps the table short.
+int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+              void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    Node& n = nodeOf(userdata);
+    std::string p = property, v;
+    if (p == "Name") v = n.config().name;
+    else if (p == "Fingerprint") v = n.identity().fingerprint();
+    else if (p == "Version") v = VESTA_VERSION;
+    else if (p == "PowerMode") v = powerModeName(n.status().power.mode);
+    else if (p == "PowerReason") v = n.status().power.reason;
+    else if (p == "StateDirectory") v = n.stateDir();
+    return sd_bus_message_append(reply, "s", v.c_str());
+  });
+}
+
+int getU32(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+           void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    Node& n = nodeOf(userdata);
+    std::string p = property;
+    uint32_t v = 0;
+    if (p == "Cores") v = n.status().cores;
+    else if (p == "Workers") v = n.workers();
+    else if (p == "StressCores") v = n.stressCores();
+    else if (p == "JobsActive") v = static_cast<uint32_t>(n.jobs().active());
+    else if (p == "Gpus") v = static_cast<uint32_t>(n.status().gpus);
+    return sd_bus_message_append(reply, "u", v);
+  });
+}
+
+int getU64(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+           void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    const NodeStatus& s = nodeOf(userdata).status();
+    std::string p = property;
+    uint64_t v = 0;
+    if (p == "MemTotalMB") v = s.mem.total_kb / 1024;
+    else if (p == "MemAvailableMB") v = s.mem.available_kb / 1024;
+    else if (p == "MemOfferMB") v = nodeOf(userdata).config().mem_offer_mb;
+    return sd_bus_message_append(reply, "t", v);
+  });
+}
+
+int getDouble(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+              void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    const NodeStatus& s = nodeOf(userdata).status();
+    std::string p = property;
+    double v = 0;
+    if (p == "CpuPercent") v = s.cpu * 100;
+    else if (p == "Willingness") v = s.power.willingness;
+    else if (p == "TemperatureC") v = s.temperature_c.value_or(-1);
+    return sd_bus_message_append(reply, "d", v);
+  });
+}
+
+int getBattery(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+               void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    return sd_bus_message_append(reply, "i", nodeOf(userdata).status().battery_pct.value_or(-1));
+  });
+}
+
+int getPerCore(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+               void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    std::vector<double> pct;
+    for (double f : nodeOf(userdata).status().per_core) pct.push_back(f * 100);
+    return sd_bus_message_append_array(reply, 'd', pct.data(), pct.size() * sizeof(double));
+  });
+}
+
+int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*,
+               sd_bus_error* error) {
+  // Counters of dropped network packets by reason; a single node receives nothing yet.
+  return guarded(error, [&] { return sd_bus_message_append(reply, "a{st}", 0); });
+}
+
+const sd_bus_vtable kManagerVtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("Name", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Fingerprint", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Version", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("StateDirectory", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Cores", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Workers", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Gpus", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("CpuPercent", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("CpuPercentPerCore", "ad", getPerCore, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("MemTotalMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("MemAvailableMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("MemOfferMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("PowerMode", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("PowerReason", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Willingness", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("BatteryPercent", "i", getBattery, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("TemperatureC", "d", getDouble, 0, 0),
+    SD_BUS_PROPERTY("StressCores", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("JobsActive", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Dropped", "a{st}", getDropped, 0, 0),
+    SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",
+                             SD_BUS_PARAM(millions) SD_BUS_PARAM(seed) SD_BUS_PARAM(options), "o",
+                             SD_BUS_PARAM(job), submitCpu, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("SubmitMem", "tta{sv}",
+                             SD_BUS_PARAM(megabytes) SD_BUS_PARAM(hold_ms) SD_BUS_PARAM(options),
+                             "o", SD_BUS_PARAM(job), submitMem, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Stress", "uu", SD_BUS_PARAM(cores) SD_BUS_PARAM(seconds), "", ,
+                             stress, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("StopStress", "", "", stopStress, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("CancelJob", "s", SD_BUS_PARAM(id), "", , cancelJob,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListJobs", "", , "a(ssssdo)", SD_BUS_PARAM(jobs), listJobs,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_NAMES("JobNew", "so", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
+    SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "so", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
+    SD_BUS_VTABLE_END,
+};
+
+}  // namespace
+
+int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot) {
+  return sd_bus_add_object_vtable(bus, slot, kObjectPath, kManagerInterface, kManagerVtable,
+                                  &node);
+}
+
+void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties) {
+  if (!bus) return;
+  std::vector<char*> names;
+  for (const char* p : properties) names.push_back(const_cast<char*>(p));
+  names.push_back(nullptr);
+  sd_bus_emit_properties_changed_strv(bus, kObjectPath, kManagerInterface, names.data());
+}
+
+}  // namespace vesta

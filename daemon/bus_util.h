@@ -1,0 +1,33 @@
+// Small helpers shared by the bus interface files.
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include <exception>
+#include <string>
+
+namespace vesta {
+
+inline constexpr const char* kErrorInvalidArgument = "org.vesta.Vestad1.Error.InvalidArgument";
+inline constexpr const char* kErrorRefused = "org.vesta.Vestad1.Error.Refused";
+inline constexpr const char* kErrorNoSuchJob = "org.vesta.Vestad1.Error.NoSuchJob";
+inline constexpr const char* kErrorInternal = "org.vesta.Vestad1.Error.Internal";
+
+// Runs a handler body; an exception must never unwind through sd-bus's C frames.
+template <typename Fn>
+int guarded(sd_bus_error* error, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return sd_bus_error_setf(error, kErrorInternal, "internal error: %s", e.what());
+  } catch (...) {
+    return sd_bus_error_set(error, kErrorInternal, "internal error");
+  }
+}
+
+// Replies with a D-Bus error carrying a one-line message.
+inline int replyError(sd_bus_error* error, const char* name, const std::string& message) {
+  return sd_bus_error_set(error, name, message.c_str());
+}
+
+}  // namespace vesta

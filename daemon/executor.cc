@@ -1,0 +1,179 @@
+#include "executor.h"
+
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace vesta {
+namespace {
+
+// Iterations a worker takes at a time: about a tenth of a second of hashing on a desktop core,
+// so fast and slow workers end together and a cancel is noticed quickly.
+constexpr uint64_t kChunk = 1 << 18;
+constexpr size_t kPage = 4096;
+
+void niceThisThread(int level) {
+  // On Linux, nice applies per thread when given the thread id.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), level);
+}
+
+}  // namespace
+
+void Task::requestCancel() {
+  cancel = true;
+  std::lock_guard lock(mutex);
+  wake.notify_all();
+}
+
+Executor::Executor(uv_loop_t* loop, unsigned workers, int niceLevel)
+    : wakeLoop_(loop, [this] { deliver(); }), niceLevel_(niceLevel) {
+  for (unsigned i = 0; i < std::max(1u, workers); ++i)
+    threads_.emplace_back([this] { workerMain(); });
+}
+
+Executor::~Executor() { shutdown(); }
+
+void Executor::workerMain() {
+  niceThisThread(niceLevel_);
+  for (;;) {
+    std::function<void()> work;
+    {
+      std::unique_lock lock(queueMutex_);
+      queueReady_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (stopping_ && queue_.empty()) return;
+      work = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    work();
+  }
+}
+
+std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint64_t end,
+                                       std::function<void(TaskOutcome)> onDone) {
+  auto task = std::make_shared<Task>();
+  task->total = end - first;
+  task->onDone = std::move(onDone);
+  task->runnersLeft = workers();
+  task->outcome.ok = true;
+  live_.push_back(task);
+  auto next = std::make_shared<std::atomic<uint64_t>>(first);
+  std::lock_guard lock(queueMutex_);
+  for (unsigned i = 0; i < workers(); ++i) {
+    queue_.push_back([this, task, next, seed, end] {
+      task->started = true;
+      Digest acc{};
+      bool ok = true;
+      for (;;) {
+        uint64_t from = next->fetch_add(kChunk);
+        if (from >= end || task->cancel) break;
+        auto part = hashRange(seed, from, std::min(end, from + kChunk), &task->done, &task->cancel);
+        if (!part) {
+          ok = false;
+          break;
+        }
+        xorInto(acc, *part);
+      }
+      bool last;
+      {
+        std::lock_guard taskLock(task->mutex);
+        xorInto(task->outcome.digest, acc);
+        if (!ok && !task->cancel) task->outcome = {false, false, {}, "SHA-256 failed in OpenSSL"};
+        last = --task->runnersLeft == 0;
+      }
+      if (last) finish(task);
+    });
+  }
+  queueReady_.notify_all();
+  return task;
+}
+
+std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
+                                       std::function<void(TaskOutcome)> onDone) {
+  auto task = std::make_shared<Task>();
+  size_t bytes = static_cast<size_t>(mb) << 20;
+  task->total = bytes / kPage + holdMs;
+  task->onDone = std::move(onDone);
+  live_.push_back(task);
+  task->thread = std::thread([this, task, bytes, holdMs] {
+    niceThisThread(niceLevel_);
+    task->started = true;
+    void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+      task->outcome = {false, false, {}, std::string("cannot allocate memory: ") + std::strerror(errno)};
+      finish(task);
+      return;
+    }
+    // Touch every page so the memory is really resident, not just reserved.
+    auto* p = static_cast<volatile uint8_t*>(mem);
+    for (size_t off = 0; off < bytes && !task->cancel; off += kPage) {
+      p[off] = 1;
+      task->done.fetch_add(1, std::memory_order_relaxed);
+    }
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(holdMs);
+    {
+      std::unique_lock lock(task->mutex);
+      while (!task->cancel && task->wake.wait_until(lock, until) != std::cv_status::timeout) {
+      }
+    }
+    ::munmap(mem, bytes);
+    task->done = task->total;
+    task->outcome.ok = true;
+    finish(task);
+  });
+  return task;
+}
+
+void Executor::finish(const std::shared_ptr<Task>& task) {
+  if (task->cancel) task->outcome = {false, true, {}, "cancelled"};
+  {
+    std::lock_guard lock(finishedMutex_);
+    finished_.push_back(task);
+  }
+  wakeLoop_.send();
+}
+
+void Executor::deliver() {
+  std::vector<std::shared_ptr<Task>> ready;
+  {
+    std::lock_guard lock(finishedMutex_);
+    ready.swap(finished_);
+  }
+  for (auto& task : ready) {
+    if (task->thread.joinable()) task->thread.join();
+    live_.erase(std::remove(live_.begin(), live_.end(), task), live_.end());
+    if (task->onDone) {
+      auto onDone = std::move(task->onDone);
+      onDone(task->outcome);
+    }
+  }
+}
+
+void Executor::shutdown() {
+  if (threads_.empty() && live_.empty()) return;
+  for (auto& task : live_) {
+    task->onDone = nullptr;
+    task->requestCancel();
+  }
+  {
+    std::lock_guard lock(queueMutex_);
+    stopping_ = true;
+  }
+  queueReady_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  for (auto& task : live_)
+    if (task->thread.joinable()) task->thread.join();
+  live_.clear();
+  {
+    std::lock_guard lock(finishedMutex_);
+    finished_.clear();
+  }
+  wakeLoop_.close();
+}
+
+}  // namespace vesta

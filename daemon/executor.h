@@ -1,0 +1,91 @@
+// Runs the built-in jobs off the loop: cpu ranges on a pool of worker threads pulling chunks,
+// mem jobs on a thread of their own. Completions come back on the loop thread.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cpujob.h"
+#include "uvpp.h"
+
+namespace vesta {
+
+// What a task ended with. `cancelled` wins over everything else.
+struct TaskOutcome {
+  bool ok = false;
+  bool cancelled = false;
+  Digest digest{};  // cpu tasks
+  std::string error;
+};
+
+// A task in flight, shared by the loop (progress, cancel) and the threads running it.
+struct Task {
+  std::atomic<uint64_t> done{0};  // units finished: iterations, or pages + held ms for mem
+  uint64_t total = 0;
+  std::atomic<bool> started{false};
+  std::atomic<bool> cancel{false};
+
+  double progress() const {
+    return total ? static_cast<double>(done.load()) / static_cast<double>(total) : 0;
+  }
+  // Asks the task to stop; it completes as cancelled within milliseconds.
+  void requestCancel();
+
+  // Internal to the executor.
+  std::function<void(TaskOutcome)> onDone;
+  std::mutex mutex;
+  std::condition_variable wake;  // interrupts a mem job's hold
+  TaskOutcome outcome;
+  unsigned runnersLeft = 0;
+  std::thread thread;  // mem jobs
+};
+
+class Executor {
+ public:
+  // `workers` threads for cpu work, at nice `niceLevel` (owner first: jobs are batch work).
+  Executor(uv_loop_t* loop, unsigned workers, int niceLevel);
+  ~Executor();
+
+  unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
+
+  // XOR of the cpu job's iterations [first, end), on every worker. `onDone` runs on the loop.
+  std::shared_ptr<Task> runCpu(const JobSeed& seed, uint64_t first, uint64_t end,
+                               std::function<void(TaskOutcome)> onDone);
+
+  // Allocates `mb` MiB, touches every page, holds it `holdMs` ms and frees it.
+  std::shared_ptr<Task> runMem(uint64_t mb, uint64_t holdMs,
+                               std::function<void(TaskOutcome)> onDone);
+
+  // Cancels every task, joins every thread and closes the loop handle. Completions of
+  // cancelled tasks are not delivered after this.
+  void shutdown();
+
+ private:
+  void workerMain();
+  void finish(const std::shared_ptr<Task>& task);  // any thread
+  void deliver();                                  // loop thread
+
+  std::vector<std::thread> threads_;
+  std::mutex queueMutex_;
+  std::condition_variable queueReady_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+
+  std::mutex finishedMutex_;
+  std::vector<std::shared_ptr<Task>> finished_;
+  std::vector<std::shared_ptr<Task>> live_;  // loop thread only
+  uv::Async wakeLoop_;
+  int niceLevel_;
+};
+
+}  // namespace vesta

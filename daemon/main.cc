@@ -1,0 +1,123 @@
+// vestad: parse the configuration, load the identity, run the node's loop until told to stop.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "atomic_file.h"
+#include "config.h"
+#include "identity.h"
+#include "log.h"
+#include "node.h"
+#include "vesta_version.h"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+std::string hostName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+// The secret from -key-file: the first line, without its newline.
+vesta::Result<std::string> readKeyFile(const std::string& path) {
+  auto text = vesta::readPrivateFile(path, 4096);
+  if (!text)
+    return vesta::fail("key_file: " + (vesta::isMissingFileError(text.error())
+                                           ? "\"" + path + "\" does not exist"
+                                           : text.error()));
+  std::string key = text->substr(0, text->find('\n'));
+  if (key.empty()) return vesta::fail("key_file: \"" + path + "\" is empty; put the secret on its first line");
+  return key;
+}
+
+int run(int argc, char** argv) {
+  auto invocation = vesta::parseCommandLine(argc, argv);
+  if (!invocation) {
+    std::fprintf(stderr, "vestad: %s\n", invocation.error().c_str());
+    return kExitUsage;
+  }
+  if (invocation->action == vesta::Invocation::Action::Help) {
+    std::fputs(vesta::configHelp().c_str(), stdout);
+    return 0;
+  }
+  if (invocation->action == vesta::Invocation::Action::Version) {
+    std::printf("vestad %s\n", VESTA_VERSION);
+    return 0;
+  }
+  vesta::Config config = invocation->config;
+  if (auto r = vesta::validateConfig(config, hostName()); !r) {
+    std::fprintf(stderr, "vestad: %s\n", r.error().c_str());
+    return kExitUsage;
+  }
+  if (!config.key_file.empty()) {
+    auto key = readKeyFile(config.key_file);
+    if (!key) {
+      std::fprintf(stderr, "vestad: %s\n", key.error().c_str());
+      return kExitUsage;
+    }
+    config.key = *key;
+  }
+  vesta::log::init(config.name);
+  if (config.key.size() < 16)
+    vesta::log::warning("the federation key is shorter than 16 characters; anyone who guesses it "
+                        "joins the federation: use a long random secret");
+
+  auto stateDir =
+      vesta::resolveStateDir(config.state_dir, env("STATE_DIRECTORY"), env("XDG_STATE_HOME"), env("HOME"));
+  if (!stateDir) {
+    vesta::log::error(stateDir.error());
+    return 1;
+  }
+  if (auto r = vesta::makePrivateDirs(*stateDir); !r) {
+    vesta::log::error("state dir: " + r.error());
+    return 1;
+  }
+  auto identity = vesta::loadOrCreateIdentity(*stateDir, config.name);
+  if (!identity) {
+    vesta::log::error(identity.error());
+    return 1;
+  }
+
+  std::signal(SIGPIPE, SIG_IGN);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int code = 0;
+  {
+    auto node = std::make_unique<vesta::Node>(&loop, config, std::move(*identity), *stateDir);
+    if (auto r = node->start(); !r) {
+      vesta::log::error(r.error());
+      node->shutdown("start failed");
+      code = 1;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (code == 0) code = node->exitCode();
+  }
+  // Destroying the node closed its handles; let libuv run their close callbacks.
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (int r = uv_loop_close(&loop); r != 0) {
+    vesta::log::error(std::string("event loop still had open handles at exit: ") + uv_strerror(r));
+    return 1;
+  }
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vestad: internal error: %s\n", e.what());
+    return 1;
+  }
+}

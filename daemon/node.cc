@@ -1,0 +1,245 @@
+#include "node.h"
+
+#include <systemd/sd-daemon.h>
+
+#include <csignal>
+#include <cstring>
+
+#include "capacity.h"
+#include "log.h"
+#include "vesta_version.h"
+
+namespace vesta {
+namespace {
+
+constexpr uint64_t kProgressMs = 250;  // progress updates while jobs run
+constexpr int kJobNice = 10;           // jobs are batch work: the owner's programs come first
+
+// Replies of org.freedesktop.DBus.RequestName (the D-Bus specification); sd-bus has no names.
+constexpr uint32_t kNamePrimaryOwner = 1, kNameInQueue = 2, kNameAlreadyOwner = 4;
+
+}  // namespace
+
+Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateDir)
+    : loop_(loop),
+      config_(std::move(config)),
+      identity_(std::move(identity)),
+      stateDir_(std::move(stateDir)),
+      sampler_(loop, config_, [this] { onSample(); }),
+      stress_(loop),
+      sigterm_(loop),
+      sigint_(loop),
+      progressTimer_(loop),
+      watchdogTimer_(loop) {}
+
+Node::~Node() { shutdown("vestad is exiting"); }
+
+Result<void> Node::start() {
+  // The first sample tells the core count, which sizes the worker pool.
+  sampler_.start(std::min<uint64_t>(config_.advertise_spare_ms, 1000));
+  executor_ = std::make_unique<Executor>(loop_, workerCount(status().cores, config_), kJobNice);
+  jobs_ = std::make_unique<JobTable>(*executor_, config_.name,
+                                     [this](const Job& j, JobChange c) { onJobChange(j, c); });
+
+  auto bus = openBus(config_.bus);
+  if (!bus) return fail(bus.error() + "; pass -bus system|user|ADDRESS");
+  bus_ = std::move(*bus);
+  sd_bus* b = bus_.get();
+  int r = registerManagerInterface(b, *this, &slots_[0]);
+  if (r >= 0) r = registerJobObjects(b, *this, &slots_[1], &slots_[2]);
+  if (r >= 0) r = sd_bus_add_object_manager(b, &slots_[3], kObjectPath);
+  if (r < 0) return fail(std::string("cannot register D-Bus objects: ") + std::strerror(-r));
+  std::string own = nodeBusName(config_.name);
+  r = sd_bus_request_name_async(b, &slots_[4], own.c_str(), 0, nameReplyHandler, this);
+  // The shared name is queued: with several vestad on one bus, the next takes it over when the
+  // first one leaves. Each stays reachable by its own per-node name meanwhile.
+  if (r >= 0)
+    r = sd_bus_request_name_async(b, &slots_[5], kBusName, SD_BUS_NAME_QUEUE, nameReplyHandler,
+                                  this);
+  if (r < 0) return fail(std::string("cannot request bus names: ") + std::strerror(-r));
+  busLoop_ = std::make_unique<BusLoop>(loop_, b, [this] { fatal("lost the D-Bus connection"); });
+
+  sigterm_.start(SIGTERM, [this] { shutdown("stopping on SIGTERM"); });
+  sigint_.start(SIGINT, [this] { shutdown("stopping on SIGINT"); });
+  uint64_t watchdogUs = 0;
+  if (sd_watchdog_enabled(0, &watchdogUs) > 0) {
+    uint64_t everyMs = std::max<uint64_t>(watchdogUs / 2000, 1);
+    watchdogTimer_.start(everyMs, everyMs, [] { sd_notify(0, "WATCHDOG=1"); });
+  }
+  return {};
+}
+
+int Node::nameReplyHandler(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  auto* node = static_cast<Node*>(userdata);
+  try {
+    bool own = sd_bus_get_current_slot(sd_bus_message_get_bus(m)) == node->slots_[4];
+    node->onNameReply(m, own);
+  } catch (const std::exception& e) {
+    log::error(std::string("name reply: ") + e.what());
+  }
+  return 0;
+}
+
+void Node::onNameReply(sd_bus_message* reply, bool nodeName) {
+  std::string name = nodeName ? nodeBusName(config_.name) : kBusName;
+  if (const sd_bus_error* e = sd_bus_message_get_error(reply)) {
+    fatal("cannot own the bus name " + name + ": " + (e->message ? e->message : e->name) +
+          (std::string(e->name) == SD_BUS_ERROR_ACCESS_DENIED
+               ? "; install the D-Bus policy (org.vesta.Vestad1.conf) or use -bus user"
+               : ""));
+    return;
+  }
+  uint32_t result = 0;
+  sd_bus_message_read(reply, "u", &result);
+  if (!nodeName) {
+    if (result == kNameInQueue)
+      log::info(std::string(kBusName) + " is owned by another vestad; reachable as " +
+                nodeBusName(config_.name));
+    return;
+  }
+  if (result != kNamePrimaryOwner &&
+      result != kNameAlreadyOwner) {
+    fatal("another vestad named \"" + config_.name + "\" already runs on this bus (" + name +
+          " is taken); give this one another -name");
+    return;
+  }
+  const char* address = nullptr;
+  sd_bus_get_address(bus_.get(), &address);
+  log::notice("vestad " VESTA_VERSION " ready: node " + config_.name + ", fingerprint " +
+                  identity_.fingerprint() + ", " + std::to_string(status().cores) + " cores, " +
+                  std::to_string(workers()) + " workers, bus " + (address ? address : "?"),
+              {{"VESTA_FINGERPRINT", identity_.fingerprint()}});
+  sd_notify(0, "READY=1");
+  notifyStatus();
+}
+
+void Node::fatal(const std::string& message) {
+  log::error(message);
+  exitCode_ = 1;
+  shutdown("fatal error");
+}
+
+void Node::shutdown(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  sd_notify(0, "STOPPING=1");
+  if (exitCode_ == 0) log::notice(why);
+  if (jobs_) jobs_->cancelAll("vestad stopped");
+  stress_.stop();
+  if (executor_) executor_->shutdown();
+  sampler_.stop();
+  for (auto*& slot : slots_) slot = sd_bus_slot_unref(slot);
+  if (bus_) sd_bus_flush(bus_.get());
+  busLoop_.reset();
+  bus_.reset();
+  sigterm_.close();
+  sigint_.close();
+  progressTimer_.close();
+  watchdogTimer_.close();
+}
+
+Result<Job*> Node::submitCpu(uint64_t millions, const std::string& seedHex) {
+  if (stopping_) return fail("vestad is stopping");
+  if (auto r = checkCpuArgs(millions); !r) return fail(r.error());
+  JobSeed seed = randomSeed();
+  if (!seedHex.empty()) {
+    auto parsed = parseSeed(seedHex);
+    if (!parsed)
+      return fail("seed: \"" + seedHex + "\" is not 64 hex digits (32 bytes); leave it empty for a random seed");
+    seed = *parsed;
+  }
+  Job& job = jobs_->submitCpu(millions, seed);
+  log::info("job " + job.idText() + ": cpu " + std::to_string(millions) + "M iterations on " +
+                std::to_string(job.workers) + " workers",
+            {{"VESTA_JOB", job.idText()}});
+  return &job;
+}
+
+Result<Job*> Node::submitMem(uint64_t mb, uint64_t holdMs) {
+  if (stopping_) return fail("vestad is stopping");
+  if (auto r = checkMemArgs(mb, holdMs); !r) return fail(r.error());
+  // Measure afresh: a one-second-old MemAvailable can be far off right after another job.
+  MemInfo mem = parseMeminfo(readSysFile(config_.sysroot, "/proc/meminfo").value_or(""));
+  if (auto r = admitMemory(mb, mem, config_); !r) return fail("mem on " + config_.name + ": " + r.error());
+  Job& job = jobs_->submitMem(mb, holdMs);
+  log::info("job " + job.idText() + ": mem " + std::to_string(mb) + " MiB for " +
+                std::to_string(holdMs) + " ms",
+            {{"VESTA_JOB", job.idText()}});
+  return &job;
+}
+
+Result<void> Node::startStress(unsigned cores, unsigned seconds) {
+  if (stopping_) return fail("vestad is stopping");
+  unsigned all = status().cores;
+  if (cores > all)
+    return fail("stress: " + std::to_string(cores) + " cores is more than this node has (" +
+                std::to_string(all) + "); use 0 for all");
+  if (seconds < 1 || seconds > 86400)
+    return fail("stress: " + std::to_string(seconds) + " seconds is out of range; expected 1..86400");
+  unsigned n = cores == 0 ? all : cores;
+  stress_.start(n, seconds, [this] {
+    log::info("stress ended");
+    emitManagerChanged(bus_.get(), {"StressCores"});
+  });
+  log::info("stress: " + std::to_string(n) + " cores for " + std::to_string(seconds) + " s");
+  emitManagerChanged(bus_.get(), {"StressCores"});
+  return {};
+}
+
+void Node::stopStress() {
+  if (stress_.cores() == 0) return;
+  stress_.stop();
+  log::info("stress stopped");
+  emitManagerChanged(bus_.get(), {"StressCores"});
+}
+
+void Node::onJobChange(const Job& job, JobChange change) {
+  if (change == JobChange::State && isTerminal(job.state)) {
+    std::string what = std::string(jobStateName(job.state));
+    if (job.state == JobState::Done && job.kind == JobKind::Cpu) what += ", result " + job.result;
+    if (!job.error.empty()) what += ": " + job.error;
+    log::info("job " + job.idText() + " " + what + " after " + std::to_string(job.elapsedMs()) +
+                  " ms",
+              {{"VESTA_JOB", job.idText()}, {"VESTA_JOB_STATE", jobStateName(job.state)}});
+  }
+  if (bus_) {
+    emitJobChange(bus_.get(), job, change);
+    if (change == JobChange::Created || change == JobChange::State)
+      emitManagerChanged(bus_.get(), {"JobsActive"});
+  }
+  if (change == JobChange::Created || change == JobChange::State) {
+    updateProgressTimer();
+    notifyStatus();
+  }
+}
+
+void Node::updateProgressTimer() {
+  bool want = jobs_->active() > 0 && !stopping_;
+  if (want == progressTimerRunning_) return;
+  progressTimerRunning_ = want;
+  if (want)
+    progressTimer_.start(kProgressMs, kProgressMs, [this] { jobs_->tick(); });
+  else
+    progressTimer_.stop();
+}
+
+void Node::onSample() {
+  if (!bus_) return;
+  const NodeStatus& s = status();
+  emitManagerChanged(bus_.get(), {"CpuPercent", "CpuPercentPerCore", "MemAvailableMB"});
+  if (s.power.mode != lastPower_.mode || s.power.willingness != lastPower_.willingness ||
+      s.power.reason != lastPower_.reason) {
+    lastPower_ = s.power;
+    emitManagerChanged(bus_.get(), {"PowerMode", "Willingness", "PowerReason", "BatteryPercent"});
+  }
+}
+
+void Node::notifyStatus() {
+  std::string text = "STATUS=" + std::to_string(jobs_->active()) + " jobs active";
+  if (text != lastStatus_) {
+    lastStatus_ = text;
+    sd_notify(0, text.c_str());
+  }
+}
+
+}  // namespace vesta

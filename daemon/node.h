@@ -1,0 +1,91 @@
+// One vestad: owns the loop's handles, the measurement, the jobs and the bus connection, and
+// wires them together. Everything here runs on the loop thread.
+#pragma once
+
+#include <systemd/sd-bus.h>
+#include <uv.h>
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bus.h"
+#include "config.h"
+#include "executor.h"
+#include "identity.h"
+#include "jobs.h"
+#include "result.h"
+#include "sampler.h"
+#include "stress.h"
+#include "uvpp.h"
+
+namespace vesta {
+
+class Node {
+ public:
+  Node(uv_loop_t* loop, Config config, Identity identity, std::string stateDir);
+  ~Node();
+
+  // Connects to the bus, registers the objects, asks for the names and starts measuring.
+  // Sends READY=1 once the node's own bus name is owned.
+  Result<void> start();
+  // Cancels jobs, stops threads and closes every handle so the loop can end. Idempotent.
+  void shutdown(const std::string& why);
+  // Exit status for main: 0 after a clean stop, 1 after a fatal error.
+  int exitCode() const { return exitCode_; }
+
+  // For the bus interface files.
+  const Config& config() const { return config_; }
+  const Identity& identity() const { return identity_; }
+  const NodeStatus& status() const { return sampler_.status(); }
+  const std::string& stateDir() const { return stateDir_; }
+  JobTable& jobs() { return *jobs_; }
+  unsigned workers() const { return executor_ ? executor_->workers() : 0; }
+  unsigned stressCores() const { return stress_.cores(); }
+  sd_bus* bus() const { return bus_.get(); }
+
+  Result<Job*> submitCpu(uint64_t millions, const std::string& seedHex);
+  Result<Job*> submitMem(uint64_t mb, uint64_t holdMs);
+  Result<void> startStress(unsigned cores, unsigned seconds);
+  void stopStress();
+
+ private:
+  void onJobChange(const Job& job, JobChange change);
+  void onSample();
+  void onNameReply(sd_bus_message* reply, bool nodeName);
+  void fatal(const std::string& message);
+  void updateProgressTimer();
+  void notifyStatus();
+  static int nameReplyHandler(sd_bus_message* m, void* userdata, sd_bus_error* error);
+
+  uv_loop_t* loop_;
+  Config config_;
+  Identity identity_;
+  std::string stateDir_;
+  Sampler sampler_;
+  std::unique_ptr<Executor> executor_;  // made in start(), sized by the measured core count
+  std::unique_ptr<JobTable> jobs_;
+  Stress stress_;
+  uv::Signal sigterm_, sigint_;
+  uv::Timer progressTimer_, watchdogTimer_;
+  BusPtr bus_;
+  std::unique_ptr<BusLoop> busLoop_;
+  sd_bus_slot* slots_[6] = {};
+  bool stopping_ = false;
+  bool progressTimerRunning_ = false;
+  int exitCode_ = 0;
+  std::string lastStatus_;
+  PowerDecision lastPower_;
+};
+
+// Bus interfaces (one file each). Register return a negative errno on failure.
+int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot);
+int registerJobObjects(sd_bus* bus, Node& node, sd_bus_slot** vtableSlot,
+                       sd_bus_slot** enumeratorSlot);
+std::string jobPath(uint64_t id);
+// Signals and property changes for jobs and the manager.
+void emitJobChange(sd_bus* bus, const Job& job, JobChange change);
+void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties);
+
+}  // namespace vesta

@@ -1,0 +1,118 @@
+#include "atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+namespace vesta {
+namespace {
+
+constexpr const char* kMissing = "missing: ";
+
+std::string errnoText() { return std::strerror(errno); }
+
+std::string dirOf(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+Result<void> writeAll(int fd, const std::string& data, const std::string& path) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot write \"" + path + "\": " + errnoText());
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> writeFileAtomic(const std::string& path, const std::string& data, bool replace,
+                             unsigned mode) {
+  std::random_device rd;
+  std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return fail("cannot create \"" + tmp + "\": " + errnoText());
+  auto written = writeAll(fd, data, tmp);
+  bool synced = written && ::fsync(fd) == 0;
+  std::string syncError = synced ? "" : errnoText();
+  ::close(fd);
+  if (!written || !synced) {
+    ::unlink(tmp.c_str());
+    return fail(written ? "cannot fsync \"" + tmp + "\": " + syncError : written.error());
+  }
+  int rc = replace ? ::rename(tmp.c_str(), path.c_str()) : ::link(tmp.c_str(), path.c_str());
+  int saved = errno;
+  if (!replace || rc != 0) ::unlink(tmp.c_str());
+  if (rc != 0)
+    return fail("cannot put \"" + path + "\" in place: " + std::strerror(saved));
+  int dirFd = ::open(dirOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirFd >= 0) {
+    ::fsync(dirFd);
+    ::close(dirFd);
+  }
+  return {};
+}
+
+Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return fail(std::string(kMissing) + path);
+    return fail("cannot open \"" + path + "\": " + errnoText());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail("\"" + path + "\" is not a regular file; move it away");
+  }
+  if (st.st_mode & 077) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return fail("\"" + path + "\" is readable by others (mode " + mode +
+                "); it holds a secret: run chmod 600 \"" + path + "\"");
+  }
+  if (static_cast<size_t>(st.st_size) > maxBytes) {
+    ::close(fd);
+    return fail("\"" + path + "\" is larger than " + std::to_string(maxBytes) +
+                " bytes; it is not a file vestad wrote");
+  }
+  std::string text(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text.resize(done);
+  return text;
+}
+
+bool isMissingFileError(const std::string& error) { return error.rfind(kMissing, 0) == 0; }
+
+Result<void> makePrivateDirs(const std::string& dir) {
+  if (dir.empty()) return fail("state dir: empty path");
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string part = dir.substr(0, pos);
+    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
+      return fail("cannot create directory \"" + part + "\": " + errnoText());
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail("\"" + dir + "\" is not a directory");
+  return {};
+}
+
+}  // namespace vesta

@@ -1,0 +1,24 @@
+// What this node can give its own jobs: worker threads and memory, after the owner's reserve.
+// Pure functions of the measured state and the config; placement builds on them.
+#pragma once
+
+#include <cstdint>
+
+#include "config.h"
+#include "result.h"
+#include "sysstat.h"
+
+namespace vesta {
+
+// Worker threads for cpu jobs: `workers` when set, else the offered share of the cores
+// (cores x cpu_offer_pct, rounded, at least 1).
+unsigned workerCount(unsigned cores, const Config& config);
+
+// The memory reserve kept for the owner, in MiB: reserve_pct of MemTotal.
+uint64_t reserveMb(const MemInfo& mem, const Config& config);
+
+// Whether a job may take `mb` MiB now: at most mem_offer_mb and at most MemAvailable minus the
+// reserve. The error says which limit and how to change it.
+Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config);
+
+}  // namespace vesta

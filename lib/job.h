@@ -1,0 +1,33 @@
+// Job vocabulary shared by the daemon, the CLI and (later) the wire protocol: kinds, states and
+// the legal state transitions. Pure: no threads, no I/O.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "result.h"
+
+namespace vesta {
+
+enum class JobKind { Cpu, Mem };
+enum class JobState { Queued, Running, Done, Failed, Cancelled };
+
+const char* jobKindName(JobKind kind);
+const char* jobStateName(JobState state);
+std::optional<JobState> parseJobState(const std::string& name);
+
+// Done, Failed and Cancelled are final.
+bool isTerminal(JobState state);
+
+// Queued -> Running|Failed|Cancelled, Running -> Done|Failed|Cancelled; nothing leaves a final
+// state, so a late completion cannot overwrite a cancellation.
+bool canTransition(JobState from, JobState to);
+
+// Limits on what one job may ask for; the error names the argument and the allowed range.
+constexpr uint64_t kMaxCpuMillions = 1'000'000;
+constexpr uint64_t kMaxHoldMs = 24ull * 3600 * 1000;
+Result<void> checkCpuArgs(uint64_t millions);
+Result<void> checkMemArgs(uint64_t mb, uint64_t holdMs);
+
+}  // namespace vesta

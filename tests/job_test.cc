@@ -1,0 +1,58 @@
+#include <catch2/catch.hpp>
+
+#include "capacity.h"
+#include "job.h"
+
+using vesta::JobState;
+
+TEST_CASE("job states move forward only and final states stay final", "[job]") {
+  const JobState all[] = {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed,
+                          JobState::Cancelled};
+  for (JobState from : all) {
+    for (JobState to : all) {
+      CAPTURE(vesta::jobStateName(from), vesta::jobStateName(to));
+      bool expected = (from == JobState::Queued && to != JobState::Queued && to != JobState::Done) ||
+                      (from == JobState::Running && vesta::isTerminal(to));
+      CHECK(vesta::canTransition(from, to) == expected);
+    }
+    CHECK(vesta::parseJobState(vesta::jobStateName(from)) == from);
+  }
+  CHECK_FALSE(vesta::parseJobState("exploded"));
+}
+
+TEST_CASE("job arguments are range-checked with the allowed range in the message", "[job]") {
+  CHECK(vesta::checkCpuArgs(1));
+  CHECK(vesta::checkCpuArgs(vesta::kMaxCpuMillions));
+  CHECK_THAT(vesta::checkCpuArgs(0).error(), Catch::Contains("expected 1..1000000"));
+  CHECK_FALSE(vesta::checkCpuArgs(vesta::kMaxCpuMillions + 1));
+  CHECK(vesta::checkMemArgs(1, 0));
+  CHECK_THAT(vesta::checkMemArgs(0, 10).error(), Catch::Contains("MiB is out of range"));
+  CHECK_THAT(vesta::checkMemArgs(1, vesta::kMaxHoldMs + 1).error(), Catch::Contains("hold"));
+}
+
+TEST_CASE("workers follow the offer unless set", "[capacity]") {
+  vesta::Config c;
+  CHECK(vesta::workerCount(2, c) == 2);   // 2 x 75% = 1.5, rounded
+  CHECK(vesta::workerCount(4, c) == 3);
+  CHECK(vesta::workerCount(1, c) == 1);
+  c.cpu_offer_pct = 0;
+  CHECK(vesta::workerCount(8, c) == 1);   // own jobs still run
+  c.workers = 5;
+  CHECK(vesta::workerCount(2, c) == 5);
+}
+
+TEST_CASE("memory jobs fit under the offer and above the owner's reserve", "[capacity]") {
+  vesta::Config c;  // mem_offer_mb 1024, reserve_pct 20
+  vesta::MemInfo m{4096 * 1024, 2048 * 1024};  // 4 GiB total, 2 GiB available
+  CHECK(vesta::reserveMb(m, c) == 819);
+  CHECK(vesta::admitMemory(1024, m, c));
+  CHECK_THAT(vesta::admitMemory(1025, m, c).error(), Catch::Contains("mem_offer_mb 1024"));
+  c.mem_offer_mb = 4096;
+  CHECK(vesta::admitMemory(2048 - 819, m, c));
+  auto tooBig = vesta::admitMemory(2048 - 818, m, c);
+  REQUIRE_FALSE(tooBig);
+  CHECK_THAT(tooBig.error(), Catch::Contains("reserve"));
+  CHECK_THAT(tooBig.error(), Catch::Contains("at most 1229 MiB"));
+  vesta::MemInfo full{4096 * 1024, 100 * 1024};
+  CHECK_FALSE(vesta::admitMemory(1, full, c));
+}
