@@ -67,6 +67,11 @@ int onFinished(sd_bus_message* m, void* userdata, sd_bus_error*) {
 template <typename Submit>
 tl::expected<Properties, CliError> runJob(Client& c, const CliOptions& options, Submit submit,
                                           const std::string& label) {
+  // Catch Ctrl-C before the job exists, so no interrupt can slip between submit and wait.
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { interrupted = 1; };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   FinishWatch watch;
   sd_bus_slot* slot = nullptr;
   // Subscribe before submitting, so a job that ends at once cannot be missed.
@@ -78,10 +83,6 @@ tl::expected<Properties, CliError> runJob(Client& c, const CliOptions& options, 
     return tl::unexpected(path.error());
   }
   watch.path = *path;
-  struct sigaction sa {};
-  sa.sa_handler = [](int) { interrupted = 1; };
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
 
   bool tty = !options.json && ::isatty(2);
   auto start = std::chrono::steady_clock::now();

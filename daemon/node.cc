@@ -30,7 +30,8 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       sigterm_(loop),
       sigint_(loop),
       progressTimer_(loop),
-      watchdogTimer_(loop) {}
+      watchdogTimer_(loop),
+      closeTimer_(loop) {}
 
 Node::~Node() { shutdown("vestad is exiting"); }
 
@@ -128,14 +129,21 @@ void Node::shutdown(const std::string& why) {
   stress_.stop();
   if (executor_) executor_->shutdown();
   sampler_.stop();
-  for (auto*& slot : slots_) slot = sd_bus_slot_unref(slot);
-  if (bus_) sd_bus_flush(bus_.get());
-  busLoop_.reset();
-  bus_.reset();
   sigterm_.close();
   sigint_.close();
   progressTimer_.close();
   watchdogTimer_.close();
+  // We may be inside an sd-bus callback (a method call, a name reply): the connection must not
+  // be freed under it. Close it from a fresh loop iteration instead.
+  closeTimer_.start(0, 0, [this] { closeBus(); });
+}
+
+void Node::closeBus() {
+  for (auto*& slot : slots_) slot = sd_bus_slot_unref(slot);
+  if (bus_) sd_bus_flush(bus_.get());  // deliver the cancellations and Finished signals
+  busLoop_.reset();
+  bus_.reset();
+  closeTimer_.close();
 }
 
 Result<Job*> Node::submitCpu(uint64_t millions, const std::string& seedHex) {

@@ -55,6 +55,7 @@ class Node {
   void onSample();
   void onNameReply(sd_bus_message* reply, bool nodeName);
   void fatal(const std::string& message);
+  void closeBus();
   void updateProgressTimer();
   void notifyStatus();
   static int nameReplyHandler(sd_bus_message* m, void* userdata, sd_bus_error* error);
@@ -68,7 +69,7 @@ class Node {
   std::unique_ptr<JobTable> jobs_;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
-  uv::Timer progressTimer_, watchdogTimer_;
+  uv::Timer progressTimer_, watchdogTimer_, closeTimer_;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;
   sd_bus_slot* slots_[6] = {};

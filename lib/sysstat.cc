@@ -50,7 +50,7 @@ std::vector<std::string> listDir(const std::string& path) {
   if (DIR* d = ::opendir(path.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
-      if (n != "." && n != "..") names.push_back(n);
+      if (n[0] != '.') names.push_back(n);  // also skips ".", ".." and hidden files
     }
     ::closedir(d);
   }

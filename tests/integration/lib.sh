@@ -1,0 +1,107 @@
+# Shared by the integration scripts: a TAP-like harness, a private D-Bus daemon, and vestad
+# processes on it. Every node broadcasts on loopback only (-broadcast 127.255.255.255).
+set -u
+
+PASSED=0
+FAILED=0
+WORK=$(mktemp -d /tmp/vesta-it-XXXXXX)
+KEY=integration-test-federation-key
+DATA=${VESTA_TEST_DATA:?run through meson test}
+
+ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+not_ok() {
+  FAILED=$((FAILED + 1))
+  echo "not ok - $1"
+  [ $# -gt 1 ] && printf '    %s\n' "${@:2}"
+  return 0
+}
+# check "description" command...: passes when the command succeeds.
+check() {
+  local what=$1
+  shift
+  if "$@"; then ok "$what"; else not_ok "$what" "command failed: $*"; fi
+}
+# expect_output "description" "needle" text
+expect_contains() {
+  if [[ "$3" == *"$2"* ]]; then ok "$1"; else not_ok "$1" "expected to find: $2" "in: $3"; fi
+}
+# json_get EXPR: evaluates a Python expression on the JSON document read from stdin (as d).
+json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+cleanup() {
+  for pidfile in "$WORK"/*.pid; do
+    [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+  done
+  sleep 0.2
+  for pidfile in "$WORK"/*.pid; do
+    [ -e "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_bus() {
+  dbus-daemon --session --fork --address="unix:path=$WORK/bus" \
+    --print-address=3 --print-pid=4 3>"$WORK/bus.address" 4>"$WORK/dbus.pid" || exit 1
+  export VESTA_BUS
+  VESTA_BUS=$(cat "$WORK/bus.address")
+}
+
+# wait_for SECONDS command...: polls until the command succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+
+# wait_exit PID SECONDS: the exit status of a background child, or 124 after killing it when it
+# outlives SECONDS (so a broken test fails instead of hanging).
+wait_exit() {
+  local deadline=$((SECONDS + $2))
+  while kill -0 "$1" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      kill -9 "$1" 2>/dev/null
+      wait "$1" 2>/dev/null
+      return 124
+    fi
+    sleep 0.1
+  done
+  wait "$1"
+}
+
+node_up() { busctl --address="$VESTA_BUS" status "org.vesta.Vestad1.Node.$1"; }
+
+# start_node NAME [vestad flags...]: starts vestad and waits until it owns its bus name.
+start_node() {
+  local name=$1
+  shift
+  "$VESTAD" -name "$name" -key "$KEY" -state-dir "$WORK/state-$name" \
+    -broadcast 127.255.255.255 -bus "$VESTA_BUS" "$@" >"$WORK/$name.log" 2>&1 &
+  echo $! >"$WORK/$name.pid"
+  if ! wait_for 30 node_up "$name"; then
+    echo "vestad $name did not come up:"
+    cat "$WORK/$name.log"
+    return 1
+  fi
+}
+
+# stop_node NAME: SIGTERM, then the exit status of vestad.
+stop_node() {
+  local pid
+  pid=$(cat "$WORK/$1.pid")
+  kill -TERM "$pid"
+  local status=0
+  wait_exit "$pid" 30 || status=$?
+  rm -f "$WORK/$1.pid"
+  return $status
+}
+
+prop() { busctl --address="$VESTA_BUS" get-property "org.vesta.Vestad1.Node.$1" "$2" "$3" "$4"; }
