@@ -80,9 +80,9 @@ tl::expected<Client, CliError> Client::connect(const std::string& bus, const std
   c.destination_ = node.empty() ? kBusName : nodeBusName(node);
   auto opened = openBus(c.which_);
   if (!opened)
-    return tl::unexpected(CliError{kExitUnreachable, opened.error() +
-                                                         "; is vestad running? pass -bus "
-                                                         "system|user|ADDRESS to pick another bus"});
+    return tl::unexpected(
+        CliError{kExitUnreachable, opened.error() + "; is vestad running? pass -bus "
+                                                    "system|user|ADDRESS to pick another bus"});
   c.bus_ = std::move(*opened);
   return c;
 }
@@ -106,7 +106,7 @@ CliError Client::failure(const sd_bus_error& error, int code) const {
 
 tl::expected<Properties, CliError> Client::getAll(const std::string& path,
                                                   const char* interface) const {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
   sd_bus_message* reply = nullptr;
   int r = sd_bus_call_method(bus_.get(), destination_.c_str(), path.c_str(),
                              "org.freedesktop.DBus.Properties", "GetAll", &error, &reply, "s",

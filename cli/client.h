@@ -22,8 +22,8 @@ struct CliError {
   std::string message;
 };
 
-using Value = std::variant<std::monostate, std::string, double, uint64_t, int64_t, bool,
-                           std::vector<double>>;
+using Value =
+    std::variant<std::monostate, std::string, double, uint64_t, int64_t, bool, std::vector<double>>;
 using Properties = std::map<std::string, Value>;
 
 std::string asString(const Properties& p, const std::string& key);

@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 
 #include <rapidjson/stringbuffer.h>
@@ -20,7 +20,9 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 volatile sig_atomic_t interrupted = 0;
 
-void printJson(const rapidjson::StringBuffer& out) { std::printf("%s\n", out.GetString()); }
+void printJson(const rapidjson::StringBuffer& out) {
+  std::printf("%s\n", out.GetString());
+}
 
 void writeString(JsonWriter& w, const char* key, const std::string& value) {
   w.Key(key);
@@ -31,7 +33,7 @@ void writeString(JsonWriter& w, const char* key, const std::string& value) {
 template <typename... Args>
 tl::expected<sd_bus_message*, CliError> callManager(Client& c, const char* method,
                                                     const char* types, Args... args) {
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
   sd_bus_message* reply = nullptr;
   int r = sd_bus_call_method(c.bus(), c.destination().c_str(), kObjectPath, kManagerInterface,
                              method, &error, &reply, types, args...);
@@ -108,7 +110,8 @@ tl::expected<Properties, CliError> runJob(Client& c, const CliOptions& options, 
       if (tty && now - start >= std::chrono::seconds(1)) {
         double p = asDouble(*props, "Progress");
         std::fprintf(stderr, "\r%s %s %3.0f%%  %s ", label.c_str(), progressBar(p, 30).c_str(),
-                     p * 100, formatDuration(static_cast<uint64_t>(asDouble(*props, "ElapsedMs"))).c_str());
+                     p * 100,
+                     formatDuration(static_cast<uint64_t>(asDouble(*props, "ElapsedMs"))).c_str());
         shownProgress = true;
       }
     }
@@ -116,11 +119,12 @@ tl::expected<Properties, CliError> runJob(Client& c, const CliOptions& options, 
   if (shownProgress) std::fprintf(stderr, "\r\033[K");
   sd_bus_slot_unref(slot);
   if (interrupted) {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
     sd_bus_call_method(c.bus(), c.destination().c_str(), watch.path.c_str(), kJobInterface,
                        "Cancel", &error, nullptr, "");
     sd_bus_error_free(&error);
-    return tl::unexpected(CliError{130, "interrupted: job " + watch.path.substr(watch.path.rfind('/') + 1) + " cancelled"});
+    return tl::unexpected(CliError{
+        130, "interrupted: job " + watch.path.substr(watch.path.rfind('/') + 1) + " cancelled"});
   }
   if (!props) return props;
   props = c.getAll(watch.path, kJobInterface);
@@ -231,8 +235,8 @@ int commandStatus(Client& c, const CliOptions& options) {
     printJson(out);
     return kExitOk;
   }
-  std::printf("%s  %s  vestad %s\n", asString(p, "Name").c_str(), asString(p, "Fingerprint").c_str(),
-              asString(p, "Version").c_str());
+  std::printf("%s  %s  vestad %s\n", asString(p, "Name").c_str(),
+              asString(p, "Fingerprint").c_str(), asString(p, "Version").c_str());
   std::printf("  cpu     %u cores, %.1f%% busy, %u workers for jobs\n",
               static_cast<unsigned>(asDouble(p, "Cores")), cpu,
               static_cast<unsigned>(asDouble(p, "Workers")));
@@ -267,7 +271,8 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
   uint64_t iterations = static_cast<uint64_t>(asDouble(p, "Iterations"));
   uint64_t elapsed = static_cast<uint64_t>(asDouble(p, "ElapsedMs"));
   unsigned workers = static_cast<unsigned>(asDouble(p, "Workers"));
-  double rate = static_cast<double>(iterations) / (static_cast<double>(std::max<uint64_t>(elapsed, 1)) / 1000.0);
+  double rate = static_cast<double>(iterations) /
+                (static_cast<double>(std::max<uint64_t>(elapsed, 1)) / 1000.0);
   if (options.json) {
     rapidjson::StringBuffer out;
     JsonWriter w(out);
@@ -298,10 +303,11 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
     printJson(out);
     return kExitOk;
   }
-  std::printf("job %s: cpu %s iterations ran on %s (%u workers) in %s, %s it/s (%s it/s per worker)\n",
-              asString(p, "Id").c_str(), formatCount(static_cast<double>(iterations)).c_str(),
-              asString(p, "Node").c_str(), workers, formatDuration(elapsed).c_str(),
-              formatCount(rate).c_str(), formatCount(rate / std::max(workers, 1u)).c_str());
+  std::printf(
+      "job %s: cpu %s iterations ran on %s (%u workers) in %s, %s it/s (%s it/s per worker)\n",
+      asString(p, "Id").c_str(), formatCount(static_cast<double>(iterations)).c_str(),
+      asString(p, "Node").c_str(), workers, formatDuration(elapsed).c_str(),
+      formatCount(rate).c_str(), formatCount(rate / std::max(workers, 1u)).c_str());
   std::printf("result %s\n", asString(p, "Result").c_str());
   std::printf("seed   %s\n", asString(p, "Seed").c_str());
   return kExitOk;
@@ -353,8 +359,10 @@ int commandStopStress(Client& c, const CliOptions& options) {
   auto reply = callManager(c, "StopStress", "");
   if (!reply) return reportError(options, reply.error());
   sd_bus_message_unref(*reply);
-  if (options.json) std::printf("{\"stress_cores\":0}\n");
-  else std::printf("stress stopped\n");
+  if (options.json)
+    std::printf("{\"stress_cores\":0}\n");
+  else
+    std::printf("stress stopped\n");
   return kExitOk;
 }
 
@@ -369,8 +377,8 @@ int commandJobs(Client& c, const CliOptions& options) {
   int r = sd_bus_message_enter_container(*reply, 'a', "(ssssdo)");
   const char *id, *kind, *state, *node, *path;
   double progress;
-  while (r >= 0 &&
-         (r = sd_bus_message_read(*reply, "(ssssdo)", &id, &kind, &state, &node, &progress, &path)) > 0)
+  while (r >= 0 && (r = sd_bus_message_read(*reply, "(ssssdo)", &id, &kind, &state, &node,
+                                            &progress, &path)) > 0)
     rows.push_back({id, kind, state, node, progress});
   sd_bus_message_unref(*reply);
   if (options.json) {
@@ -409,8 +417,10 @@ int commandCancel(Client& c, const CliOptions& options, const std::string& id) {
   auto reply = callManager(c, "CancelJob", "s", id.c_str());
   if (!reply) return reportError(options, reply.error());
   sd_bus_message_unref(*reply);
-  if (options.json) std::printf("{\"job\":\"%s\",\"state\":\"cancelled\"}\n", id.c_str());
-  else std::printf("job %s cancelled\n", id.c_str());
+  if (options.json)
+    std::printf("{\"job\":\"%s\",\"state\":\"cancelled\"}\n", id.c_str());
+  else
+    std::printf("job %s cancelled\n", id.c_str());
   return kExitOk;
 }
 

@@ -12,7 +12,7 @@ struct CliOptions {
   std::string bus;
   std::string node;
   bool json = false;
-  std::string seed;  // cpu --seed HEX
+  std::string seed;               // cpu --seed HEX
   std::vector<std::string> args;  // command and its positional arguments
 };
 

@@ -12,7 +12,8 @@ std::string formatDuration(uint64_t ms) {
   } else if (ms < 60'000) {
     std::snprintf(buf, sizeof buf, "%.2f s", static_cast<double>(ms) / 1000.0);
   } else if (ms < 3'600'000) {
-    std::snprintf(buf, sizeof buf, "%llu min %02llu s", static_cast<unsigned long long>(ms / 60'000),
+    std::snprintf(buf, sizeof buf, "%llu min %02llu s",
+                  static_cast<unsigned long long>(ms / 60'000),
                   static_cast<unsigned long long>(ms / 1000 % 60));
   } else {
     std::snprintf(buf, sizeof buf, "%llu h %02llu min",

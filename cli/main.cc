@@ -41,9 +41,9 @@ tl::expected<uint64_t, CliError> number(const std::string& what, const std::stri
   errno = 0;
   unsigned long long v = std::strtoull(text.c_str(), &end, 10);
   if (text.empty() || *end || text[0] == '-' || errno || v < min || v > max)
-    return tl::unexpected(CliError{vesta::kExitUsage, what + ": \"" + text +
-                                                          "\" is not a whole number " + std::to_string(min) + ".." +
-                                                          std::to_string(max)});
+    return tl::unexpected(
+        CliError{vesta::kExitUsage, what + ": \"" + text + "\" is not a whole number " +
+                                        std::to_string(min) + ".." + std::to_string(max)});
   return v;
 }
 
@@ -129,14 +129,17 @@ int run(int argc, char** argv) {
     if (!want(1, "cpu N [--seed HEX]")) return vesta::kExitUsage;
     auto n = number("cpu N", o.args[1], 1, vesta::kMaxCpuMillions);
     if (!n) return vesta::reportError(o, n.error());
-    if (!o.seed.empty() && (o.seed.size() != 64 || o.seed.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    if (!o.seed.empty() &&
+        (o.seed.size() != 64 ||
+         o.seed.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
       return usageError(o, "--seed: \"" + o.seed + "\" is not 64 hex digits (32 bytes)");
     nums.push_back(*n);
   } else if (cmd == "mem" || cmd == "stress") {
     if (!want(2, cmd == "mem" ? "mem MB MS" : "stress CORES SECONDS")) return vesta::kExitUsage;
     for (int k = 1; k <= 2; ++k) {
-      auto n = number(cmd + (k == 1 ? (cmd == "mem" ? " MB" : " CORES") : (cmd == "mem" ? " MS" : " SECONDS")),
-                      o.args[k], 0, cmd == "stress" ? UINT32_MAX : UINT64_MAX / 2);
+      auto n = number(
+          cmd + (k == 1 ? (cmd == "mem" ? " MB" : " CORES") : (cmd == "mem" ? " MS" : " SECONDS")),
+          o.args[k], 0, cmd == "stress" ? UINT32_MAX : UINT64_MAX / 2);
       if (!n) return vesta::reportError(o, n.error());
       nums.push_back(*n);
     }
@@ -152,7 +155,8 @@ int run(int argc, char** argv) {
   if (cmd == "cpu") return commandCpu(*client, o, nums[0]);
   if (cmd == "mem") return commandMem(*client, o, nums[0], nums[1]);
   if (cmd == "stress")
-    return commandStress(*client, o, static_cast<uint32_t>(nums[0]), static_cast<uint32_t>(nums[1]));
+    return commandStress(*client, o, static_cast<uint32_t>(nums[0]),
+                         static_cast<uint32_t>(nums[1]));
   if (cmd == "stop-stress") return commandStopStress(*client, o);
   if (cmd == "jobs") return commandJobs(*client, o);
   return commandCancel(*client, o, o.args[1]);

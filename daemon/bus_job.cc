@@ -10,7 +10,9 @@
 namespace vesta {
 namespace {
 
-Job& jobOf(void* found) { return *static_cast<Job*>(found); }
+Job& jobOf(void* found) {
+  return *static_cast<Job*>(found);
+}
 
 std::optional<uint64_t> idFromPath(const char* path) {
   size_t prefix = std::strlen(kJobPathPrefix);
@@ -22,8 +24,7 @@ std::optional<uint64_t> idFromPath(const char* path) {
   return id;
 }
 
-int findJob(sd_bus*, const char* path, const char*, void* userdata, void** found,
-            sd_bus_error*) {
+int findJob(sd_bus*, const char* path, const char*, void* userdata, void** found, sd_bus_error*) {
   auto id = idFromPath(path);
   if (!id) return 0;
   Job* job = static_cast<Node*>(userdata)->jobs().find(*id);
@@ -45,7 +46,8 @@ int enumerateJobs(sd_bus*, const char*, void* userdata, char*** nodes, sd_bus_er
 int cancel(sd_bus_message* m, void* found, sd_bus_error* error) {
   return guarded(error, [&] {
     // The slot's userdata is the Node; `found` is the job findJob returned.
-    auto* node = static_cast<Node*>(sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m))));
+    auto* node = static_cast<Node*>(
+        sd_bus_slot_get_userdata(sd_bus_get_current_slot(sd_bus_message_get_bus(m))));
     Job& job = jobOf(found);
     auto cancelled = node->jobs().cancel(job.id);
     if (!cancelled) return replyError(error, kErrorRefused, cancelled.error());
@@ -59,14 +61,22 @@ int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_me
   return guarded(error, [&] {
     Job& j = jobOf(found);
     std::string p = property, v;
-    if (p == "Id") v = j.idText();
-    else if (p == "Kind") v = jobKindName(j.kind);
-    else if (p == "State") v = jobStateName(j.state);
-    else if (p == "Result") v = j.result;
-    else if (p == "Error") v = j.error;
-    else if (p == "Node") v = j.node;
-    else if (p == "Origin") v = j.origin;
-    else if (p == "Seed") v = j.kind == JobKind::Cpu ? toHex(j.seed) : "";
+    if (p == "Id")
+      v = j.idText();
+    else if (p == "Kind")
+      v = jobKindName(j.kind);
+    else if (p == "State")
+      v = jobStateName(j.state);
+    else if (p == "Result")
+      v = j.result;
+    else if (p == "Error")
+      v = j.error;
+    else if (p == "Node")
+      v = j.node;
+    else if (p == "Origin")
+      v = j.origin;
+    else if (p == "Seed")
+      v = j.kind == JobKind::Cpu ? toHex(j.seed) : "";
     return sd_bus_message_append(reply, "s", v.c_str());
   });
 }
@@ -77,21 +87,25 @@ int getU64(sd_bus*, const char*, const char*, const char* property, sd_bus_messa
     Job& j = jobOf(found);
     std::string p = property;
     uint64_t v = 0;
-    if (p == "Iterations") v = j.iterations;
-    else if (p == "MemoryMB") v = j.mem_mb;
-    else if (p == "HoldMs") v = j.hold_ms;
-    else if (p == "ElapsedMs") v = j.elapsedMs();
+    if (p == "Iterations")
+      v = j.iterations;
+    else if (p == "MemoryMB")
+      v = j.mem_mb;
+    else if (p == "HoldMs")
+      v = j.hold_ms;
+    else if (p == "ElapsedMs")
+      v = j.elapsedMs();
     return sd_bus_message_append(reply, "t", v);
   });
 }
 
-int getWorkers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-               void* found, sd_bus_error* error) {
+int getWorkers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
+               sd_bus_error* error) {
   return guarded(error, [&] { return sd_bus_message_append(reply, "u", jobOf(found).workers); });
 }
 
-int getProgress(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-                void* found, sd_bus_error* error) {
+int getProgress(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
+                sd_bus_error* error) {
   return guarded(error, [&] { return sd_bus_message_append(reply, "d", jobOf(found).progress()); });
 }
 
@@ -132,7 +146,9 @@ const sd_bus_vtable kJobVtable[] = {
 
 }  // namespace
 
-std::string jobPath(uint64_t id) { return std::string(kJobPathPrefix) + "/" + std::to_string(id); }
+std::string jobPath(uint64_t id) {
+  return std::string(kJobPathPrefix) + "/" + std::to_string(id);
+}
 
 int registerJobObjects(sd_bus* bus, Node& node, sd_bus_slot** vtableSlot,
                        sd_bus_slot** enumeratorSlot) {

@@ -10,7 +10,9 @@
 namespace vesta {
 namespace {
 
-Node& nodeOf(void* userdata) { return *static_cast<Node*>(userdata); }
+Node& nodeOf(void* userdata) {
+  return *static_cast<Node*>(userdata);
+}
 
 // Reads the a{sv} options argument. No option is defined yet; an unknown one is an error so a
 // newer client asking for behaviour this daemon lacks hears so instead of being ignored.
@@ -20,8 +22,9 @@ int readOptions(sd_bus_message* m, sd_bus_error* error) {
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
     const char* key = nullptr;
     if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
-    return replyError(error, kErrorInvalidArgument,
-                      std::string("option \"") + key + "\" is not known to this vestad " VESTA_VERSION);
+    return replyError(
+        error, kErrorInvalidArgument,
+        std::string("option \"") + key + "\" is not known to this vestad " VESTA_VERSION);
   }
   if (r < 0) return r;
   return sd_bus_message_exit_container(m);
@@ -83,7 +86,8 @@ int cancelJob(sd_bus_message* m, void* userdata, sd_bus_error* error) {
                         std::string("job id \"") + id + "\" is not a number; see vesta jobs");
     auto cancelled = nodeOf(userdata).jobs().cancel(n);
     if (!cancelled) return replyError(error, kErrorNoSuchJob, cancelled.error());
-    log::info("job " + std::to_string(n) + " cancelled by request", {{"VESTA_JOB", std::to_string(n)}});
+    log::info("job " + std::to_string(n) + " cancelled by request",
+              {{"VESTA_JOB", std::to_string(n)}});
     return sd_bus_reply_method_return(m, "");
   });
 }
@@ -112,12 +116,18 @@ int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_me
   return guarded(error, [&] {
     Node& n = nodeOf(userdata);
     std::string p = property, v;
-    if (p == "Name") v = n.config().name;
-    else if (p == "Fingerprint") v = n.identity().fingerprint();
-    else if (p == "Version") v = VESTA_VERSION;
-    else if (p == "PowerMode") v = powerModeName(n.status().power.mode);
-    else if (p == "PowerReason") v = n.status().power.reason;
-    else if (p == "StateDirectory") v = n.stateDir();
+    if (p == "Name")
+      v = n.config().name;
+    else if (p == "Fingerprint")
+      v = n.identity().fingerprint();
+    else if (p == "Version")
+      v = VESTA_VERSION;
+    else if (p == "PowerMode")
+      v = powerModeName(n.status().power.mode);
+    else if (p == "PowerReason")
+      v = n.status().power.reason;
+    else if (p == "StateDirectory")
+      v = n.stateDir();
     return sd_bus_message_append(reply, "s", v.c_str());
   });
 }
@@ -128,11 +138,16 @@ int getU32(sd_bus*, const char*, const char*, const char* property, sd_bus_messa
     Node& n = nodeOf(userdata);
     std::string p = property;
     uint32_t v = 0;
-    if (p == "Cores") v = n.status().cores;
-    else if (p == "Workers") v = n.workers();
-    else if (p == "StressCores") v = n.stressCores();
-    else if (p == "JobsActive") v = static_cast<uint32_t>(n.jobs().active());
-    else if (p == "Gpus") v = static_cast<uint32_t>(n.status().gpus);
+    if (p == "Cores")
+      v = n.status().cores;
+    else if (p == "Workers")
+      v = n.workers();
+    else if (p == "StressCores")
+      v = n.stressCores();
+    else if (p == "JobsActive")
+      v = static_cast<uint32_t>(n.jobs().active());
+    else if (p == "Gpus")
+      v = static_cast<uint32_t>(n.status().gpus);
     return sd_bus_message_append(reply, "u", v);
   });
 }
@@ -143,9 +158,12 @@ int getU64(sd_bus*, const char*, const char*, const char* property, sd_bus_messa
     const NodeStatus& s = nodeOf(userdata).status();
     std::string p = property;
     uint64_t v = 0;
-    if (p == "MemTotalMB") v = s.mem.total_kb / 1024;
-    else if (p == "MemAvailableMB") v = s.mem.available_kb / 1024;
-    else if (p == "MemOfferMB") v = nodeOf(userdata).config().mem_offer_mb;
+    if (p == "MemTotalMB")
+      v = s.mem.total_kb / 1024;
+    else if (p == "MemAvailableMB")
+      v = s.mem.available_kb / 1024;
+    else if (p == "MemOfferMB")
+      v = nodeOf(userdata).config().mem_offer_mb;
     return sd_bus_message_append(reply, "t", v);
   });
 }
@@ -156,9 +174,12 @@ int getDouble(sd_bus*, const char*, const char*, const char* property, sd_bus_me
     const NodeStatus& s = nodeOf(userdata).status();
     std::string p = property;
     double v = 0;
-    if (p == "CpuPercent") v = s.cpu * 100;
-    else if (p == "Willingness") v = s.power.willingness;
-    else if (p == "TemperatureC") v = s.temperature_c.value_or(-1);
+    if (p == "CpuPercent")
+      v = s.cpu * 100;
+    else if (p == "Willingness")
+      v = s.power.willingness;
+    else if (p == "TemperatureC")
+      v = s.temperature_c.value_or(-1);
     return sd_bus_message_append(reply, "d", v);
   });
 }
@@ -195,8 +216,7 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("Workers", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Gpus", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("CpuPercent", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("CpuPercentPerCore", "ad", getPerCore, 0,
-                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("CpuPercentPerCore", "ad", getPerCore, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("MemTotalMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("MemAvailableMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("MemOfferMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -229,8 +249,7 @@ const sd_bus_vtable kManagerVtable[] = {
 }  // namespace
 
 int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot) {
-  return sd_bus_add_object_vtable(bus, slot, kObjectPath, kManagerInterface, kManagerVtable,
-                                  &node);
+  return sd_bus_add_object_vtable(bus, slot, kObjectPath, kManagerInterface, kManagerVtable, &node);
 }
 
 void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties) {

@@ -36,7 +36,9 @@ Executor::Executor(uv_loop_t* loop, unsigned workers, int niceLevel)
     threads_.emplace_back([this] { workerMain(); });
 }
 
-Executor::~Executor() { shutdown(); }
+Executor::~Executor() {
+  shutdown();
+}
 
 void Executor::workerMain() {
   niceThisThread(niceLevel_);
@@ -104,7 +106,8 @@ std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
     task->started = true;
     void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
-      task->outcome = {false, false, {}, std::string("cannot allocate memory: ") + std::strerror(errno)};
+      task->outcome = {
+          false, false, {}, std::string("cannot allocate memory: ") + std::strerror(errno)};
       finish(task);
       return;
     }

@@ -16,8 +16,7 @@ uint64_t Job::elapsedMs() const {
       std::chrono::duration_cast<std::chrono::milliseconds>(end - started).count());
 }
 
-JobTable::JobTable(Executor& executor, std::string nodeName, Listener listener,
-                   size_t keepFinished)
+JobTable::JobTable(Executor& executor, std::string nodeName, Listener listener, size_t keepFinished)
     : executor_(executor),
       nodeName_(std::move(nodeName)),
       listener_(std::move(listener)),

@@ -56,9 +56,17 @@ void init(const std::string& nodeName) {
   toJournal = stderrIsJournal();
 }
 
-void info(const std::string& m, Fields f) { write(LOG_INFO, "", m, f); }
-void notice(const std::string& m, Fields f) { write(LOG_NOTICE, "", m, f); }
-void warning(const std::string& m, Fields f) { write(LOG_WARNING, "warning: ", m, f); }
-void error(const std::string& m, Fields f) { write(LOG_ERR, "error: ", m, f); }
+void info(const std::string& m, Fields f) {
+  write(LOG_INFO, "", m, f);
+}
+void notice(const std::string& m, Fields f) {
+  write(LOG_NOTICE, "", m, f);
+}
+void warning(const std::string& m, Fields f) {
+  write(LOG_WARNING, "warning: ", m, f);
+}
+void error(const std::string& m, Fields f) {
+  write(LOG_ERR, "error: ", m, f);
+}
 
 }  // namespace vesta::log

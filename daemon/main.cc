@@ -36,7 +36,8 @@ vesta::Result<std::string> readKeyFile(const std::string& path) {
                                            ? "\"" + path + "\" does not exist"
                                            : text.error()));
   std::string key = text->substr(0, text->find('\n'));
-  if (key.empty()) return vesta::fail("key_file: \"" + path + "\" is empty; put the secret on its first line");
+  if (key.empty())
+    return vesta::fail("key_file: \"" + path + "\" is empty; put the secret on its first line");
   return key;
 }
 
@@ -69,11 +70,12 @@ int run(int argc, char** argv) {
   }
   vesta::log::init(config.name);
   if (config.key.size() < 16)
-    vesta::log::warning("the federation key is shorter than 16 characters; anyone who guesses it "
-                        "joins the federation: use a long random secret");
+    vesta::log::warning(
+        "the federation key is shorter than 16 characters; anyone who guesses it "
+        "joins the federation: use a long random secret");
 
-  auto stateDir =
-      vesta::resolveStateDir(config.state_dir, env("STATE_DIRECTORY"), env("XDG_STATE_HOME"), env("HOME"));
+  auto stateDir = vesta::resolveStateDir(config.state_dir, env("STATE_DIRECTORY"),
+                                         env("XDG_STATE_HOME"), env("HOME"));
   if (!stateDir) {
     vesta::log::error(stateDir.error());
     return 1;

@@ -33,7 +33,9 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       watchdogTimer_(loop),
       closeTimer_(loop) {}
 
-Node::~Node() { shutdown("vestad is exiting"); }
+Node::~Node() {
+  shutdown("vestad is exiting");
+}
 
 Result<void> Node::start() {
   // The first sample tells the core count, which sizes the worker pool.
@@ -98,8 +100,7 @@ void Node::onNameReply(sd_bus_message* reply, bool nodeName) {
                 nodeBusName(config_.name));
     return;
   }
-  if (result != kNamePrimaryOwner &&
-      result != kNameAlreadyOwner) {
+  if (result != kNamePrimaryOwner && result != kNameAlreadyOwner) {
     fatal("another vestad named \"" + config_.name + "\" already runs on this bus (" + name +
           " is taken); give this one another -name");
     return;
@@ -153,7 +154,8 @@ Result<Job*> Node::submitCpu(uint64_t millions, const std::string& seedHex) {
   if (!seedHex.empty()) {
     auto parsed = parseSeed(seedHex);
     if (!parsed)
-      return fail("seed: \"" + seedHex + "\" is not 64 hex digits (32 bytes); leave it empty for a random seed");
+      return fail("seed: \"" + seedHex +
+                  "\" is not 64 hex digits (32 bytes); leave it empty for a random seed");
     seed = *parsed;
   }
   Job& job = jobs_->submitCpu(millions, seed);
@@ -168,7 +170,8 @@ Result<Job*> Node::submitMem(uint64_t mb, uint64_t holdMs) {
   if (auto r = checkMemArgs(mb, holdMs); !r) return fail(r.error());
   // Measure afresh: a one-second-old MemAvailable can be far off right after another job.
   MemInfo mem = parseMeminfo(readSysFile(config_.sysroot, "/proc/meminfo").value_or(""));
-  if (auto r = admitMemory(mb, mem, config_); !r) return fail("mem on " + config_.name + ": " + r.error());
+  if (auto r = admitMemory(mb, mem, config_); !r)
+    return fail("mem on " + config_.name + ": " + r.error());
   Job& job = jobs_->submitMem(mb, holdMs);
   log::info("job " + job.idText() + ": mem " + std::to_string(mb) + " MiB for " +
                 std::to_string(holdMs) + " ms",
@@ -183,7 +186,8 @@ Result<void> Node::startStress(unsigned cores, unsigned seconds) {
     return fail("stress: " + std::to_string(cores) + " cores is more than this node has (" +
                 std::to_string(all) + "); use 0 for all");
   if (seconds < 1 || seconds > 86400)
-    return fail("stress: " + std::to_string(seconds) + " seconds is out of range; expected 1..86400");
+    return fail("stress: " + std::to_string(seconds) +
+                " seconds is out of range; expected 1..86400");
   unsigned n = cores == 0 ? all : cores;
   stress_.start(n, seconds, [this] {
     log::info("stress ended");
@@ -206,9 +210,9 @@ void Node::onJobChange(const Job& job, JobChange change) {
     std::string what = std::string(jobStateName(job.state));
     if (job.state == JobState::Done && job.kind == JobKind::Cpu) what += ", result " + job.result;
     if (!job.error.empty()) what += ": " + job.error;
-    log::info("job " + job.idText() + " " + what + " after " + std::to_string(job.elapsedMs()) +
-                  " ms",
-              {{"VESTA_JOB", job.idText()}, {"VESTA_JOB_STATE", jobStateName(job.state)}});
+    log::info(
+        "job " + job.idText() + " " + what + " after " + std::to_string(job.elapsedMs()) + " ms",
+        {{"VESTA_JOB", job.idText()}, {"VESTA_JOB_STATE", jobStateName(job.state)}});
   }
   if (bus_) {
     emitJobChange(bus_.get(), job, change);

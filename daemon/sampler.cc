@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace vesta {
 namespace {
 
@@ -17,8 +19,8 @@ void Sampler::start(uint64_t intervalMs) {
   last_ = parseProcStat(readSysFile(config_.sysroot, "/proc/stat").value_or(""));
   status_.gpus = readGpus(config_.sysroot).count;
   readSlowChanging();
-  sample();
-  timer_.start(intervalMs, intervalMs, [this] { sample(); });
+  sample();  // memory and power now; the CPU share needs a second reading
+  timer_.start(std::min<uint64_t>(intervalMs, 250), intervalMs, [this] { sample(); });
 }
 
 void Sampler::readSlowChanging() {

@@ -14,7 +14,9 @@ namespace {
 
 constexpr const char* kMissing = "missing: ";
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText() {
+  return std::strerror(errno);
+}
 
 std::string dirOf(const std::string& path) {
   auto slash = path.rfind('/');
@@ -53,8 +55,7 @@ Result<void> writeFileAtomic(const std::string& path, const std::string& data, b
   int rc = replace ? ::rename(tmp.c_str(), path.c_str()) : ::link(tmp.c_str(), path.c_str());
   int saved = errno;
   if (!replace || rc != 0) ::unlink(tmp.c_str());
-  if (rc != 0)
-    return fail("cannot put \"" + path + "\" in place: " + std::strerror(saved));
+  if (rc != 0) return fail("cannot put \"" + path + "\" in place: " + std::strerror(saved));
   int dirFd = ::open(dirOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirFd >= 0) {
     ::fsync(dirFd);
@@ -99,7 +100,9 @@ Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes) {
   return text;
 }
 
-bool isMissingFileError(const std::string& error) { return error.rfind(kMissing, 0) == 0; }
+bool isMissingFileError(const std::string& error) {
+  return error.rfind(kMissing, 0) == 0;
+}
 
 Result<void> makePrivateDirs(const std::string& dir) {
   if (dir.empty()) return fail("state dir: empty path");

@@ -31,8 +31,9 @@ Result<BusPtr> openBus(const std::string& requested) {
   }
   BusPtr bus(raw);
   if (r < 0)
-    return fail("cannot connect to the " + (which == "system" || which == "user" ? which + " bus" : "bus at " + which) +
-                ": " + std::strerror(-r));
+    return fail("cannot connect to the " +
+                (which == "system" || which == "user" ? which + " bus" : "bus at " + which) + ": " +
+                std::strerror(-r));
   return bus;
 }
 
@@ -59,7 +60,9 @@ BusLoop::BusLoop(uv_loop_t* loop, sd_bus* bus, std::function<void()> onLost)
   arm();
 }
 
-BusLoop::~BusLoop() { sd_bus_unref(bus_); }
+BusLoop::~BusLoop() {
+  sd_bus_unref(bus_);
+}
 
 void BusLoop::process() {
   if (lost_) return;
@@ -97,7 +100,8 @@ void BusLoop::arm() {
   // The deadline is absolute CLOCK_MONOTONIC in microseconds; libuv wants a relative delay in ms.
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  uint64_t nowUs = static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+  uint64_t nowUs =
+      static_cast<uint64_t>(now.tv_sec) * 1000000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
   uint64_t delayMs = deadline > nowUs ? (deadline - nowUs + 999) / 1000 : 0;
   timer_.start(delayMs, 0, [this] { process(); });
 }

@@ -134,7 +134,8 @@ Result<void> setFromText(Config& c, const Field& f, const std::string& value, bo
   const std::string label = std::string("-") + f.flag;
   if (auto ps = std::get_if<std::string Config::*>(&f.target)) {
     // An empty name given on purpose is a mistake; only an absent one means "the host name".
-    if (value.empty() && *ps == &Config::name) return fail(label + ": is empty; expected 1-32 of A-Z a-z 0-9 _ -");
+    if (value.empty() && *ps == &Config::name)
+      return fail(label + ": is empty; expected 1-32 of A-Z a-z 0-9 _ -");
     c.*(*ps) = value;
   } else if (auto pb = std::get_if<bool Config::*>(&f.target)) {
     if (value == "true" || value == "1" || value == "yes") {
@@ -151,8 +152,8 @@ Result<void> setFromText(Config& c, const Field& f, const std::string& value, bo
     bool integral = std::holds_alternative<uint32_t Config::*>(f.target);
     auto number = parseNumber(value, integral);
     if (!number)
-      return fail(label + ": \"" + value + "\" is not a " +
-                  (integral ? "whole number" : "number") + "; expected " + rangeText(f));
+      return fail(label + ": \"" + value + "\" is not a " + (integral ? "whole number" : "number") +
+                  "; expected " + rangeText(f));
     return setNumber(c, f, *number, value, label);
   }
   return {};
@@ -253,7 +254,7 @@ Result<void> checkNodeName(const std::string& name) {
 Result<void> applyConfigJson(Config& config, const std::string& json, const std::string& origin) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseCommentsFlag | rapidjson::kParseTrailingCommasFlag>(json.c_str(),
-                                                                                json.size());
+                                                                                 json.size());
   if (doc.HasParseError()) {
     size_t offset = doc.GetErrorOffset(), line = 1, column = 1;
     for (size_t i = 0; i < offset && i < json.size(); ++i) {
@@ -299,8 +300,10 @@ Result<void> validateConfig(Config& c, const std::string& hostname) {
     return fail("key: both -key and -key-file are set; use one of them");
   static const std::set<std::string> kPower = {"auto", "grid", "solar", "battery"};
   if (!kPower.count(c.power))
-    return fail("power: \"" + c.power + "\" is not a power mode; expected auto, grid, solar or battery");
-  if (!c.bus.empty() && c.bus != "system" && c.bus != "user" && c.bus.find(':') == std::string::npos)
+    return fail("power: \"" + c.power +
+                "\" is not a power mode; expected auto, grid, solar or battery");
+  if (!c.bus.empty() && c.bus != "system" && c.bus != "user" &&
+      c.bus.find(':') == std::string::npos)
     return fail("bus: \"" + c.bus +
                 "\" is not a bus; expected system, user or an address like unix:path=/run/bus");
   for (auto& s : c.seed)
@@ -310,7 +313,8 @@ Result<void> validateConfig(Config& c, const std::string& hostname) {
       return fail("broadcast: \"" + b +
                   "\" is not an IPv4 address; expected e.g. 127.255.255.255 or 192.168.1.255");
   for (auto& e : c.exec_allowlist)
-    if (e.empty()) return fail("exec_allowlist: an entry is empty; expected command names or paths");
+    if (e.empty())
+      return fail("exec_allowlist: an entry is empty; expected command names or paths");
   if (c.sysroot.empty()) return fail("sysroot: is empty; expected a directory such as /");
   if (c.spill_cpu_pct <= 0) return fail("spill_cpu_pct: must be above 0");
   return {};
@@ -327,7 +331,8 @@ Result<Invocation> parseCommandLine(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg.size() < 2 || arg[0] != '-')
-      return fail("unexpected argument \"" + arg + "\"; vestad takes only flags (see vestad -help)");
+      return fail("unexpected argument \"" + arg +
+                  "\"; vestad takes only flags (see vestad -help)");
     std::string body = arg.substr(arg[1] == '-' ? 2 : 1);
     std::optional<std::string> inlineValue;
     if (auto eq = body.find('='); eq != std::string::npos) {

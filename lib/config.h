@@ -12,11 +12,11 @@ namespace vesta {
 
 struct Config {
   // Identity and federation.
-  std::string name;      // node name; defaults to the host name
-  std::string key;       // federation secret, shared by all nodes
-  std::string key_file;  // file holding the secret (keeps it out of `ps`)
-  uint32_t port = 7777;  // TCP port for peer links
-  uint32_t dport = 7778; // UDP port for discovery beacons
+  std::string name;                    // node name; defaults to the host name
+  std::string key;                     // federation secret, shared by all nodes
+  std::string key_file;                // file holding the secret (keeps it out of `ps`)
+  uint32_t port = 7777;                // TCP port for peer links
+  uint32_t dport = 7778;               // UDP port for discovery beacons
   std::vector<std::string> seed;       // host:port of peers beyond the subnet
   std::vector<std::string> broadcast;  // where beacons are broadcast; empty = every up interface
   uint32_t advertise_spare_ms = 1000;  // beacon interval

@@ -89,7 +89,9 @@ std::string Identity::toJson(const std::string& nodeName) const {
   return std::string(out.GetString()) + "\n";
 }
 
-std::string Identity::fingerprint() const { return fingerprintOf(public_); }
+std::string Identity::fingerprint() const {
+  return fingerprintOf(public_);
+}
 
 std::vector<uint8_t> Identity::sign(std::span<const uint8_t> message) const {
   std::vector<uint8_t> sig(64);

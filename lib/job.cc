@@ -2,22 +2,29 @@
 
 namespace vesta {
 
-const char* jobKindName(JobKind kind) { return kind == JobKind::Cpu ? "cpu" : "mem"; }
+const char* jobKindName(JobKind kind) {
+  return kind == JobKind::Cpu ? "cpu" : "mem";
+}
 
 const char* jobStateName(JobState state) {
   switch (state) {
-    case JobState::Queued: return "queued";
-    case JobState::Running: return "running";
-    case JobState::Done: return "done";
-    case JobState::Failed: return "failed";
-    case JobState::Cancelled: return "cancelled";
+    case JobState::Queued:
+      return "queued";
+    case JobState::Running:
+      return "running";
+    case JobState::Done:
+      return "done";
+    case JobState::Failed:
+      return "failed";
+    case JobState::Cancelled:
+      return "cancelled";
   }
   return "failed";
 }
 
 std::optional<JobState> parseJobState(const std::string& name) {
-  for (JobState s : {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed,
-                     JobState::Cancelled})
+  for (JobState s :
+       {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Cancelled})
     if (name == jobStateName(s)) return s;
   return std::nullopt;
 }
@@ -39,7 +46,8 @@ bool canTransition(JobState from, JobState to) {
 
 Result<void> checkCpuArgs(uint64_t millions) {
   if (millions < 1 || millions > kMaxCpuMillions)
-    return fail("cpu: " + std::to_string(millions) + " million iterations is out of range; expected 1.." +
+    return fail("cpu: " + std::to_string(millions) +
+                " million iterations is out of range; expected 1.." +
                 std::to_string(kMaxCpuMillions));
   return {};
 }

@@ -12,8 +12,9 @@ std::string chargeText(const PowerState& s) {
 // Battery mode: 0.35, or nothing once the charge is under the minimum.
 PowerDecision batteryDecision(const PowerState& s, unsigned batteryMinPct, std::string reason) {
   if (s.capacity_pct && *s.capacity_pct < static_cast<int>(batteryMinPct))
-    return {PowerMode::Battery, 0.0,
-            reason + ", below battery_min_pct " + std::to_string(batteryMinPct) + "%: lends nothing"};
+    return {
+        PowerMode::Battery, 0.0,
+        reason + ", below battery_min_pct " + std::to_string(batteryMinPct) + "%: lends nothing"};
   return {PowerMode::Battery, kLowBatteryWillingness, std::move(reason)};
 }
 
@@ -21,9 +22,12 @@ PowerDecision batteryDecision(const PowerState& s, unsigned batteryMinPct, std::
 
 const char* powerModeName(PowerMode mode) {
   switch (mode) {
-    case PowerMode::Grid: return "grid";
-    case PowerMode::Solar: return "solar";
-    case PowerMode::Battery: return "battery";
+    case PowerMode::Grid:
+      return "grid";
+    case PowerMode::Solar:
+      return "solar";
+    case PowerMode::Battery:
+      return "battery";
   }
   return "grid";
 }
@@ -39,7 +43,8 @@ PowerDecision decidePower(const PowerState& s, const std::string& forced, unsign
   // on the grid and the battery is not being drained for long.
   if (!s.has_battery) return {PowerMode::Grid, 1.0, "no battery"};
   if (s.on_ac) return {PowerMode::Grid, 1.0, "on AC, battery " + chargeText(s)};
-  if (!s.discharging) return {PowerMode::Grid, 1.0, "battery " + chargeText(s) + " not discharging"};
+  if (!s.discharging)
+    return {PowerMode::Grid, 1.0, "battery " + chargeText(s) + " not discharging"};
   std::string reason = "battery " + chargeText(s) + " discharging";
   if (s.capacity_pct && *s.capacity_pct >= 50)
     return {PowerMode::Solar, *s.capacity_pct / 100.0, reason};

@@ -102,7 +102,8 @@ CpuLoad cpuLoadBetween(const ProcStat& before, const ProcStat& after) {
   CpuLoad load;
   load.total = busyFraction(before.all, after.all);
   size_t n = std::min(before.cores.size(), after.cores.size());
-  for (size_t i = 0; i < n; ++i) load.per_core.push_back(busyFraction(before.cores[i], after.cores[i]));
+  for (size_t i = 0; i < n; ++i)
+    load.per_core.push_back(busyFraction(before.cores[i], after.cores[i]));
   // A kernel without per-core lines still has a total; report it as one core.
   if (load.per_core.empty() && after.all.total > 0) load.per_core.push_back(load.total);
   return load;
@@ -117,11 +118,16 @@ MemInfo parseMeminfo(std::string_view text) {
     if (words.size() < 2) return;
     auto v = toU64(words[1]);
     if (!v) return;
-    if (words[0] == "MemTotal:") m.total_kb = *v;
-    else if (words[0] == "MemAvailable:") available = *v;
-    else if (words[0] == "MemFree:") freeKb = *v;
-    else if (words[0] == "Buffers:") buffers = *v;
-    else if (words[0] == "Cached:") cached = *v;
+    if (words[0] == "MemTotal:")
+      m.total_kb = *v;
+    else if (words[0] == "MemAvailable:")
+      available = *v;
+    else if (words[0] == "MemFree:")
+      freeKb = *v;
+    else if (words[0] == "Buffers:")
+      buffers = *v;
+    else if (words[0] == "Cached:")
+      cached = *v;
   });
   m.available_kb = available ? *available : freeKb + buffers + cached;
   m.available_kb = std::min(m.available_kb, m.total_kb);
@@ -133,7 +139,7 @@ PowerState summarizePower(const std::vector<PowerSupply>& supplies) {
   for (const auto& p : supplies) {
     if (p.type == "Battery") {
       if (p.scope && *p.scope == "Device") continue;  // a peripheral's battery
-      if (s.has_battery) continue;                     // the first system battery decides
+      if (s.has_battery) continue;                    // the first system battery decides
       s.has_battery = true;
       s.discharging = p.status == "Discharging";
       if (p.capacity) s.capacity_pct = std::clamp(*p.capacity, 0, 100);
@@ -170,7 +176,8 @@ std::vector<PowerSupply> readPowerSupplies(const std::string& root) {
     p.type = field("type").value_or("");
     p.status = field("status").value_or("Unknown");
     p.scope = field("scope");
-    if (auto c = field("capacity"); c && toU64(*c)) p.capacity = static_cast<int>(std::min<uint64_t>(*toU64(*c), 100));
+    if (auto c = field("capacity"); c && toU64(*c))
+      p.capacity = static_cast<int>(std::min<uint64_t>(*toU64(*c), 100));
     if (auto o = field("online"); o && toU64(*o)) p.online = *toU64(*o) != 0;
     out.push_back(std::move(p));
   }

@@ -18,8 +18,8 @@ struct CpuTimes {
 };
 
 struct ProcStat {
-  CpuTimes all;                // the "cpu" line
-  std::vector<CpuTimes> cores; // "cpu0", "cpu1", ... in order of appearance
+  CpuTimes all;                 // the "cpu" line
+  std::vector<CpuTimes> cores;  // "cpu0", "cpu1", ... in order of appearance
 };
 
 // Parses /proc/stat text. Lines that are not cpu lines, or are malformed, are skipped.
@@ -48,18 +48,18 @@ MemInfo parseMeminfo(std::string_view text);
 // One entry of /sys/class/power_supply.
 struct PowerSupply {
   std::string name;
-  std::string type;    // Battery, Mains, USB, ...
-  std::string status;  // Charging, Discharging, Full, Not charging, Unknown
-  std::optional<int> capacity;  // percent 0..100
-  std::optional<bool> online;   // for Mains/USB
+  std::string type;                  // Battery, Mains, USB, ...
+  std::string status;                // Charging, Discharging, Full, Not charging, Unknown
+  std::optional<int> capacity;       // percent 0..100
+  std::optional<bool> online;        // for Mains/USB
   std::optional<std::string> scope;  // "Device" for a mouse's battery: not the machine's
 };
 
 // What the supplies say about this machine as a whole.
 struct PowerState {
   bool has_battery = false;
-  bool on_ac = false;       // some mains/USB supply is online
-  bool discharging = false; // the system battery is discharging
+  bool on_ac = false;        // some mains/USB supply is online
+  bool discharging = false;  // the system battery is discharging
   std::optional<int> capacity_pct;
 };
 

@@ -75,9 +75,8 @@ class Poll : public Handle<uv_poll_t> {
   // `fn(status, events)` when the fd is ready for `events` (UV_READABLE | UV_WRITABLE).
   void start(int events, std::function<void(int, int)> fn) {
     box_->callback = std::move(fn);
-    uv_poll_start(&box_->handle, events, [](uv_poll_t* p, int status, int ev) {
-      boxOf(p)->callback(status, ev);
-    });
+    uv_poll_start(&box_->handle, events,
+                  [](uv_poll_t* p, int status, int ev) { boxOf(p)->callback(status, ev); });
   }
   void stop() { uv_poll_stop(&box_->handle); }
 };

@@ -77,7 +77,9 @@ int main(int argc, char** argv) {
   bool json = false, haveMillions = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    std::string name = arg.rfind("--", 0) == 0 ? arg.substr(2) : arg.rfind('-', 0) == 0 ? arg.substr(1) : "";
+    std::string name = arg.rfind("--", 0) == 0  ? arg.substr(2)
+                       : arg.rfind('-', 0) == 0 ? arg.substr(1)
+                                                : "";
     if (name == "json") {
       json = true;
     } else if (name == "h" || name == "help") {
@@ -97,7 +99,8 @@ int main(int argc, char** argv) {
       }
     } else if (name.empty() && !haveMillions) {
       if (!parseUnsigned(argv[i], 10'000'000, millions) || millions == 0) {
-        std::fprintf(stderr, "piwork: MILLIONS: \"%s\" is not a whole number 1..10000000\n", argv[i]);
+        std::fprintf(stderr, "piwork: MILLIONS: \"%s\" is not a whole number 1..10000000\n",
+                     argv[i]);
         return kExitUsage;
       }
       haveMillions = true;
@@ -122,8 +125,7 @@ int main(int argc, char** argv) {
     pool.emplace_back([&inside, share, seed, t] { inside[t] = countInside(share, seed, t); });
   }
   for (auto& th : pool) th.join();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   uint64_t total = 0;
   for (uint64_t c : inside) total += c;
   double estimate = 4.0 * static_cast<double>(total) / static_cast<double>(samples);

@@ -106,8 +106,8 @@ TEST_CASE("config.example.json loads and holds every field", "[config]") {
   REQUIRE_FALSE(text.empty());
   REQUIRE(vesta::applyConfigJson(c, text, "config.example.json"));
   for (const char* field : {"cpu_offer_pct", "mem_offer_mb", "reserve_pct", "spill_cpu_pct",
-                            "allow_exec", "exec_allowlist", "max_borrow_ratio",
-                            "battery_min_pct", "port", "dport", "key", "name", "power"})
+                            "allow_exec", "exec_allowlist", "max_borrow_ratio", "battery_min_pct",
+                            "port", "dport", "key", "name", "power"})
     CHECK_THAT(text, Catch::Contains(std::string("\"") + field + "\""));
 }
 
@@ -117,7 +117,8 @@ TEST_CASE("bad config files give one line naming the file and the field", "[conf
   };
   std::vector<Case> cases = {
       {R"({"reserve_pct": 120})", "field \"reserve_pct\": 120 is out of range; expected 0..90"},
-      {R"({"reserve_pct": "20"})", "field \"reserve_pct\": expected a whole number 0..90, got the string \"20\""},
+      {R"({"reserve_pct": "20"})",
+       "field \"reserve_pct\": expected a whole number 0..90, got the string \"20\""},
       {R"({"reserve_pct": 20.5})", "expected a whole number"},
       {R"({"allow_exec": 1})", "field \"allow_exec\": expected true or false, got a number"},
       {R"({"exec_allowlist": ["ok", 3]})", "expected a list of strings"},
@@ -155,8 +156,8 @@ TEST_CASE("node names allow letters, digits, _ and - only", "[config]") {
 
 TEST_CASE("help lists every flag", "[config]") {
   std::string help = vesta::configHelp();
-  for (const char* flag : {"-name", "-key", "-port", "-dport", "-allow-exec", "-power", "-seed",
-                           "-advertise-spare", "-config", "-bus", "-state-dir", "-sysroot",
-                           "-broadcast"})
+  for (const char* flag :
+       {"-name", "-key", "-port", "-dport", "-allow-exec", "-power", "-seed", "-advertise-spare",
+        "-config", "-bus", "-state-dir", "-sysroot", "-broadcast"})
     CHECK_THAT(help, Catch::Contains(std::string("  ") + flag));
 }

@@ -7,7 +7,8 @@
 #include "identity.h"
 #include "test_util.h"
 
-TEST_CASE("the first start creates a 0600 identity that later starts load unchanged", "[identity]") {
+TEST_CASE("the first start creates a 0600 identity that later starts load unchanged",
+          "[identity]") {
   TempDir dir;
   auto first = vesta::loadOrCreateIdentity(dir.path, "desk");
   REQUIRE(first);
@@ -65,12 +66,14 @@ TEST_CASE("a corrupt identity is refused with the reason, and kept", "[identity]
   };
   auto good = vesta::Identity::generate()->toJson("desk");
   std::string wrongPub = good;
-  wrongPub.replace(wrongPub.find("\"public_key\":\"") + 14, 2, good.substr(good.find("\"public_key\":\"") + 14, 2) == "00" ? "11" : "00");
+  wrongPub.replace(wrongPub.find("\"public_key\":\"") + 14, 2,
+                   good.substr(good.find("\"public_key\":\"") + 14, 2) == "00" ? "11" : "00");
   std::vector<Case> cases = {
       {"", "not a JSON object"},
       {"{\"format\":\"vesta-identity-1\"", "not a JSON object"},
       {"{\"format\":\"other\"}", "format is not vesta-identity-1"},
-      {"{\"format\":\"vesta-identity-1\",\"private_key\":\"zz\",\"public_key\":\"00\"}", "private_key"},
+      {"{\"format\":\"vesta-identity-1\",\"private_key\":\"zz\",\"public_key\":\"00\"}",
+       "private_key"},
       {wrongPub, "public_key does not belong to private_key"},
   };
   for (auto& c : cases) {
@@ -87,7 +90,8 @@ TEST_CASE("a corrupt identity is refused with the reason, and kept", "[identity]
 
 TEST_CASE("the state directory follows flag, systemd, XDG, then HOME", "[identity]") {
   CHECK(*vesta::resolveStateDir("/flag", "/sd", "/xdg", "/home/u") == "/flag");
-  CHECK(*vesta::resolveStateDir("", "/var/lib/vesta:/var/lib/other", "/xdg", "/home/u") == "/var/lib/vesta");
+  CHECK(*vesta::resolveStateDir("", "/var/lib/vesta:/var/lib/other", "/xdg", "/home/u") ==
+        "/var/lib/vesta");
   CHECK(*vesta::resolveStateDir("", "", "/xdg", "/home/u") == "/xdg/vesta");
   CHECK(*vesta::resolveStateDir("", "", "", "/home/u") == "/home/u/.local/state/vesta");
   CHECK_FALSE(vesta::resolveStateDir("", "", "", ""));

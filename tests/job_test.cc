@@ -11,8 +11,9 @@ TEST_CASE("job states move forward only and final states stay final", "[job]") {
   for (JobState from : all) {
     for (JobState to : all) {
       CAPTURE(vesta::jobStateName(from), vesta::jobStateName(to));
-      bool expected = (from == JobState::Queued && to != JobState::Queued && to != JobState::Done) ||
-                      (from == JobState::Running && vesta::isTerminal(to));
+      bool expected =
+          (from == JobState::Queued && to != JobState::Queued && to != JobState::Done) ||
+          (from == JobState::Running && vesta::isTerminal(to));
       CHECK(vesta::canTransition(from, to) == expected);
     }
     CHECK(vesta::parseJobState(vesta::jobStateName(from)) == from);
@@ -32,17 +33,17 @@ TEST_CASE("job arguments are range-checked with the allowed range in the message
 
 TEST_CASE("workers follow the offer unless set", "[capacity]") {
   vesta::Config c;
-  CHECK(vesta::workerCount(2, c) == 2);   // 2 x 75% = 1.5, rounded
+  CHECK(vesta::workerCount(2, c) == 2);  // 2 x 75% = 1.5, rounded
   CHECK(vesta::workerCount(4, c) == 3);
   CHECK(vesta::workerCount(1, c) == 1);
   c.cpu_offer_pct = 0;
-  CHECK(vesta::workerCount(8, c) == 1);   // own jobs still run
+  CHECK(vesta::workerCount(8, c) == 1);  // own jobs still run
   c.workers = 5;
   CHECK(vesta::workerCount(2, c) == 5);
 }
 
 TEST_CASE("memory jobs fit under the offer and above the owner's reserve", "[capacity]") {
-  vesta::Config c;  // mem_offer_mb 1024, reserve_pct 20
+  vesta::Config c;                             // mem_offer_mb 1024, reserve_pct 20
   vesta::MemInfo m{4096 * 1024, 2048 * 1024};  // 4 GiB total, 2 GiB available
   CHECK(vesta::reserveMb(m, c) == 819);
   CHECK(vesta::admitMemory(1024, m, c));

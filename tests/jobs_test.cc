@@ -26,7 +26,10 @@ struct Fixture {
     uv_loop_init(&loop);
     executor = std::make_unique<vesta::Executor>(&loop, 2, 0);
     jobs = std::make_unique<vesta::JobTable>(
-        *executor, "desk", [this](const Job& j, JobChange c) { changes.push_back({j.id, c}); },
+        *executor, "desk",
+        [this](const Job& j, JobChange c) {
+          changes.push_back({j.id, c});
+        },
         keep);
   }
   // Runs the loop until `done` holds (or 60 s pass, which fails the test).
@@ -58,7 +61,8 @@ TEST_CASE("a cpu job on the worker pool gives the known answer", "[jobs]") {
   CHECK(f.changes.front().second == JobChange::Created);
 }
 
-TEST_CASE("cancelling a running job ends it at once and a late completion cannot undo it", "[jobs]") {
+TEST_CASE("cancelling a running job ends it at once and a late completion cannot undo it",
+          "[jobs]") {
   Fixture f;
   Job& job = f.jobs->submitCpu(100000, vesta::randomSeed());
   uint64_t id = job.id;

@@ -31,7 +31,8 @@ TEST_CASE("power modes and willingness from real fixture trees", "[power]") {
   };
   for (auto& c : cases) {
     CAPTURE(c.tree, c.forced);
-    auto state = vesta::summarizePower(vesta::readPowerSupplies(dataPath(std::string("power/") + c.tree)));
+    auto state =
+        vesta::summarizePower(vesta::readPowerSupplies(dataPath(std::string("power/") + c.tree)));
     auto d = vesta::decidePower(state, c.forced, 15);
     CHECK(d.mode == c.mode);
     CHECK(d.willingness == Approx(c.willingness));

@@ -3,7 +3,6 @@
 #include "sysstat.h"
 #include "test_util.h"
 
-
 TEST_CASE("CPU busy share comes from /proc/stat deltas, total and per core", "[sysstat]") {
   auto a = vesta::parseProcStat(readText(dataPath("proc-stat-a.txt")));
   auto b = vesta::parseProcStat(readText(dataPath("proc-stat-b.txt")));
@@ -61,7 +60,8 @@ TEST_CASE("power supplies are read from the fixture tree", "[sysstat]") {
   CHECK_FALSE(mouse.has_battery);  // a peripheral's battery is not the machine's
   CHECK(mouse.on_ac);
 
-  auto garbage = vesta::summarizePower(vesta::readPowerSupplies(dataPath("power/garbage-capacity")));
+  auto garbage =
+      vesta::summarizePower(vesta::readPowerSupplies(dataPath("power/garbage-capacity")));
   CHECK(garbage.has_battery);
   CHECK_FALSE(garbage.capacity_pct);
 
