@@ -303,11 +303,12 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
     printJson(out);
     return kExitOk;
   }
-  std::printf(
-      "job %s: cpu %s iterations ran on %s (%u workers) in %s, %s it/s (%s it/s per worker)\n",
-      asString(p, "Id").c_str(), formatCount(static_cast<double>(iterations)).c_str(),
-      asString(p, "Node").c_str(), workers, formatDuration(elapsed).c_str(),
-      formatCount(rate).c_str(), formatCount(rate / std::max(workers, 1u)).c_str());
+  std::printf("job %s ran on %s (%u workers): %s iterations in %s\n", asString(p, "Id").c_str(),
+              asString(p, "Node").c_str(), workers,
+              formatCount(static_cast<double>(iterations)).c_str(),
+              formatDuration(elapsed).c_str());
+  std::printf("rate   %s it/s, %s it/s per worker\n", formatCount(rate).c_str(),
+              formatCount(rate / std::max(workers, 1u)).c_str());
   std::printf("result %s\n", asString(p, "Result").c_str());
   std::printf("seed   %s\n", asString(p, "Seed").c_str());
   return kExitOk;

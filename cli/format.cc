@@ -30,7 +30,9 @@ std::string formatCount(double value) {
   } else if (value < 1e6) {
     std::snprintf(buf, sizeof buf, "%.1f k", value / 1e3);
   } else if (value < 1e9) {
-    std::snprintf(buf, sizeof buf, "%.2f M", value / 1e6);
+    // Whole millions (a job's size) read better without decimals.
+    bool whole = value == static_cast<double>(static_cast<uint64_t>(value / 1e6)) * 1e6;
+    std::snprintf(buf, sizeof buf, whole ? "%.0f M" : "%.2f M", value / 1e6);
   } else {
     std::snprintf(buf, sizeof buf, "%.2f G", value / 1e9);
   }

@@ -14,6 +14,7 @@ TEST_CASE("counts and sizes use SI and binary prefixes", "[format]") {
   CHECK(vesta::formatCount(950) == "950");
   CHECK(vesta::formatCount(12345) == "12.3 k");
   CHECK(vesta::formatCount(22960000) == "22.96 M");
+  CHECK(vesta::formatCount(200000000) == "200 M");
   CHECK(vesta::formatCount(1.2e9) == "1.20 G");
   CHECK(vesta::formatMiB(512) == "512 MiB");
   CHECK(vesta::formatMiB(23757) == "23.2 GiB");

@@ -8,7 +8,7 @@ KAT_1M=0326425d10833976a29c78d9e5d2898be5852634e117b4e4e9ac0af6ad8fa408
 V() { "$VESTA" "$@"; }
 
 start_bus
-start_node alpha || exit 1
+start_node alpha -workers 2 || exit 1
 
 # --- The D-Bus API, seen by busctl -------------------------------------------------------------
 xml=$(busctl --address="$VESTA_BUS" introspect --xml-interface org.vesta.Vestad1 /org/vesta/Vestad1)
@@ -28,7 +28,7 @@ expect_contains "an unknown option is refused by name" 'option "warp" is not kno
 # --- vesta cpu, mem, status ----------------------------------------------------------------------
 out=$(V cpu 1 --seed "$KAT_SEED")
 expect_contains "vesta cpu prints the known answer" "result $KAT_1M" "$out"
-expect_contains "vesta cpu says where it ran and how fast" "ran on alpha" "$out"
+expect_contains "vesta cpu says where it ran and how long it took" "ran on alpha (2 workers): 1 M iterations in" "$out"
 expect_contains "vesta cpu prints the rate" "it/s per worker" "$out"
 json=$(V --json cpu 2)
 check "vesta --json cpu parses and has the contract's fields" \
