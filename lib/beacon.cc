@@ -1,0 +1,103 @@
+#include "beacon.h"
+
+#include <cstring>
+
+#include "bytes.h"
+#include "config.h"
+
+namespace vesta {
+namespace {
+
+constexpr uint8_t kMagic[4] = {'V', 'S', 'T', 'B'};
+constexpr size_t kHeaderSize = sizeof kMagic + 1;
+constexpr size_t kNonceSize = 12;
+
+}  // namespace
+
+const char* dropReasonName(DropReason reason) {
+  switch (reason) {
+    case DropReason::BadKey:
+      return "bad_key";
+    case DropReason::Malformed:
+      return "malformed";
+    case DropReason::Replay:
+      return "replay";
+    case DropReason::Oversize:
+      return "oversize";
+    case DropReason::Reflected:
+      return "reflected";
+  }
+  return "malformed";
+}
+
+Bytes encodeBeaconBody(const Beacon& b) {
+  ByteWriter w;
+  w.bytes(b.key);
+  w.u64(b.incarnation);
+  w.u64(b.sequence);
+  w.u16(b.port);
+  w.u8(b.leaving ? 1 : 0);
+  w.shortString(b.name);
+  w.u16(b.status.cores);
+  w.u16(b.status.cpu_permille);
+  w.u32(b.status.mem_available_mb);
+  w.u32(b.status.mem_offer_mb);
+  w.u32(b.status.spare_millicores);
+  w.u8(static_cast<uint8_t>(b.status.power));
+  w.u16(b.status.willingness_permille);
+  w.u8(b.status.gpus);
+  return std::move(w.data());
+}
+
+tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body) {
+  ByteReader r(body);
+  Beacon b;
+  r.bytes(b.key);
+  b.incarnation = r.u64();
+  b.sequence = r.u64();
+  b.port = r.u16();
+  uint8_t flags = r.u8();
+  b.name = r.shortString();
+  b.status.cores = r.u16();
+  b.status.cpu_permille = r.u16();
+  b.status.mem_available_mb = r.u32();
+  b.status.mem_offer_mb = r.u32();
+  b.status.spare_millicores = r.u32();
+  uint8_t power = r.u8();
+  b.status.willingness_permille = r.u16();
+  b.status.gpus = r.u8();
+  b.leaving = flags & 1;
+  bool valid = r.done() && (flags & ~1u) == 0 && checkNodeName(b.name) && b.port != 0 &&
+               b.status.cores > 0 && b.status.cpu_permille <= 1000 && power <= 2 &&
+               b.status.willingness_permille <= 1000;
+  if (!valid) return tl::unexpected(DropReason::Malformed);
+  b.status.power = static_cast<PowerMode>(power);
+  return b;
+}
+
+Bytes sealBeacon(const Key& beaconKey, const Beacon& beacon) {
+  Bytes packet(kMagic, kMagic + sizeof kMagic);
+  packet.push_back(kBeaconVersion);
+  Nonce nonce{};
+  randomBytes(nonce);  // random per packet: beacons have no shared counter to build one from
+  packet.insert(packet.end(), nonce.begin(), nonce.end());
+  Bytes sealed =
+      seal(beaconKey, nonce, std::span(packet).first(kHeaderSize), encodeBeaconBody(beacon));
+  packet.insert(packet.end(), sealed.begin(), sealed.end());
+  return packet;
+}
+
+tl::expected<Beacon, DropReason> openBeacon(const Key& beaconKey, std::span<const uint8_t> packet) {
+  if (packet.size() > kMaxBeaconBytes) return tl::unexpected(DropReason::Oversize);
+  if (packet.size() < kHeaderSize + kNonceSize + kTagSize ||
+      std::memcmp(packet.data(), kMagic, sizeof kMagic) != 0 || packet[4] != kBeaconVersion)
+    return tl::unexpected(DropReason::Malformed);
+  Nonce nonce{};
+  std::copy(packet.begin() + kHeaderSize, packet.begin() + kHeaderSize + kNonceSize, nonce.begin());
+  auto body =
+      open(beaconKey, nonce, packet.first(kHeaderSize), packet.subspan(kHeaderSize + kNonceSize));
+  if (!body) return tl::unexpected(DropReason::BadKey);
+  return decodeBeaconBody(*body);
+}
+
+}  // namespace vesta
