@@ -41,6 +41,14 @@ int readValue(sd_bus_message* m, Value& out) {
     r = sd_bus_message_read_array(m, 'd', &data, &size);
     const double* d = static_cast<const double*>(data);
     out = std::vector<double>(d, d + size / sizeof(double));
+  } else if (sig == "a{st}") {
+    Counters counters;
+    r = sd_bus_message_enter_container(m, 'a', "{st}");
+    const char* key = nullptr;
+    uint64_t n = 0;
+    while (r >= 0 && (r = sd_bus_message_read(m, "{st}", &key, &n)) > 0) counters[key] = n;
+    if (r >= 0) r = sd_bus_message_exit_container(m);
+    out = std::move(counters);
   } else {
     r = sd_bus_message_skip(m, contents);
   }
@@ -71,6 +79,13 @@ std::vector<double> asDoubles(const Properties& p, const std::string& key) {
   auto it = p.find(key);
   if (it == p.end()) return {};
   if (auto v = std::get_if<std::vector<double>>(&it->second)) return *v;
+  return {};
+}
+
+Counters asCounters(const Properties& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return {};
+  if (auto c = std::get_if<Counters>(&it->second)) return *c;
   return {};
 }
 

@@ -22,13 +22,15 @@ struct CliError {
   std::string message;
 };
 
-using Value =
-    std::variant<std::monostate, std::string, double, uint64_t, int64_t, bool, std::vector<double>>;
+using Counters = std::map<std::string, uint64_t>;
+using Value = std::variant<std::monostate, std::string, double, uint64_t, int64_t, bool,
+                           std::vector<double>, Counters>;
 using Properties = std::map<std::string, Value>;
 
 std::string asString(const Properties& p, const std::string& key);
 double asDouble(const Properties& p, const std::string& key);  // numbers of any type
 std::vector<double> asDoubles(const Properties& p, const std::string& key);
+Counters asCounters(const Properties& p, const std::string& key);
 
 class Client {
  public:

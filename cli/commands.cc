@@ -223,13 +223,16 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.Key("jobs_active");
     w.Uint(static_cast<unsigned>(asDouble(p, "JobsActive")));
     w.EndObject();
-    // Flows (lending/borrowing) and dropped packets arrive with federation; the keys are part of
-    // the contract already.
+    // Flows (lending/borrowing) arrive with placement; the key is part of the contract already.
     w.Key("flows");
     w.StartArray();
     w.EndArray();
     w.Key("dropped");
     w.StartObject();
+    for (auto& [reason, n] : asCounters(p, "Dropped")) {
+      w.Key(reason.c_str());
+      w.Uint64(n);
+    }
     w.EndObject();
     w.EndObject();
     printJson(out);
@@ -252,6 +255,10 @@ int commandStatus(Client& c, const CliOptions& options) {
   std::printf("  power   %s (%s), lends %.0f%% of its offer\n", asString(p, "PowerMode").c_str(),
               asString(p, "PowerReason").c_str(), asDouble(p, "Willingness") * 100);
   if (temperature >= 0) std::printf("  heat    %.0f °C\n", temperature);
+  std::string drops;
+  for (auto& [reason, n] : asCounters(p, "Dropped"))
+    if (n) drops += (drops.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
+  std::printf("  network %s\n", drops.empty() ? "no packets dropped" : ("dropped " + drops).c_str());
   unsigned stress = static_cast<unsigned>(asDouble(p, "StressCores"));
   std::printf("  jobs    %u active%s\n", static_cast<unsigned>(asDouble(p, "JobsActive")),
               stress ? (", stress on " + std::to_string(stress) + " cores").c_str() : "");
@@ -411,6 +418,82 @@ int commandJobs(Client& c, const CliOptions& options) {
   for (auto& row : rows)
     std::printf("%-6s %-5s %-10s %-16s %3.0f%%\n", row.id.c_str(), row.kind.c_str(),
                 row.state.c_str(), row.node.c_str(), row.progress * 100);
+  return kExitOk;
+}
+
+int commandPeers(Client& c, const CliOptions& options) {
+  auto reply = callManager(c, "ListPeers", "");
+  if (!reply) return reportError(options, reply.error());
+  struct Row {
+    std::string name, fingerprint, address, state, power, link;
+    uint16_t port;
+    uint32_t cores;
+    double cpu, willingness, spare;
+    uint64_t mem, seenMs;
+  };
+  std::vector<Row> rows;
+  int r = sd_bus_message_enter_container(*reply, 'a', "(sssqsudtsddts)");
+  for (;;) {
+    const char *name, *fp, *address, *state, *power, *link;
+    Row row{};
+    if (r < 0 || (r = sd_bus_message_read(*reply, "(sssqsudtsddts)", &name, &fp, &address,
+                                          &row.port, &state, &row.cores, &row.cpu, &row.mem,
+                                          &power, &row.willingness, &row.spare, &row.seenMs,
+                                          &link)) <= 0)
+      break;
+    row.name = name;
+    row.fingerprint = fp;
+    row.address = address;
+    row.state = state;
+    row.power = power;
+    row.link = link;
+    rows.push_back(row);
+  }
+  sd_bus_message_unref(*reply);
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    w.Key("peers");
+    w.StartArray();
+    for (auto& row : rows) {
+      w.StartObject();
+      writeString(w, "name", row.name);
+      writeString(w, "fingerprint", row.fingerprint);
+      writeString(w, "address", row.address + ":" + std::to_string(row.port));
+      writeString(w, "state", row.state);
+      w.Key("cores");
+      w.Uint(row.cores);
+      w.Key("cpu_pct");
+      w.Double(row.cpu);
+      w.Key("mem_available_mb");
+      w.Uint64(row.mem);
+      writeString(w, "power", row.power);
+      w.Key("willingness");
+      w.Double(row.willingness);
+      w.Key("spare_cores");
+      w.Double(row.spare);
+      w.Key("last_seen_ms");
+      w.Uint64(row.seenMs);
+      writeString(w, "link", row.link);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    printJson(out);
+    return kExitOk;
+  }
+  if (rows.empty()) {
+    std::printf("no peers yet (nodes with the same key on this subnet appear within a second or two)\n");
+    return kExitOk;
+  }
+  std::printf("%-16s %-8s %-21s %-19s %5s %5s %9s %-8s %5s %6s %s\n", "NAME", "STATE", "ADDRESS",
+              "FINGERPRINT", "CORES", "CPU", "FREE MEM", "POWER", "SPARE", "SEEN", "LINK");
+  for (auto& row : rows)
+    std::printf("%-16s %-8s %-21s %-19s %5u %4.0f%% %9s %-8s %5.1f %6s %s\n", row.name.c_str(),
+                row.state.c_str(), (row.address + ":" + std::to_string(row.port)).c_str(),
+                row.fingerprint.c_str(), row.cores, row.cpu, formatMiB(row.mem).c_str(),
+                row.power.c_str(), row.spare, formatDuration(row.seenMs).c_str(), row.link.c_str());
   return kExitOk;
 }
 

@@ -24,6 +24,7 @@ int commandCpu(Client& client, const CliOptions& options, uint64_t millions);
 int commandMem(Client& client, const CliOptions& options, uint64_t mb, uint64_t holdMs);
 int commandStress(Client& client, const CliOptions& options, uint32_t cores, uint32_t seconds);
 int commandStopStress(Client& client, const CliOptions& options);
+int commandPeers(Client& client, const CliOptions& options);
 int commandJobs(Client& client, const CliOptions& options);
 int commandCancel(Client& client, const CliOptions& options, const std::string& id);
 

@@ -24,6 +24,7 @@ const char* kUsage =
     "  submit cpu|mem ARGS       the same as cpu and mem\n"
     "  stress CORES SECONDS      keep CORES cores busy (0 = all) on the node, as its owner would\n"
     "  stop-stress               end a stress early\n"
+    "  peers                     the other nodes this one hears: state, load, power\n"
     "  jobs                      list recent jobs\n"
     "  cancel ID                 cancel a job\n"
     "\n"
@@ -117,7 +118,8 @@ int run(int argc, char** argv) {
   auto want = [&](size_t n, const char* usage) -> bool {
     return o.args.size() == n + 1 || (usageError(o, std::string("usage: vesta ") + usage), false);
   };
-  static const char* kKnown[] = {"status", "cpu", "mem", "stress", "stop-stress", "jobs", "cancel"};
+  static const char* kKnown[] = {"status", "cpu",  "mem",    "stress",
+                                 "stop-stress", "jobs", "cancel", "peers"};
   bool known = false;
   for (const char* k : kKnown) known |= cmd == k;
   if (!known) return usageError(o, "unknown command \"" + cmd + "\"");
@@ -159,6 +161,7 @@ int run(int argc, char** argv) {
                          static_cast<uint32_t>(nums[1]));
   if (cmd == "stop-stress") return commandStopStress(*client, o);
   if (cmd == "jobs") return commandJobs(*client, o);
+  if (cmd == "peers") return commandPeers(*client, o);
   return commandCancel(*client, o, o.args[1]);
 }
 

@@ -10,6 +10,10 @@
 namespace vesta {
 namespace {
 
+// name, fingerprint, address, link port, state, cores, cpu %, MemAvailable MiB, power mode,
+// willingness, spare cores, ms since the last beacon, link state.
+constexpr const char* kPeerSignature = "(sssqsudtsddts)";
+
 Node& nodeOf(void* userdata) {
   return *static_cast<Node*>(userdata);
 }
@@ -200,10 +204,49 @@ int getPerCore(sd_bus*, const char*, const char*, const char*, sd_bus_message* r
   });
 }
 
-int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void*,
-               sd_bus_error* error) {
-  // Counters of dropped network packets by reason; a single node receives nothing yet.
-  return guarded(error, [&] { return sd_bus_message_append(reply, "a{st}", 0); });
+int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+               void* userdata, sd_bus_error* error) {
+  // Network packets dropped, by reason: every reason is listed, 0 when none.
+  return guarded(error, [&] {
+    const Discovery* d = nodeOf(userdata).discovery();
+    int r = sd_bus_message_open_container(reply, 'a', "{st}");
+    for (DropReason reason : {DropReason::BadKey, DropReason::Malformed, DropReason::Replay,
+                              DropReason::Oversize, DropReason::Reflected}) {
+      if (r < 0) return r;
+      uint64_t n = 0;
+      if (d) {
+        auto it = d->dropped().find(reason);
+        n = it == d->dropped().end() ? 0 : it->second;
+      }
+      r = sd_bus_message_append(reply, "{st}", dropReasonName(reason), n);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+  });
+}
+
+int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    sd_bus_message* reply = nullptr;
+    int r = sd_bus_message_new_method_return(m, &reply);
+    if (r >= 0) r = sd_bus_message_open_container(reply, 'a', kPeerSignature);
+    const Discovery* d = nodeOf(userdata).discovery();
+    if (d) {
+      for (auto& [fp, p] : d->peers().peers()) {
+        if (r < 0) break;
+        r = sd_bus_message_append(
+            reply, kPeerSignature, p.name.c_str(), fp.c_str(), p.address.c_str(), p.port,
+            peerStateName(p.state), static_cast<uint32_t>(p.status.cores),
+            p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
+            powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
+            p.status.spare_millicores / 1000.0, nodeOf(userdata).millisSince(p.last_seen),
+            "down");
+      }
+    }
+    if (r >= 0) r = sd_bus_message_close_container(reply);
+    if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+    sd_bus_message_unref(reply);
+    return r;
+  });
 }
 
 const sd_bus_vtable kManagerVtable[] = {
@@ -241,6 +284,12 @@ const sd_bus_vtable kManagerVtable[] = {
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("ListJobs", "", , "a(ssssdo)", SD_BUS_PARAM(jobs), listJobs,
                              SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , "a(sssqsudtsddts)", SD_BUS_PARAM(peers),
+                             listPeers, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_NAMES("PeerChanged", "ssss",
+                             SD_BUS_PARAM(fingerprint) SD_BUS_PARAM(name) SD_BUS_PARAM(event)
+                                 SD_BUS_PARAM(state),
+                             0),
     SD_BUS_SIGNAL_WITH_NAMES("JobNew", "so", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
     SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "so", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
     SD_BUS_VTABLE_END,
@@ -250,6 +299,15 @@ const sd_bus_vtable kManagerVtable[] = {
 
 int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot) {
   return sd_bus_add_object_vtable(bus, slot, kObjectPath, kManagerInterface, kManagerVtable, &node);
+}
+
+void emitPeerEvent(sd_bus* bus, const PeerEvent& e) {
+  static const char* kNames[] = {"joined", "restarted", "moved", "state", "left", "forgotten"};
+  sd_bus_emit_signal(bus, kObjectPath, kManagerInterface, "PeerChanged", "ssss",
+                     e.fingerprint.c_str(), e.name.c_str(), kNames[static_cast<int>(e.kind)],
+                     e.kind == PeerEvent::Kind::Left || e.kind == PeerEvent::Kind::Forgotten
+                         ? "gone"
+                         : peerStateName(e.state));
 }
 
 void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties) {

@@ -2,10 +2,14 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <openssl/crypto.h>
+
+#include <cmath>
 #include <csignal>
 #include <cstring>
 
 #include "capacity.h"
+#include "crypto.h"
 #include "log.h"
 #include "vesta_version.h"
 
@@ -62,6 +66,7 @@ Result<void> Node::start() {
   if (r < 0) return fail(std::string("cannot request bus names: ") + std::strerror(-r));
   busLoop_ = std::make_unique<BusLoop>(loop_, b, [this] { fatal("lost the D-Bus connection"); });
 
+  startDiscovery();
   sigterm_.start(SIGTERM, [this] { shutdown("stopping on SIGTERM"); });
   sigint_.start(SIGINT, [this] { shutdown("stopping on SIGINT"); });
   uint64_t watchdogUs = 0;
@@ -105,6 +110,12 @@ void Node::onNameReply(sd_bus_message* reply, bool nodeName) {
           " is taken); give this one another -name");
     return;
   }
+  nameOwned_ = true;
+  maybeReady();
+}
+
+void Node::maybeReady() {
+  if (!nameOwned_ || !socketsBound_ || stopping_) return;
   const char* address = nullptr;
   sd_bus_get_address(bus_.get(), &address);
   log::notice("vestad " VESTA_VERSION " ready: node " + config_.name + ", fingerprint " +
@@ -113,6 +124,76 @@ void Node::onNameReply(sd_bus_message* reply, bool nodeName) {
               {{"VESTA_FINGERPRINT", identity_.fingerprint()}});
   sd_notify(0, "READY=1");
   notifyStatus();
+}
+
+NodeSnapshot Node::snapshot() const {
+  const NodeStatus& s = status();
+  NodeSnapshot snap;
+  snap.cores = static_cast<uint16_t>(std::min(s.cores, 65535u));
+  snap.cpu_permille = static_cast<uint16_t>(std::lround(s.cpu * 1000));
+  snap.mem_available_mb = static_cast<uint32_t>(s.mem.available_kb / 1024);
+  snap.mem_offer_mb = config_.mem_offer_mb;
+  snap.spare_millicores = static_cast<uint32_t>(
+      std::lround(spareCores(s.cores, s.cpu, s.power.willingness, config_) * 1000));
+  snap.power = s.power.mode;
+  snap.willingness_permille = static_cast<uint16_t>(std::lround(s.power.willingness * 1000));
+  snap.gpus = static_cast<uint8_t>(std::min(s.gpus, 255));
+  return snap;
+}
+
+void Node::startDiscovery() {
+  discovery_ = std::make_unique<Discovery>(
+      loop_, config_, identity_.publicKey(), [this] { return snapshot(); },
+      [this](const std::vector<PeerEvent>& events) { onPeerEvents(events); });
+  // scrypt is slow on purpose (about a second on a Pi): derive the root key off the loop.
+  struct Work {
+    uv_work_t req;
+    Node* node;
+    std::string secret;
+    Result<Key> root = fail("not derived");
+  };
+  auto* work = new Work{{}, this, config_.key};
+  work->req.data = work;
+  kdfPending_ = true;
+  uv_queue_work(
+      loop_, &work->req,
+      [](uv_work_t* req) {
+        auto* w = static_cast<Work*>(req->data);
+        w->root = deriveRootKey(w->secret);
+        OPENSSL_cleanse(w->secret.data(), w->secret.size());
+      },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
+        w->node->kdfPending_ = false;
+        w->node->onRootKey(std::move(w->root));
+      });
+}
+
+void Node::onRootKey(Result<Key> root) {
+  if (stopping_) return;
+  if (!root) return fatal(root.error());
+  if (auto r = discovery_->start(deriveSubkey(*root, kBeaconLabel)); !r) return fatal(r.error());
+  OPENSSL_cleanse(root->data(), root->size());
+  socketsBound_ = true;
+  maybeReady();
+}
+
+void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
+  for (const auto& e : events) {
+    const Peer* p = discovery_->peers().find(e.fingerprint);
+    std::string where = p ? " at " + p->address + ":" + std::to_string(p->port) : "";
+    switch (e.kind) {
+      case PeerEvent::Kind::Joined: log::notice("peer " + e.name + " joined" + where, {{"VESTA_PEER", e.fingerprint}}); break;
+      case PeerEvent::Kind::Restarted: log::notice("peer " + e.name + " restarted" + where, {{"VESTA_PEER", e.fingerprint}}); break;
+      case PeerEvent::Kind::Moved: log::notice("peer " + e.name + " moved" + where, {{"VESTA_PEER", e.fingerprint}}); break;
+      case PeerEvent::Kind::StateChanged:
+        log::notice("peer " + e.name + " is " + peerStateName(e.state), {{"VESTA_PEER", e.fingerprint}});
+        break;
+      case PeerEvent::Kind::Left: log::notice("peer " + e.name + " left", {{"VESTA_PEER", e.fingerprint}}); break;
+      case PeerEvent::Kind::Forgotten: log::info("peer " + e.name + " forgotten", {{"VESTA_PEER", e.fingerprint}}); break;
+    }
+    if (bus_) emitPeerEvent(bus_.get(), e);
+  }
 }
 
 void Node::fatal(const std::string& message) {
@@ -130,6 +211,7 @@ void Node::shutdown(const std::string& why) {
   stress_.stop();
   if (executor_) executor_->shutdown();
   sampler_.stop();
+  if (discovery_) discovery_->stop();  // one last beacon: peers drop us at once
   sigterm_.close();
   sigint_.close();
   progressTimer_.close();

@@ -12,6 +12,7 @@
 
 #include "bus.h"
 #include "config.h"
+#include "discovery.h"
 #include "executor.h"
 #include "identity.h"
 #include "jobs.h"
@@ -44,6 +45,14 @@ class Node {
   unsigned workers() const { return executor_ ? executor_->workers() : 0; }
   unsigned stressCores() const { return stress_.cores(); }
   sd_bus* bus() const { return bus_.get(); }
+  const Discovery* discovery() const { return discovery_.get(); }
+  // This node's status as its beacons carry it.
+  NodeSnapshot snapshot() const;
+  // Milliseconds from a loop timestamp (uv_now) to now.
+  uint64_t millisSince(uint64_t loopMs) const {
+    uint64_t now = uv_now(loop_);
+    return now > loopMs ? now - loopMs : 0;
+  }
 
   Result<Job*> submitCpu(uint64_t millions, const std::string& seedHex);
   Result<Job*> submitMem(uint64_t mb, uint64_t holdMs);
@@ -53,6 +62,10 @@ class Node {
  private:
   void onJobChange(const Job& job, JobChange change);
   void onSample();
+  void startDiscovery();
+  void onRootKey(Result<Key> root);
+  void onPeerEvents(const std::vector<PeerEvent>& events);
+  void maybeReady();
   void onNameReply(sd_bus_message* reply, bool nodeName);
   void fatal(const std::string& message);
   void closeBus();
@@ -67,6 +80,8 @@ class Node {
   Sampler sampler_;
   std::unique_ptr<Executor> executor_;  // made in start(), sized by the measured core count
   std::unique_ptr<JobTable> jobs_;
+  std::unique_ptr<Discovery> discovery_;
+  bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
   uv::Timer progressTimer_, watchdogTimer_, closeTimer_;
@@ -88,5 +103,6 @@ std::string jobPath(uint64_t id);
 // Signals and property changes for jobs and the manager.
 void emitJobChange(sd_bus* bus, const Job& job, JobChange change);
 void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties);
+void emitPeerEvent(sd_bus* bus, const PeerEvent& event);
 
 }  // namespace vesta

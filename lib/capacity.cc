@@ -1,5 +1,6 @@
 #include "capacity.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace vesta {
@@ -28,6 +29,17 @@ Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config) 
                 " MiB reserved (reserve_pct " + std::to_string(config.reserve_pct) +
                 "), so at most " + std::to_string(room) + " MiB fits now");
   return {};
+}
+
+}  // namespace vesta
+
+namespace vesta {
+
+double spareCores(unsigned cores, double busyFraction, double willingness, const Config& config) {
+  double offered = cores * config.cpu_offer_pct / 100.0;
+  double beforeReserve = cores * (1.0 - config.reserve_pct / 100.0) - busyFraction * cores;
+  double spare = willingness * std::min(offered, beforeReserve);
+  return spare > 0 ? spare : 0;
 }
 
 }  // namespace vesta

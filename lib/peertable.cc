@@ -95,3 +95,19 @@ std::vector<PeerEvent> PeerTable::tick(Millis now) {
 }
 
 }  // namespace vesta
+
+namespace vesta {
+
+std::optional<Millis> PeerTable::nextChange() const {
+  std::optional<Millis> next;
+  for (const auto& [fp, p] : peers_) {
+    Millis after = p.state == PeerState::Alive     ? timings_.suspect_after
+                   : p.state == PeerState::Suspect ? timings_.dead_after
+                                                   : timings_.forget_after;
+    Millis at = p.last_seen + after;
+    if (!next || at < *next) next = at;
+  }
+  return next;
+}
+
+}  // namespace vesta

@@ -61,6 +61,10 @@ class PeerTable {
   // Moves silent peers to suspect and dead, and forgets long-dead ones.
   std::vector<PeerEvent> tick(Millis now);
 
+  // When tick() will next have something to do: the earliest time a peer turns suspect, dead or
+  // forgotten. nullopt when the table is empty.
+  std::optional<Millis> nextChange() const;
+
   const std::map<std::string, Peer>& peers() const { return peers_; }  // by fingerprint
   const Peer* find(const std::string& fingerprint) const;
 

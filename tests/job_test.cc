@@ -57,3 +57,12 @@ TEST_CASE("memory jobs fit under the offer and above the owner's reserve", "[cap
   vesta::MemInfo full{4096 * 1024, 100 * 1024};
   CHECK_FALSE(vesta::admitMemory(1, full, c));
 }
+
+TEST_CASE("spare cores follow the offer, the reserve, the load and the willingness", "[capacity]") {
+  vesta::Config c;  // offer 75%, reserve 20%
+  CHECK(vesta::spareCores(4, 0.0, 1.0, c) == Approx(3.0));   // the offer binds: 4 x 75%
+  CHECK(vesta::spareCores(4, 0.25, 1.0, c) == Approx(2.2));  // the reserve binds: 3.2 - 1.0
+  CHECK(vesta::spareCores(4, 0.25, 0.5, c) == Approx(1.1));  // half willing on solar
+  CHECK(vesta::spareCores(4, 0.9, 1.0, c) == 0);             // busier than the reserve allows
+  CHECK(vesta::spareCores(4, 0.0, 0.0, c) == 0);             // below the battery minimum
+}

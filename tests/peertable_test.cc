@@ -121,3 +121,16 @@ TEST_CASE("long-dead peers are forgotten", "[peertable]") {
   CHECK(only(e) == PeerEvent::Kind::Forgotten);
   CHECK(t.peers().empty());
 }
+
+TEST_CASE("nextChange says when the next state change is due", "[peertable]") {
+  vesta::PeerTable t(kTimings);
+  CHECK_FALSE(t.nextChange());
+  Node pi("pi4"), desk("desk");
+  REQUIRE(t.onBeacon(pi.next(), "10.0.0.2", 100));
+  REQUIRE(t.onBeacon(desk.next(), "10.0.0.3", 500));
+  CHECK(t.nextChange() == 100 + kTimings.suspect_after);
+  t.tick(100 + kTimings.suspect_after);
+  CHECK(t.nextChange() == 500 + kTimings.suspect_after);  // desk turns suspect before pi dies
+  t.tick(500 + kTimings.suspect_after);
+  CHECK(t.nextChange() == 100 + kTimings.dead_after);
+}

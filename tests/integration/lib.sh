@@ -6,6 +6,8 @@ PASSED=0
 FAILED=0
 WORK=$(mktemp -d /tmp/vesta-it-XXXXXX)
 KEY=integration-test-federation-key
+# A beacon port of this run's own, so parallel runs and a vestad on the machine stay apart.
+DPORT=$((20000 + RANDOM % 10000))
 DATA=${VESTA_TEST_DATA:?run through meson test}
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
@@ -84,7 +86,7 @@ start_node() {
   local name=$1
   shift
   "$VESTAD" -name "$name" -key "$KEY" -state-dir "$WORK/state-$name" \
-    -broadcast 127.255.255.255 -bus "$VESTA_BUS" "$@" >"$WORK/$name.log" 2>&1 &
+    -broadcast 127.255.255.255 -dport "$DPORT" -bus "$VESTA_BUS" "$@" >"$WORK/$name.log" 2>&1 &
   echo $! >"$WORK/$name.pid"
   if ! wait_for 30 node_up "$name"; then
     echo "vestad $name did not come up:"

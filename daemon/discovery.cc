@@ -1,0 +1,232 @@
+#include "discovery.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <chrono>
+#include <random>
+
+#include "log.h"
+
+namespace vesta {
+namespace {
+
+constexpr Millis kDropLogEveryMs = 60'000;  // rate limit for "dropped packets" log lines
+
+std::string addressText(const sockaddr* sa) {
+  char text[INET_ADDRSTRLEN] = "?";
+  if (sa && sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, text, sizeof text);
+  return text;
+}
+
+sockaddr_in ipv4(const std::string& address, uint16_t port) {
+  sockaddr_in sa{};
+  uv_ip4_addr(address.c_str(), port, &sa);
+  return sa;
+}
+
+}  // namespace
+
+Discovery::Discovery(uv_loop_t* loop, const Config& config, PublicKey self, StatusFn status,
+                     EventsFn onEvents)
+    : loop_(loop),
+      config_(config),
+      self_(self),
+      status_(std::move(status)),
+      onEvents_(std::move(onEvents)),
+      timer_(loop),
+      peerTimer_(loop),
+      table_(PeerTimings::forInterval(config.advertise_spare_ms)) {
+  // Wall-clock milliseconds at start: a restarted node's incarnation is higher than before.
+  incarnation_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
+}
+
+Discovery::~Discovery() { stop(); }
+
+Result<void> Discovery::start(const Key& beaconKey) {
+  key_ = beaconKey;
+  for (const auto& seed : config_.seed) {
+    auto colon = seed.rfind(':');
+    std::string host = seed.substr(0, colon);
+    auto port = static_cast<uint16_t>(std::stoul(seed.substr(colon + 1)));
+    in_addr probe{};
+    if (inet_pton(AF_INET, host.c_str(), &probe) == 1) {
+      seeds_.push_back(ipv4(host, port));
+      continue;
+    }
+    // Resolve names off the loop; the seed joins the targets when the answer comes.
+    struct Lookup {
+      uv_getaddrinfo_t req;
+      Discovery* self;
+      uint16_t port;
+      std::string host;
+    };
+    auto* lookup = new Lookup{{}, this, port, host};
+    lookup->req.data = lookup;
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    int r = uv_getaddrinfo(
+        loop_, &lookup->req,
+        [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
+          auto* l = static_cast<Lookup*>(req->data);
+          if (status == 0 && res && l->self->running_) {
+            sockaddr_in sa = *reinterpret_cast<sockaddr_in*>(res->ai_addr);
+            sa.sin_port = htons(l->port);
+            l->self->seeds_.push_back(sa);
+          } else if (status != 0) {
+            log::warning("seed " + l->host + ": cannot resolve: " + uv_strerror(status));
+          }
+          uv_freeaddrinfo(res);
+          delete l;
+        },
+        host.c_str(), nullptr, &hints);
+    if (r != 0) {
+      delete lookup;
+      log::warning("seed " + host + ": " + uv_strerror(r));
+    }
+  }
+
+  udp_ = new uv_udp_t;
+  uv_udp_init(loop_, udp_);
+  udp_->data = this;
+  sockaddr_in any = ipv4("0.0.0.0", static_cast<uint16_t>(config_.dport));
+  // SO_REUSEADDR: several vestad on one machine share the beacon port and all hear broadcasts.
+  int r = uv_udp_bind(udp_, reinterpret_cast<const sockaddr*>(&any), UV_UDP_REUSEADDR);
+  if (r == 0) r = uv_udp_set_broadcast(udp_, 1);
+  if (r == 0)
+    r = uv_udp_recv_start(
+        udp_,
+        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+          auto* self = static_cast<Discovery*>(h->data);
+          *buf = uv_buf_init(self->buffer_.data(), static_cast<unsigned>(self->buffer_.size()));
+        },
+        [](uv_udp_t* u, ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
+          static_cast<Discovery*>(u->data)->onPacket(nread, buf, from, flags);
+        });
+  if (r != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(udp_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+    udp_ = nullptr;
+    return fail("beacon port " + std::to_string(config_.dport) + "/udp: " + uv_strerror(r) +
+                "; pick another with -dport");
+  }
+  running_ = true;
+  sendBeacon(false);  // the first beacon at once: discovery should not wait an interval
+  scheduleNext();
+  return {};
+}
+
+void Discovery::scheduleNext() {
+  // +-10% jitter keeps nodes started together from beaconing in lockstep.
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  Millis interval = config_.advertise_spare_ms;
+  std::uniform_int_distribution<Millis> jitter(interval * 9 / 10, interval * 11 / 10);
+  timer_.start(jitter(rng), 0, [this] {
+    sendBeacon(false);
+    scheduleNext();
+  });
+}
+
+void Discovery::tickPeers() {
+  auto events = table_.tick(now());
+  if (!events.empty()) onEvents_(events);
+  // Wake exactly when the next peer is due, so a dead node is noticed on time, not on the next
+  // beacon; an idle table costs no wakeups.
+  if (auto next = table_.nextChange(); next && running_)
+    peerTimer_.start(*next > now() ? *next - now() : 0, 0, [this] { tickPeers(); });
+  else
+    peerTimer_.stop();
+}
+
+std::vector<sockaddr_in> Discovery::targets() const {
+  std::vector<sockaddr_in> out = seeds_;
+  auto port = static_cast<uint16_t>(config_.dport);
+  if (!config_.broadcast.empty()) {
+    for (const auto& b : config_.broadcast) out.push_back(ipv4(b, port));
+    return out;
+  }
+  // Every up IPv4 interface with a broadcast address (address | ~netmask); loopback has none
+  // in this sense, so a machine alone relies on -broadcast 127.255.255.255.
+  uv_interface_address_t* ifs = nullptr;
+  int count = 0;
+  if (uv_interface_addresses(&ifs, &count) != 0) return out;
+  for (int i = 0; i < count; ++i) {
+    if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET) continue;
+    uint32_t addr = ntohl(ifs[i].address.address4.sin_addr.s_addr);
+    uint32_t mask = ntohl(ifs[i].netmask.netmask4.sin_addr.s_addr);
+    if (mask == 0xffffffffu) continue;  // point-to-point: no broadcast
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(addr | ~mask);
+    out.push_back(sa);
+  }
+  uv_free_interface_addresses(ifs, count);
+  return out;
+}
+
+void Discovery::sendBeacon(bool leaving) {
+  if (!udp_) return;
+  Beacon b;
+  b.key = self_;
+  b.incarnation = incarnation_;
+  b.sequence = ++sequence_;
+  b.port = static_cast<uint16_t>(config_.port);
+  b.leaving = leaving;
+  b.name = config_.name;
+  b.status = status_();
+  Bytes packet = sealBeacon(key_, b);
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(packet.data()), static_cast<unsigned>(packet.size()));
+  for (const auto& target : targets())
+    // try_send: no request to keep alive; a full socket buffer just skips this beacon.
+    uv_udp_try_send(udp_, &buf, 1, reinterpret_cast<const sockaddr*>(&target));
+}
+
+void Discovery::onPacket(ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
+  if (nread <= 0 || !from) return;  // 0 with no sender: nothing more to read
+  std::string address = addressText(from);
+  if (flags & UV_UDP_PARTIAL) return drop(DropReason::Oversize, address);
+  auto packet = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base),
+                                         static_cast<size_t>(nread));
+  auto beacon = openBeacon(key_, packet);
+  if (!beacon) return drop(beacon.error(), address);
+  if (beacon->key == self_) {
+    // Our own broadcast coming back is expected; an old one of ours replayed at us is not.
+    if (beacon->incarnation != incarnation_ || beacon->sequence > sequence_)
+      drop(DropReason::Reflected, address);
+    return;
+  }
+  auto events = table_.onBeacon(*beacon, address, now());
+  if (!events) return drop(events.error(), address);
+  if (!events->empty()) onEvents_(*events);
+  tickPeers();
+}
+
+void Discovery::drop(DropReason reason, const std::string& from) {
+  uint64_t n = ++dropped_[reason];
+  Millis& last = lastDropLog_[reason];
+  if (n == 1 || now() - last >= kDropLogEveryMs) {
+    last = now();
+    log::warning("dropped a beacon from " + from + " (" + dropReasonName(reason) + "; " +
+                     std::to_string(n) + " so far)" +
+                     (reason == DropReason::BadKey ? ": a node with another federation key?" : ""),
+                 {{"VESTA_PEER_ADDRESS", from}, {"VESTA_DROP_REASON", dropReasonName(reason)}});
+  }
+}
+
+void Discovery::stop() {
+  if (!udp_) return;
+  if (running_) sendBeacon(true);
+  running_ = false;
+  timer_.stop();
+  peerTimer_.stop();
+  uv_close(reinterpret_cast<uv_handle_t*>(udp_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
+  udp_ = nullptr;
+}
+
+}  // namespace vesta

@@ -1,0 +1,67 @@
+// Discovery: sends this node's sealed beacon on a jittered timer (broadcast on the chosen or every
+// up IPv4 interface, unicast to seeds), receives the others', and keeps the peer table.
+#pragma once
+
+#include <uv.h>
+
+#include <array>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "beacon.h"
+#include "config.h"
+#include "peertable.h"
+#include "result.h"
+#include "uvpp.h"
+
+namespace vesta {
+
+class Discovery {
+ public:
+  using StatusFn = std::function<NodeSnapshot()>;
+  using EventsFn = std::function<void(const std::vector<PeerEvent>&)>;
+
+  Discovery(uv_loop_t* loop, const Config& config, PublicKey self, StatusFn status,
+            EventsFn onEvents);
+  ~Discovery();
+
+  // Binds the beacon port and starts beaconing under `beaconKey`.
+  Result<void> start(const Key& beaconKey);
+  // Tells peers this node leaves (one last beacon), then closes the socket. Idempotent.
+  void stop();
+
+  const PeerTable& peers() const { return table_; }
+  const std::map<DropReason, uint64_t>& dropped() const { return dropped_; }
+  bool running() const { return running_; }
+
+ private:
+  void sendBeacon(bool leaving);
+  void onPacket(ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags);
+  void drop(DropReason reason, const std::string& from);
+  void scheduleNext();
+  void tickPeers();
+  std::vector<sockaddr_in> targets() const;
+  Millis now() const { return uv_now(loop_); }
+
+  uv_loop_t* loop_;
+  const Config& config_;
+  PublicKey self_;
+  StatusFn status_;
+  EventsFn onEvents_;
+  Key key_{};
+  uv_udp_t* udp_ = nullptr;  // freed in its close callback
+  uv::Timer timer_;
+  uv::Timer peerTimer_;  // fires when the next peer is due to turn suspect or dead
+  PeerTable table_;
+  uint64_t incarnation_ = 0;
+  uint64_t sequence_ = 0;
+  bool running_ = false;
+  std::map<DropReason, uint64_t> dropped_;
+  std::map<DropReason, Millis> lastDropLog_;
+  std::vector<sockaddr_in> seeds_;
+  std::array<char, 2048> buffer_{};  // one datagram at a time; beacons are at most 512 bytes
+};
+
+}  // namespace vesta
