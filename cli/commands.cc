@@ -258,7 +258,8 @@ int commandStatus(Client& c, const CliOptions& options) {
   std::string drops;
   for (auto& [reason, n] : asCounters(p, "Dropped"))
     if (n) drops += (drops.empty() ? "" : ", ") + std::to_string(n) + " " + reason;
-  std::printf("  network %s\n", drops.empty() ? "no packets dropped" : ("dropped " + drops).c_str());
+  std::printf("  network %s\n",
+              drops.empty() ? "no packets dropped" : ("dropped " + drops).c_str());
   unsigned stress = static_cast<unsigned>(asDouble(p, "StressCores"));
   std::printf("  jobs    %u active%s\n", static_cast<unsigned>(asDouble(p, "JobsActive")),
               stress ? (", stress on " + std::to_string(stress) + " cores").c_str() : "");
@@ -437,9 +438,8 @@ int commandPeers(Client& c, const CliOptions& options) {
     const char *name, *fp, *address, *state, *power, *link;
     Row row{};
     if (r < 0 || (r = sd_bus_message_read(*reply, "(sssqsudtsddts)", &name, &fp, &address,
-                                          &row.port, &state, &row.cores, &row.cpu, &row.mem,
-                                          &power, &row.willingness, &row.spare, &row.seenMs,
-                                          &link)) <= 0)
+                                          &row.port, &state, &row.cores, &row.cpu, &row.mem, &power,
+                                          &row.willingness, &row.spare, &row.seenMs, &link)) <= 0)
       break;
     row.name = name;
     row.fingerprint = fp;
@@ -484,7 +484,8 @@ int commandPeers(Client& c, const CliOptions& options) {
     return kExitOk;
   }
   if (rows.empty()) {
-    std::printf("no peers yet (nodes with the same key on this subnet appear within a second or two)\n");
+    std::printf(
+        "no peers yet (nodes with the same key on this subnet appear within a second or two)\n");
     return kExitOk;
   }
   std::printf("%-16s %-8s %-21s %-19s %5s %5s %9s %-8s %5s %6s %s\n", "NAME", "STATE", "ADDRESS",

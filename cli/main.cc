@@ -118,7 +118,7 @@ int run(int argc, char** argv) {
   auto want = [&](size_t n, const char* usage) -> bool {
     return o.args.size() == n + 1 || (usageError(o, std::string("usage: vesta ") + usage), false);
   };
-  static const char* kKnown[] = {"status", "cpu",  "mem",    "stress",
+  static const char* kKnown[] = {"status",      "cpu",  "mem",    "stress",
                                  "stop-stress", "jobs", "cancel", "peers"};
   bool known = false;
   for (const char* k : kKnown) known |= cmd == k;

@@ -238,8 +238,7 @@ int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
             peerStateName(p.state), static_cast<uint32_t>(p.status.cores),
             p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
             powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
-            p.status.spare_millicores / 1000.0, nodeOf(userdata).millisSince(p.last_seen),
-            "down");
+            p.status.spare_millicores / 1000.0, nodeOf(userdata).millisSince(p.last_seen), "down");
       }
     }
     if (r >= 0) r = sd_bus_message_close_container(reply);
@@ -284,12 +283,11 @@ const sd_bus_vtable kManagerVtable[] = {
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("ListJobs", "", , "a(ssssdo)", SD_BUS_PARAM(jobs), listJobs,
                              SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , "a(sssqsudtsddts)", SD_BUS_PARAM(peers),
-                             listPeers, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_SIGNAL_WITH_NAMES("PeerChanged", "ssss",
-                             SD_BUS_PARAM(fingerprint) SD_BUS_PARAM(name) SD_BUS_PARAM(event)
-                                 SD_BUS_PARAM(state),
-                             0),
+    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , "a(sssqsudtsddts)", SD_BUS_PARAM(peers), listPeers,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_NAMES(
+        "PeerChanged", "ssss",
+        SD_BUS_PARAM(fingerprint) SD_BUS_PARAM(name) SD_BUS_PARAM(event) SD_BUS_PARAM(state), 0),
     SD_BUS_SIGNAL_WITH_NAMES("JobNew", "so", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
     SD_BUS_SIGNAL_WITH_NAMES("JobRemoved", "so", SD_BUS_PARAM(id) SD_BUS_PARAM(job), 0),
     SD_BUS_VTABLE_END,

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -44,7 +45,9 @@ Discovery::Discovery(uv_loop_t* loop, const Config& config, PublicKey self, Stat
                                            .count());
 }
 
-Discovery::~Discovery() { stop(); }
+Discovery::~Discovery() {
+  stop();
+}
 
 Result<void> Discovery::start(const Key& beaconKey) {
   key_ = beaconKey;
@@ -145,20 +148,22 @@ void Discovery::tickPeers() {
 std::vector<sockaddr_in> Discovery::targets() const {
   std::vector<sockaddr_in> out = seeds_;
   auto port = static_cast<uint16_t>(config_.dport);
-  if (!config_.broadcast.empty()) {
-    for (const auto& b : config_.broadcast) out.push_back(ipv4(b, port));
-    return out;
-  }
-  // Every up IPv4 interface with a broadcast address (address | ~netmask); loopback has none
-  // in this sense, so a machine alone relies on -broadcast 127.255.255.255.
   uv_interface_address_t* ifs = nullptr;
   int count = 0;
-  if (uv_interface_addresses(&ifs, &count) != 0) return out;
+  if (uv_interface_addresses(&ifs, &count) != 0) count = 0;
+  struct Subnet {
+    uint32_t addr, mask;
+  };
+  std::vector<Subnet> local;
   for (int i = 0; i < count; ++i) {
-    if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET) continue;
+    if (ifs[i].address.address4.sin_family != AF_INET) continue;
     uint32_t addr = ntohl(ifs[i].address.address4.sin_addr.s_addr);
     uint32_t mask = ntohl(ifs[i].netmask.netmask4.sin_addr.s_addr);
-    if (mask == 0xffffffffu) continue;  // point-to-point: no broadcast
+    local.push_back({addr, mask});
+    // Every up IPv4 interface with a broadcast address (address | ~netmask), unless -broadcast
+    // chose the addresses. Loopback counts as internal: one machine alone uses
+    // -broadcast 127.255.255.255.
+    if (!config_.broadcast.empty() || ifs[i].is_internal || mask == 0xffffffffu) continue;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
@@ -166,6 +171,25 @@ std::vector<sockaddr_in> Discovery::targets() const {
     out.push_back(sa);
   }
   uv_free_interface_addresses(ifs, count);
+  for (const auto& b : config_.broadcast) out.push_back(ipv4(b, port));
+  // Peers beyond every local subnet (they found us through their -seed, across a router) hear
+  // no broadcast: answer them by unicast so the link of trust goes both ways.
+  for (const auto& [fp, peer] : table_.peers()) {
+    sockaddr_in sa = ipv4(peer.address, port);
+    uint32_t a = ntohl(sa.sin_addr.s_addr);
+    bool onLink = false;
+    for (const auto& net : local) onLink |= (a & net.mask) == (net.addr & net.mask);
+    if (!onLink) out.push_back(sa);
+  }
+  // One copy per address: a second would arrive as a replay and be counted as one.
+  std::sort(out.begin(), out.end(), [](const sockaddr_in& x, const sockaddr_in& y) {
+    return std::pair(x.sin_addr.s_addr, x.sin_port) < std::pair(y.sin_addr.s_addr, y.sin_port);
+  });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const sockaddr_in& x, const sockaddr_in& y) {
+                          return x.sin_addr.s_addr == y.sin_addr.s_addr && x.sin_port == y.sin_port;
+                        }),
+            out.end());
   return out;
 }
 
@@ -180,7 +204,8 @@ void Discovery::sendBeacon(bool leaving) {
   b.name = config_.name;
   b.status = status_();
   Bytes packet = sealBeacon(key_, b);
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(packet.data()), static_cast<unsigned>(packet.size()));
+  uv_buf_t buf =
+      uv_buf_init(reinterpret_cast<char*>(packet.data()), static_cast<unsigned>(packet.size()));
   for (const auto& target : targets())
     // try_send: no request to keep alive; a full socket buffer just skips this beacon.
     uv_udp_try_send(udp_, &buf, 1, reinterpret_cast<const sockaddr*>(&target));

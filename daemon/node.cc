@@ -183,14 +183,25 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
     const Peer* p = discovery_->peers().find(e.fingerprint);
     std::string where = p ? " at " + p->address + ":" + std::to_string(p->port) : "";
     switch (e.kind) {
-      case PeerEvent::Kind::Joined: log::notice("peer " + e.name + " joined" + where, {{"VESTA_PEER", e.fingerprint}}); break;
-      case PeerEvent::Kind::Restarted: log::notice("peer " + e.name + " restarted" + where, {{"VESTA_PEER", e.fingerprint}}); break;
-      case PeerEvent::Kind::Moved: log::notice("peer " + e.name + " moved" + where, {{"VESTA_PEER", e.fingerprint}}); break;
-      case PeerEvent::Kind::StateChanged:
-        log::notice("peer " + e.name + " is " + peerStateName(e.state), {{"VESTA_PEER", e.fingerprint}});
+      case PeerEvent::Kind::Joined:
+        log::notice("peer " + e.name + " joined" + where, {{"VESTA_PEER", e.fingerprint}});
         break;
-      case PeerEvent::Kind::Left: log::notice("peer " + e.name + " left", {{"VESTA_PEER", e.fingerprint}}); break;
-      case PeerEvent::Kind::Forgotten: log::info("peer " + e.name + " forgotten", {{"VESTA_PEER", e.fingerprint}}); break;
+      case PeerEvent::Kind::Restarted:
+        log::notice("peer " + e.name + " restarted" + where, {{"VESTA_PEER", e.fingerprint}});
+        break;
+      case PeerEvent::Kind::Moved:
+        log::notice("peer " + e.name + " moved" + where, {{"VESTA_PEER", e.fingerprint}});
+        break;
+      case PeerEvent::Kind::StateChanged:
+        log::notice("peer " + e.name + " is " + peerStateName(e.state),
+                    {{"VESTA_PEER", e.fingerprint}});
+        break;
+      case PeerEvent::Kind::Left:
+        log::notice("peer " + e.name + " left", {{"VESTA_PEER", e.fingerprint}});
+        break;
+      case PeerEvent::Kind::Forgotten:
+        log::info("peer " + e.name + " forgotten", {{"VESTA_PEER", e.fingerprint}});
+        break;
     }
     if (bus_) emitPeerEvent(bus_.get(), e);
   }

@@ -59,7 +59,7 @@ TEST_CASE("memory jobs fit under the offer and above the owner's reserve", "[cap
 }
 
 TEST_CASE("spare cores follow the offer, the reserve, the load and the willingness", "[capacity]") {
-  vesta::Config c;  // offer 75%, reserve 20%
+  vesta::Config c;                                           // offer 75%, reserve 20%
   CHECK(vesta::spareCores(4, 0.0, 1.0, c) == Approx(3.0));   // the offer binds: 4 x 75%
   CHECK(vesta::spareCores(4, 0.25, 1.0, c) == Approx(2.2));  // the reserve binds: 3.2 - 1.0
   CHECK(vesta::spareCores(4, 0.25, 0.5, c) == Approx(1.1));  // half willing on solar
