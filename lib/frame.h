@@ -1,0 +1,69 @@
+// Link frames after the handshake: each record is a 4-byte big-endian length, then that many
+// bytes of AES-256-GCM ciphertext (with tag) under this direction's key, with the counter nonce
+// (never repeated under a key) and the length bytes as associated data. Inside: protocol
+// version, frame type, payload. Pure: bytes in, frames out.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+
+#include <tl/expected.hpp>
+
+#include "crypto.h"
+
+namespace vesta {
+
+inline constexpr uint8_t kLinkVersion = 1;
+// The largest payload a frame may carry; a bigger announced length is refused before any
+// allocation, so a peer cannot make us reserve memory by lying about a length.
+inline constexpr size_t kMaxFramePayload = 1 << 20;
+
+enum class FrameType : uint8_t {
+  Hello = 1,  // identity proof: Ed25519 public key and signature over the handshake hash
+  Ping = 2,   // keepalive and RTT: 8-byte sender timestamp
+  Pong = 3,   // echoes a Ping's payload
+  Bye = 4,    // clean close
+};
+bool knownFrameType(uint8_t type);
+
+struct Frame {
+  FrameType type = FrameType::Ping;
+  Bytes payload;
+  bool operator==(const Frame&) const = default;
+};
+
+enum class FrameError { Oversize, BadAuth, BadVersion, UnknownType, Exhausted };
+const char* frameErrorName(FrameError error);
+
+// Seals frames for one direction of one link.
+class FrameSealer {
+ public:
+  explicit FrameSealer(const Key& key) : key_(key) {}
+  tl::expected<Bytes, FrameError> seal(const Frame& frame);
+
+ private:
+  Key key_;
+  uint64_t counter_ = 0;
+};
+
+// Opens the other direction's byte stream, in whatever pieces TCP delivers it.
+class FrameOpener {
+ public:
+  explicit FrameOpener(const Key& key) : key_(key) {}
+  // Takes more bytes; fails at the first bad record (the link must then be closed).
+  tl::expected<void, FrameError> feed(std::span<const uint8_t> bytes);
+  // The next complete frame, if any.
+  std::optional<Frame> next();
+  // Bytes held while waiting for the rest of a record (bounded by the record size cap).
+  size_t buffered() const { return pending_.size(); }
+
+ private:
+  Key key_;
+  uint64_t counter_ = 0;
+  Bytes pending_;
+  std::deque<Frame> ready_;
+};
+
+}  // namespace vesta
