@@ -429,17 +429,18 @@ int commandPeers(Client& c, const CliOptions& options) {
     std::string name, fingerprint, address, state, power, link;
     uint16_t port;
     uint32_t cores;
-    double cpu, willingness, spare;
+    double cpu, willingness, spare, rtt;
     uint64_t mem, seenMs;
   };
   std::vector<Row> rows;
-  int r = sd_bus_message_enter_container(*reply, 'a', "(sssqsudtsddts)");
+  int r = sd_bus_message_enter_container(*reply, 'a', "(sssqsudtsddtsd)");
   for (;;) {
     const char *name, *fp, *address, *state, *power, *link;
     Row row{};
-    if (r < 0 || (r = sd_bus_message_read(*reply, "(sssqsudtsddts)", &name, &fp, &address,
-                                          &row.port, &state, &row.cores, &row.cpu, &row.mem, &power,
-                                          &row.willingness, &row.spare, &row.seenMs, &link)) <= 0)
+    if (r < 0 ||
+        (r = sd_bus_message_read(*reply, "(sssqsudtsddtsd)", &name, &fp, &address, &row.port,
+                                 &state, &row.cores, &row.cpu, &row.mem, &power, &row.willingness,
+                                 &row.spare, &row.seenMs, &link, &row.rtt)) <= 0)
       break;
     row.name = name;
     row.fingerprint = fp;
@@ -476,6 +477,8 @@ int commandPeers(Client& c, const CliOptions& options) {
       w.Key("last_seen_ms");
       w.Uint64(row.seenMs);
       writeString(w, "link", row.link);
+      w.Key("rtt_ms");
+      row.rtt < 0 ? w.Null() : w.Double(row.rtt);
       w.EndObject();
     }
     w.EndArray();

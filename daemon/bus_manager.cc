@@ -11,8 +11,8 @@ namespace vesta {
 namespace {
 
 // name, fingerprint, address, link port, state, cores, cpu %, MemAvailable MiB, power mode,
-// willingness, spare cores, ms since the last beacon, link state.
-constexpr const char* kPeerSignature = "(sssqsudtsddts)";
+// willingness, spare cores, ms since the last beacon, link state, link RTT in ms (-1 unknown).
+constexpr const char* kPeerSignature = "(sssqsudtsddtsd)";
 
 Node& nodeOf(void* userdata) {
   return *static_cast<Node*>(userdata);
@@ -220,6 +220,10 @@ int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* r
       }
       r = sd_bus_message_append(reply, "{st}", dropReasonName(reason), n);
     }
+    // Link connections refused in the handshake or identity proof (wrong key, garbage, forgery).
+    const Links* links = nodeOf(userdata).links();
+    if (r >= 0)
+      r = sd_bus_message_append(reply, "{st}", "link_refused", links ? links->refused() : 0);
     return r < 0 ? r : sd_bus_message_close_container(reply);
   });
 }
@@ -233,12 +237,15 @@ int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     if (d) {
       for (auto& [fp, p] : d->peers().peers()) {
         if (r < 0) break;
+        const Links* links = nodeOf(userdata).links();
+        auto link = links ? links->info(fp) : std::nullopt;
         r = sd_bus_message_append(
             reply, kPeerSignature, p.name.c_str(), fp.c_str(), p.address.c_str(), p.port,
             peerStateName(p.state), static_cast<uint32_t>(p.status.cores),
             p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
             powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
-            p.status.spare_millicores / 1000.0, nodeOf(userdata).millisSince(p.last_seen), "down");
+            p.status.spare_millicores / 1000.0, nodeOf(userdata).millisSince(p.last_seen),
+            link ? "up" : "down", link ? link->rtt_ms : -1.0);
       }
     }
     if (r >= 0) r = sd_bus_message_close_container(reply);
@@ -283,7 +290,7 @@ const sd_bus_vtable kManagerVtable[] = {
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("ListJobs", "", , "a(ssssdo)", SD_BUS_PARAM(jobs), listJobs,
                              SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , "a(sssqsudtsddts)", SD_BUS_PARAM(peers), listPeers,
+    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , "a(sssqsudtsddtsd)", SD_BUS_PARAM(peers), listPeers,
                              SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES(
         "PeerChanged", "ssss",
@@ -300,12 +307,15 @@ int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot) {
 }
 
 void emitPeerEvent(sd_bus* bus, const PeerEvent& e) {
-  static const char* kNames[] = {"joined", "restarted", "moved", "state", "left", "forgotten"};
+  static const char* kNames[] = {"joined", "restarted", "moved",   "state",
+                                 "left",   "forgotten", "link_up", "link_down"};
   sd_bus_emit_signal(bus, kObjectPath, kManagerInterface, "PeerChanged", "ssss",
                      e.fingerprint.c_str(), e.name.c_str(), kNames[static_cast<int>(e.kind)],
                      e.kind == PeerEvent::Kind::Left || e.kind == PeerEvent::Kind::Forgotten
                          ? "gone"
-                         : peerStateName(e.state));
+                     : e.kind == PeerEvent::Kind::LinkUp   ? "up"
+                     : e.kind == PeerEvent::Kind::LinkDown ? "down"
+                                                           : peerStateName(e.state));
 }
 
 void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties) {

@@ -172,6 +172,15 @@ void Node::startDiscovery() {
 void Node::onRootKey(Result<Key> root) {
   if (stopping_) return;
   if (!root) return fatal(root.error());
+  links_ =
+      std::make_unique<Links>(loop_, config_, identity_, [this](const std::string& fp, bool up) {
+        if (!bus_) return;
+        const Peer* p = discovery_->peers().find(fp);
+        emitPeerEvent(bus_.get(), {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp,
+                                   p ? p->name : "", p ? p->state : PeerState::Alive});
+      });
+  if (auto r = links_->start(deriveSubkey(*root, kLinkLabel), discovery_->peers()); !r)
+    return fatal(r.error());
   if (auto r = discovery_->start(deriveSubkey(*root, kBeaconLabel)); !r) return fatal(r.error());
   OPENSSL_cleanse(root->data(), root->size());
   socketsBound_ = true;
@@ -202,9 +211,13 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
       case PeerEvent::Kind::Forgotten:
         log::info("peer " + e.name + " forgotten", {{"VESTA_PEER", e.fingerprint}});
         break;
+      case PeerEvent::Kind::LinkUp:
+      case PeerEvent::Kind::LinkDown:
+        break;  // the links log their own changes
     }
     if (bus_) emitPeerEvent(bus_.get(), e);
   }
+  if (links_) links_->reconcile();
 }
 
 void Node::fatal(const std::string& message) {
@@ -222,6 +235,7 @@ void Node::shutdown(const std::string& why) {
   stress_.stop();
   if (executor_) executor_->shutdown();
   sampler_.stop();
+  if (links_) links_->stop();          // a goodbye on every link
   if (discovery_) discovery_->stop();  // one last beacon: peers drop us at once
   sigterm_.close();
   sigint_.close();

@@ -16,6 +16,7 @@
 #include "executor.h"
 #include "identity.h"
 #include "jobs.h"
+#include "links.h"
 #include "result.h"
 #include "sampler.h"
 #include "stress.h"
@@ -46,6 +47,7 @@ class Node {
   unsigned stressCores() const { return stress_.cores(); }
   sd_bus* bus() const { return bus_.get(); }
   const Discovery* discovery() const { return discovery_.get(); }
+  const Links* links() const { return links_.get(); }
   // This node's status as its beacons carry it.
   NodeSnapshot snapshot() const;
   // Milliseconds from a loop timestamp (uv_now) to now.
@@ -81,6 +83,7 @@ class Node {
   std::unique_ptr<Executor> executor_;  // made in start(), sized by the measured core count
   std::unique_ptr<JobTable> jobs_;
   std::unique_ptr<Discovery> discovery_;
+  std::unique_ptr<Links> links_;
   bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;

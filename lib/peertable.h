@@ -43,7 +43,17 @@ struct Peer {
 
 // What a beacon or the passing of time did to the table; the daemon logs and signals these.
 struct PeerEvent {
-  enum class Kind { Joined, Restarted, Moved, StateChanged, Left, Forgotten } kind;
+  // LinkUp/LinkDown come from the links, not the table; they share the event type for signalling.
+  enum class Kind {
+    Joined,
+    Restarted,
+    Moved,
+    StateChanged,
+    Left,
+    Forgotten,
+    LinkUp,
+    LinkDown
+  } kind;
   std::string fingerprint;
   std::string name;
   PeerState state = PeerState::Alive;

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 
 start_bus
-for n in alpha beta gamma; do start_node "$n" -port $((DPORT + 1000 + ${#n})) || exit 1; done
+for n in alpha beta gamma; do start_node "$n" || exit 1; done
 start_node mallory -key "not-the-federation-key-at-all" || exit 1
 
 peer_names() { "$VESTA" -node "$1" --json peers | json_get '",".join(sorted(p["name"] for p in d["peers"] if p["state"] == "alive"))'; }
@@ -25,14 +25,40 @@ check "a peer's fingerprint is the one it reports itself" \
   "$("$VESTA" -node beta --json status | json_get 'd["node"]["fingerprint"]')"
 expect_contains "vesta peers prints a table" "STATE" "$("$VESTA" -node alpha peers)"
 
+# --- links ---------------------------------------------------------------------------------------
+links_up() { [ "$("$VESTA" -node "$1" --json peers | json_get 'sum(1 for p in d["peers"] if p["link"] == "up")')" = "$2" ]; }
+check "alpha holds an encrypted link to beta and gamma" wait_for 20 links_up alpha 2
+check "gamma holds links to alpha and beta" wait_for 20 links_up gamma 2
+check "links measure a round-trip time" wait_for 10 bash -c \
+  "'$VESTA' -node alpha --json peers | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if all(p[\"rtt_ms\"] is not None and p[\"rtt_ms\"] >= 0 for p in d[\"peers\"]) else 1)'"
+# Garbage and a too-large handshake at alpha's link port: refused, counted, alpha unharmed.
+python3 - "$(cat "$WORK/alpha.port")" <<'PY'
+import socket, sys, os
+for payload in (os.urandom(300), b"\x00\x30" + os.urandom(48), b"\xff\xff" + b"x" * 10):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    s.sendall(payload)
+    s.settimeout(5)
+    try:
+        data = s.recv(100)  # the node must close without answering
+        assert data == b"", data
+    except socket.timeout:
+        pass
+    s.close()
+PY
+check "garbage at a link port gets no answer" test $? -eq 0
+refused() { [ "$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')" -ge 2 ]; }
+check "and is counted as refused" wait_for 10 refused
+check "alpha keeps its links through it" links_up alpha 2
+
 stop_node gamma
 check "a node stopped with SIGTERM leaves alpha's view at once" wait_for 3 sees alpha beta
+check "and its link closes at once" wait_for 3 links_up alpha 1
 kill -9 "$(cat "$WORK/beta.pid")"
 rm -f "$WORK/beta.pid"
 beta_state() { "$VESTA" -node alpha --json peers | json_get '[p["state"] for p in d["peers"] if p["name"] == "beta"][0]'; }
 is_dead() { [ "$(beta_state)" = dead ]; }
 check "a killed node turns dead in alpha's view" wait_for 15 is_dead
-start_node beta -port $((DPORT + 1004)) || exit 1
+start_node beta -port "$(cat "$WORK/beta.port")" || exit 1
 check "restarted with its identity, it is alive again under the same fingerprint" wait_for 20 sees alpha beta
 check "alpha keeps one entry for it" test "$("$VESTA" -node alpha --json peers | json_get 'len(d["peers"])')" = 1
 finish

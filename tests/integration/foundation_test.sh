@@ -85,7 +85,7 @@ expect_contains "vesta -node beta talks to beta" "beta " "$(V -node beta status)
 expect_contains "vesta -node alpha talks to alpha" "alpha " "$(V -node alpha status)"
 expect_contains "the shared name stays with the first node" "alpha " "$(V status)"
 "$VESTAD" -name beta -key "$KEY" -state-dir "$WORK/state-beta2" -bus "$VESTA_BUS" \
-  -broadcast 127.255.255.255 -dport "$DPORT" >"$WORK/beta2.out" 2>&1; rc=$?
+  -broadcast 127.255.255.255 -dport "$DPORT" -port "$((DPORT + 999))" >"$WORK/beta2.out" 2>&1; rc=$?
 check "a second vestad with a taken name exits 1" test $rc -eq 1
 expect_contains "and says the name is taken" 'another vestad named "beta" already runs' "$(cat "$WORK/beta2.out")"
 s=$(V -node beta --json status)

@@ -8,6 +8,7 @@ WORK=$(mktemp -d /tmp/vesta-it-XXXXXX)
 KEY=integration-test-federation-key
 # A beacon port of this run's own, so parallel runs and a vestad on the machine stay apart.
 DPORT=$((20000 + RANDOM % 10000))
+NEXT_LINK_PORT=$((DPORT + 1000))  # each node started gets a link port of its own
 DATA=${VESTA_TEST_DATA:?run through meson test}
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
@@ -85,8 +86,10 @@ node_up() { busctl --address="$VESTA_BUS" status "org.vesta.Vestad1.Node.$1"; }
 start_node() {
   local name=$1
   shift
-  "$VESTAD" -name "$name" -key "$KEY" -state-dir "$WORK/state-$name" \
+  NEXT_LINK_PORT=$((NEXT_LINK_PORT + 1))
+  "$VESTAD" -name "$name" -key "$KEY" -state-dir "$WORK/state-$name" -port "$NEXT_LINK_PORT" \
     -broadcast 127.255.255.255 -dport "$DPORT" -bus "$VESTA_BUS" "$@" >"$WORK/$name.log" 2>&1 &
+  echo "$NEXT_LINK_PORT" >"$WORK/$name.port"
   echo $! >"$WORK/$name.pid"
   if ! wait_for 30 node_up "$name"; then
     echo "vestad $name did not come up:"

@@ -1,0 +1,371 @@
+#include "links.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "log.h"
+
+namespace vesta {
+namespace {
+
+constexpr uint64_t kTickMs = 1000;       // keepalive ping and housekeeping
+constexpr uint64_t kDeadAfterMs = 6000;  // no frame for this long: the link is dead
+constexpr uint64_t kHandshakeLimitMs = 5000;
+constexpr uint64_t kFirstBackoffMs = 1000, kMaxBackoffMs = 30000;
+constexpr size_t kMaxHandshakeMessage = 256;
+constexpr std::string_view kHelloContext = "vesta link hello v1";
+
+// What a Hello signs: context, the signer's role and this handshake's hash, so a proof cannot be
+// replayed on another connection or reflected back to its sender.
+Bytes helloMessage(bool signerDialled, const std::array<uint8_t, 32>& hash) {
+  Bytes m(kHelloContext.begin(), kHelloContext.end());
+  m.push_back(signerDialled ? 'I' : 'R');
+  m.insert(m.end(), hash.begin(), hash.end());
+  return m;
+}
+
+}  // namespace
+
+struct Links::Conn {
+  Links* links = nullptr;
+  uv_tcp_t tcp{};
+  uv_connect_t connectReq{};
+  bool dialer = false;
+  enum class Stage { Connecting, Handshake, AwaitHello, Up, Closing } stage = Stage::Connecting;
+  std::string expectFp;  // a dialer knows whom it called
+  std::string peerFp, peerName;
+  std::unique_ptr<NoiseHandshake> handshake;
+  std::array<uint8_t, 32> hash{};
+  std::optional<FrameSealer> sealer;
+  std::optional<FrameOpener> opener;
+  Bytes handshakeBytes;
+  uint64_t openedAt = 0, lastHeard = 0;
+  double rttMs = -1;
+};
+
+Links::Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange)
+    : loop_(loop),
+      config_(config),
+      identity_(identity),
+      onChange_(std::move(onChange)),
+      timer_(loop) {}
+
+Links::~Links() {
+  stop();
+}
+
+Result<void> Links::start(const Key& linkKey, const PeerTable& peers) {
+  key_ = linkKey;
+  peers_ = &peers;
+  listener_ = new uv_tcp_t;
+  uv_tcp_init(loop_, listener_);
+  listener_->data = this;
+  sockaddr_in any{};
+  uv_ip4_addr("0.0.0.0", static_cast<int>(config_.port), &any);
+  int r = uv_tcp_bind(listener_, reinterpret_cast<const sockaddr*>(&any), 0);
+  if (r == 0)
+    r = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 16, [](uv_stream_t* s, int status) {
+      if (status == 0) static_cast<Links*>(s->data)->accept();
+    });
+  if (r != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    listener_ = nullptr;
+    return fail("link port " + std::to_string(config_.port) + "/tcp: " + uv_strerror(r) +
+                "; pick another with -port");
+  }
+  running_ = true;
+  timer_.start(kTickMs, kTickMs, [this] { tick(); });
+  return {};
+}
+
+void Links::stop() {
+  if (!running_) return;
+  running_ = false;
+  timer_.stop();
+  for (Conn* c : std::vector<Conn*>(conns_.begin(), conns_.end())) {
+    if (c->stage == Conn::Stage::Up) sendFrame(c, {FrameType::Bye, {}});
+    close(c, "vestad is stopping");
+  }
+  if (listener_) {
+    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    listener_ = nullptr;
+  }
+}
+
+std::optional<LinkInfo> Links::info(const std::string& fp) const {
+  auto it = up_.find(fp);
+  if (it == up_.end()) return std::nullopt;
+  return LinkInfo{true, it->second->rttMs};
+}
+
+void Links::reconcile() {
+  if (!running_ || !peers_) return;
+  std::string mine = identity_.fingerprint();
+  uint64_t now = uv_now(loop_);
+  for (const auto& [fp, peer] : peers_->peers()) {
+    // Exactly one side dials: the lower fingerprint. Both dialling at once cannot happen, so
+    // there is never a pair of links to break a tie between.
+    if (peer.state != PeerState::Alive || !(mine < fp) || up_.count(fp)) continue;
+    bool dialling = std::any_of(conns_.begin(), conns_.end(),
+                                [&](Conn* c) { return c->dialer && c->expectFp == fp; });
+    if (dialling || now < retryAt_[fp]) continue;
+    dial(peer);
+  }
+}
+
+void Links::dial(const Peer& peer) {
+  auto* c = new Conn;
+  c->links = this;
+  c->dialer = true;
+  c->expectFp = peer.fingerprint;
+  c->peerName = peer.name;
+  c->openedAt = c->lastHeard = uv_now(loop_);
+  uv_tcp_init(loop_, &c->tcp);
+  c->tcp.data = c;
+  c->connectReq.data = c;
+  conns_.insert(c);
+  sockaddr_in to{};
+  uv_ip4_addr(peer.address.c_str(), peer.port, &to);
+  int r = uv_tcp_connect(
+      &c->connectReq, &c->tcp, reinterpret_cast<const sockaddr*>(&to),
+      [](uv_connect_t* req, int status) {
+        auto* conn = static_cast<Conn*>(req->data);
+        if (status == UV_ECANCELED) return;  // closed while connecting
+        Links* self = conn->links;
+        if (status != 0) return self->close(conn, std::string("connect: ") + uv_strerror(status));
+        uv_tcp_nodelay(&conn->tcp, 1);
+        conn->stage = Conn::Stage::Handshake;
+        conn->handshake = std::make_unique<NoiseHandshake>(
+            NoiseHandshake::Role::Initiator, self->key_,
+            std::span(reinterpret_cast<const uint8_t*>(kLinkLabel.data()), kLinkLabel.size()));
+        auto m1 = conn->handshake->writeMessage({});
+        if (!m1) return self->close(conn, m1.error());
+        Bytes out = {static_cast<uint8_t>(m1->size() >> 8), static_cast<uint8_t>(m1->size())};
+        out.insert(out.end(), m1->begin(), m1->end());
+        self->sendRaw(conn, std::move(out));
+        self->startReading(conn);
+      });
+  if (r != 0) close(c, std::string("connect: ") + uv_strerror(r));
+}
+
+void Links::accept() {
+  auto* c = new Conn;
+  c->links = this;
+  c->openedAt = c->lastHeard = uv_now(loop_);
+  uv_tcp_init(loop_, &c->tcp);
+  c->tcp.data = c;
+  conns_.insert(c);
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_),
+                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0)
+    return close(c, "accept failed");
+  uv_tcp_nodelay(&c->tcp, 1);
+  c->stage = Conn::Stage::Handshake;
+  c->handshake = std::make_unique<NoiseHandshake>(
+      NoiseHandshake::Role::Responder, key_,
+      std::span(reinterpret_cast<const uint8_t*>(kLinkLabel.data()), kLinkLabel.size()));
+  startReading(c);
+}
+
+void Links::startReading(Conn* c) {
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&c->tcp),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* self = static_cast<Conn*>(h->data)->links;
+        *buf =
+            uv_buf_init(self->readBuffer_.data(), static_cast<unsigned>(self->readBuffer_.size()));
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        auto* conn = static_cast<Conn*>(s->data);
+        if (nread < 0)
+          return conn->links->close(
+              conn, nread == UV_EOF ? "closed by peer" : uv_strerror(static_cast<int>(nread)));
+        if (nread > 0)
+          conn->links->onRead(conn, std::span(reinterpret_cast<const uint8_t*>(buf->base),
+                                              static_cast<size_t>(nread)));
+      });
+}
+
+void Links::onRead(Conn* c, std::span<const uint8_t> bytes) {
+  if (c->stage == Conn::Stage::Closing) return;
+  c->lastHeard = uv_now(loop_);
+  if (c->stage == Conn::Stage::Handshake) {
+    c->handshakeBytes.insert(c->handshakeBytes.end(), bytes.begin(), bytes.end());
+    if (c->handshakeBytes.size() < 2) return;
+    size_t len = size_t{c->handshakeBytes[0]} << 8 | c->handshakeBytes[1];
+    if (len > kMaxHandshakeMessage) {
+      ++refused_;
+      return close(c, "handshake message too large");
+    }
+    if (c->handshakeBytes.size() < 2 + len) return;
+    Bytes rest(c->handshakeBytes.begin() + 2 + static_cast<long>(len), c->handshakeBytes.end());
+    onHandshakeMessage(c, std::span(c->handshakeBytes).subspan(2, len));
+    if (c->stage == Conn::Stage::Closing || rest.empty()) return;
+    bytes = {};  // frames that followed the handshake message in the same read
+    c->handshakeBytes = std::move(rest);
+    auto fed = c->opener->feed(c->handshakeBytes);
+    c->handshakeBytes.clear();
+    if (!fed) return close(c, std::string("bad frame: ") + frameErrorName(fed.error()));
+  } else {
+    auto fed = c->opener->feed(bytes);
+    if (!fed) return close(c, std::string("bad frame: ") + frameErrorName(fed.error()));
+  }
+  while (c->stage != Conn::Stage::Closing) {
+    auto frame = c->opener->next();
+    if (!frame) break;
+    onFrame(c, *frame);
+  }
+}
+
+void Links::onHandshakeMessage(Conn* c, std::span<const uint8_t> message) {
+  auto payload = c->handshake->readMessage(message);
+  if (!payload) {
+    // Another federation's node, or garbage: close without a word, revealing nothing.
+    ++refused_;
+    return close(c, payload.error());
+  }
+  if (!c->dialer) {
+    auto m2 = c->handshake->writeMessage({});
+    if (!m2) return close(c, m2.error());
+    Bytes out = {static_cast<uint8_t>(m2->size() >> 8), static_cast<uint8_t>(m2->size())};
+    out.insert(out.end(), m2->begin(), m2->end());
+    sendRaw(c, std::move(out));
+  }
+  auto keys = c->handshake->split();
+  c->hash = keys.hash;
+  c->sealer.emplace(keys.send);
+  c->opener.emplace(keys.recv);
+  OPENSSL_cleanse(keys.send.data(), keys.send.size());
+  OPENSSL_cleanse(keys.recv.data(), keys.recv.size());
+  c->handshake.reset();
+  c->stage = Conn::Stage::AwaitHello;
+  sendHello(c);
+}
+
+void Links::sendHello(Conn* c) {
+  Bytes payload(identity_.publicKey().begin(), identity_.publicKey().end());
+  auto sig = identity_.sign(helloMessage(c->dialer, c->hash));
+  payload.insert(payload.end(), sig.begin(), sig.end());
+  sendFrame(c, {FrameType::Hello, std::move(payload)});
+}
+
+void Links::onFrame(Conn* c, const Frame& f) {
+  if (c->stage == Conn::Stage::AwaitHello) {
+    if (f.type != FrameType::Hello || f.payload.size() != 32 + 64) {
+      ++refused_;
+      return close(c, "expected an identity proof first");
+    }
+    PublicKey key{};
+    std::copy(f.payload.begin(), f.payload.begin() + 32, key.begin());
+    auto sig = std::span(f.payload).subspan(32);
+    if (!verifySignature(key, helloMessage(!c->dialer, c->hash), sig)) {
+      ++refused_;
+      return close(c, "identity proof does not verify");
+    }
+    std::string fp = fingerprintOf(key);
+    if (c->dialer && fp != c->expectFp) {
+      ++refused_;
+      return close(c, "the node at that address is " + fp + ", not " + c->expectFp);
+    }
+    if (fp == identity_.fingerprint()) return close(c, "connected to ourselves");
+    if (up_.count(fp)) return close(c, "already linked");
+    c->peerFp = fp;
+    if (const Peer* p = peers_->find(fp)) c->peerName = p->name;
+    c->stage = Conn::Stage::Up;
+    up_[fp] = c;
+    backoff_.erase(fp);
+    log::info("link to " + (c->peerName.empty() ? fp : c->peerName) + " up (" +
+                  (c->dialer ? "dialled" : "accepted") + ")",
+              {{"VESTA_PEER", fp}});
+    onChange_(fp, true);
+    return;
+  }
+  switch (f.type) {
+    case FrameType::Ping:
+      sendFrame(c, {FrameType::Pong, f.payload});
+      break;
+    case FrameType::Pong:
+      if (f.payload.size() == 8) {
+        uint64_t sent = 0;
+        for (int i = 0; i < 8; ++i) sent |= uint64_t{f.payload[i]} << (8 * i);
+        // uv_now has millisecond resolution; hrtime gives the RTT in fractions of one.
+        c->rttMs = static_cast<double>(uv_hrtime() / 1000 - sent) / 1000.0;
+      }
+      break;
+    case FrameType::Bye:
+      close(c, "peer said goodbye");
+      break;
+    case FrameType::Hello:
+      close(c, "a second identity proof");
+      break;
+  }
+}
+
+void Links::sendRaw(Conn* c, Bytes data) {
+  if (c->stage == Conn::Stage::Closing) return;
+  struct WriteReq {
+    uv_write_t req;
+    Bytes data;
+  };
+  auto* w = new WriteReq{{}, std::move(data)};
+  w->req.data = w;
+  uv_buf_t buf =
+      uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
+  int r = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1,
+                   [](uv_write_t* req, int) { delete static_cast<WriteReq*>(req->data); });
+  if (r != 0) {
+    delete w;
+    close(c, std::string("write: ") + uv_strerror(r));
+  }
+}
+
+void Links::sendFrame(Conn* c, const Frame& frame) {
+  if (!c->sealer) return;
+  auto record = c->sealer->seal(frame);
+  if (!record) return close(c, std::string("cannot seal: ") + frameErrorName(record.error()));
+  sendRaw(c, std::move(*record));
+}
+
+void Links::close(Conn* c, const std::string& why) {
+  if (c->stage == Conn::Stage::Closing) return;
+  bool wasUp = c->stage == Conn::Stage::Up;
+  c->stage = Conn::Stage::Closing;
+  if (wasUp) {
+    up_.erase(c->peerFp);
+    log::info("link to " + (c->peerName.empty() ? c->peerFp : c->peerName) + " down: " + why,
+              {{"VESTA_PEER", c->peerFp}});
+    onChange_(c->peerFp, false);
+  }
+  if (c->dialer) {
+    // Redial with exponential backoff, so an unreachable peer costs little.
+    uint64_t& b = backoff_[c->expectFp];
+    b = wasUp ? kFirstBackoffMs : std::min(kMaxBackoffMs, b ? b * 2 : kFirstBackoffMs);
+    retryAt_[c->expectFp] = uv_now(loop_) + b;
+  }
+  conns_.erase(c);
+  // Freed in the close callback, never here: we may be inside one of its own callbacks.
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
+           [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+}
+
+void Links::tick() {
+  uint64_t now = uv_now(loop_);
+  for (Conn* c : std::vector<Conn*>(conns_.begin(), conns_.end())) {
+    if (c->stage == Conn::Stage::Up) {
+      if (now - c->lastHeard > kDeadAfterMs) {
+        close(c, "no keepalive for " + std::to_string(kDeadAfterMs / 1000) + " s");
+        continue;
+      }
+      uint64_t us = uv_hrtime() / 1000;
+      Bytes stamp(8);
+      for (int i = 0; i < 8; ++i) stamp[i] = static_cast<uint8_t>(us >> (8 * i));
+      sendFrame(c, {FrameType::Ping, std::move(stamp)});
+    } else if (now - c->openedAt > kHandshakeLimitMs) {
+      close(c, "handshake timed out");
+    }
+  }
+  reconcile();
+}
+
+}  // namespace vesta

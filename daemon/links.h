@@ -1,0 +1,81 @@
+// Peer links: one TCP connection per pair of nodes, opened by the node with the lower
+// fingerprint, secured by the Noise NNpsk0 handshake under the link key, then each side proves
+// its Ed25519 identity over the handshake hash. Keepalive pings measure RTT; a dead link closes
+// and is redialled with backoff. The placement issue sends jobs over these links.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+
+#include "config.h"
+#include "frame.h"
+#include "identity.h"
+#include "noise.h"
+#include "peertable.h"
+#include "result.h"
+#include "uvpp.h"
+
+namespace vesta {
+
+struct LinkInfo {
+  bool up = false;
+  double rtt_ms = -1;  // -1 until the first pong
+};
+
+class Links {
+ public:
+  using ChangeFn = std::function<void(const std::string& fingerprint, bool up)>;
+  Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange);
+  ~Links();
+
+  // Listens on -port and keeps links under `linkKey` to the peers in `peers`.
+  Result<void> start(const Key& linkKey, const PeerTable& peers);
+  // Says goodbye on every link and closes everything. Idempotent.
+  void stop();
+  // Dials every alive peer this node is responsible for dialling and not linked yet.
+  void reconcile();
+
+  std::optional<LinkInfo> info(const std::string& fingerprint) const;
+  // Connections refused during the handshake (wrong key, bad proof), for `vesta status`.
+  uint64_t refused() const { return refused_; }
+
+  struct Conn;  // one TCP connection, in whatever stage (private to links.cc)
+
+ private:
+  void accept();
+  void dial(const Peer& peer);
+  void startReading(Conn* conn);
+  void onRead(Conn* conn, std::span<const uint8_t> bytes);
+  void onHandshakeMessage(Conn* conn, std::span<const uint8_t> message);
+  void onFrame(Conn* conn, const Frame& frame);
+  void sendRaw(Conn* conn, Bytes data);
+  void sendFrame(Conn* conn, const Frame& frame);
+  void sendHello(Conn* conn);
+  void close(Conn* conn, const std::string& why);
+  void tick();
+
+  uv_loop_t* loop_;
+  const Config& config_;
+  const Identity& identity_;
+  ChangeFn onChange_;
+  Key key_{};
+  const PeerTable* peers_ = nullptr;
+  uv_tcp_t* listener_ = nullptr;
+  std::array<char, 65536> readBuffer_{};  // one read at a time on the loop thread
+  uv::Timer timer_;
+  std::set<Conn*> conns_;                    // every open connection; freed in its close callback
+  std::map<std::string, Conn*> up_;          // fingerprint -> its established link
+  std::map<std::string, uint64_t> retryAt_;  // fingerprint -> earliest next dial (loop ms)
+  std::map<std::string, uint64_t> backoff_;  // fingerprint -> current backoff (ms)
+  uint64_t refused_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace vesta
