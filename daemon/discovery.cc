@@ -38,6 +38,7 @@ Discovery::Discovery(uv_loop_t* loop, const Config& config, PublicKey self, Stat
       onEvents_(std::move(onEvents)),
       timer_(loop),
       peerTimer_(loop),
+      eagerTimer_(loop),
       table_(PeerTimings::forInterval(config.advertise_spare_ms)) {
   // Wall-clock milliseconds at start: a restarted node's incarnation is higher than before.
   incarnation_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -228,6 +229,22 @@ void Discovery::onPacket(ssize_t nread, const uv_buf_t* buf, const sockaddr* fro
   auto events = table_.onBeacon(*beacon, address, now());
   if (!events) return drop(events.error(), address);
   if (!events->empty()) onEvents_(*events);
+  // A newcomer (or a restarted node) learns of us at once instead of at our next beacon: answer
+  // with a beacon right away, at most once per 200 ms so a crowd joining costs little.
+  bool newcomer = std::any_of(events->begin(), events->end(), [](const PeerEvent& e) {
+    return e.kind == PeerEvent::Kind::Joined || e.kind == PeerEvent::Kind::Restarted;
+  });
+  if (newcomer && !eagerPending_) {
+    // Within 200 ms of the last eager beacon: send one when the window ends, so newcomers
+    // arriving in a burst are all answered, with one beacon for all of them.
+    Millis since = now() - lastEagerBeacon_;
+    eagerPending_ = true;
+    eagerTimer_.start(since >= 200 ? 0 : 200 - since, 0, [this] {
+      eagerPending_ = false;
+      lastEagerBeacon_ = now();
+      sendBeacon(false);
+    });
+  }
   tickPeers();
 }
 
@@ -249,6 +266,7 @@ void Discovery::stop() {
   running_ = false;
   timer_.stop();
   peerTimer_.stop();
+  eagerTimer_.stop();
   uv_close(reinterpret_cast<uv_handle_t*>(udp_),
            [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
   udp_ = nullptr;

@@ -53,11 +53,14 @@ class Discovery {
   Key key_{};
   uv_udp_t* udp_ = nullptr;  // freed in its close callback
   uv::Timer timer_;
-  uv::Timer peerTimer_;  // fires when the next peer is due to turn suspect or dead
+  uv::Timer peerTimer_;   // fires when the next peer is due to turn suspect or dead
+  uv::Timer eagerTimer_;  // answers newcomers with a beacon at once
   PeerTable table_;
   uint64_t incarnation_ = 0;
   uint64_t sequence_ = 0;
   bool running_ = false;
+  Millis lastEagerBeacon_ = 0;
+  bool eagerPending_ = false;
   std::map<DropReason, uint64_t> dropped_;
   std::map<DropReason, Millis> lastDropLog_;
   std::vector<sockaddr_in> seeds_;
