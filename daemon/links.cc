@@ -108,8 +108,9 @@ void Links::reconcile() {
     // Exactly one side dials: the lower fingerprint. Both dialling at once cannot happen, so
     // there is never a pair of links to break a tie between.
     if (peer.state != PeerState::Alive || !(mine < fp) || up_.count(fp)) continue;
+    const std::string& target = fp;  // clang 14 cannot capture a structured binding
     bool dialling = std::any_of(conns_.begin(), conns_.end(),
-                                [&](Conn* c) { return c->dialer && c->expectFp == fp; });
+                                [&](Conn* c) { return c->dialer && c->expectFp == target; });
     if (dialling || now < retryAt_[fp]) continue;
     dial(peer);
   }
