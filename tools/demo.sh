@@ -33,7 +33,8 @@ for name in desk pi4 laptop; do
 done
 cat "$work"/*.pid >"$work/vestad.pid"
 for _ in $(seq 100); do
-  [ "$(build/cli/vesta -node desk --json peers 2>/dev/null | grep -o '"alive"' | wc -l)" -eq 2 ] && break
+  # Ready when desk hears both others and holds an encrypted link to each.
+  [ "$(build/cli/vesta -node desk --json peers 2>/dev/null | grep -o '"link":"up"' | wc -l)" -eq 2 ] && break
   sleep 0.1
 done
 
