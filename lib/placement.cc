@@ -1,0 +1,140 @@
+#include "placement.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace vesta {
+namespace {
+
+std::string pct(double fraction) {
+  return std::to_string(static_cast<int>(fraction * 100 + 0.5)) + "%";
+}
+
+std::string cores(double n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", n);
+  return buf;
+}
+
+// Why `n` cannot take the job, or "" when it can. Gates first (link, age, power, ledger), then
+// capacity, as design section 4 orders them.
+std::string whyNot(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
+  if (!n.self) {
+    if (!n.alive) return n.name + " is not alive";
+    if (!n.link_up) return n.name + " has no link";
+    if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
+    if (n.capped) return n.name + " is over its borrowing cap";
+    if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
+  }
+  if (r.kind == JobKind::Mem) {
+    uint64_t room = std::min(n.mem_offer_mb, n.mem_available_mb);
+    if (r.mem_mb > room)
+      return n.name + " has room for " + std::to_string(room) + " MiB, not " +
+             std::to_string(r.mem_mb);
+    return "";
+  }
+  if (n.self) {
+    if (n.cpu_busy * 100 >= p.spill_cpu_pct)
+      return n.name + " over spill threshold " + std::to_string(p.spill_cpu_pct) + "% (" +
+             pct(n.cpu_busy) + ")";
+    return "";
+  }
+  if (n.spare_cores < p.min_spare_cores)
+    return n.name + " has " + cores(n.spare_cores) + " spare cores";
+  return "";
+}
+
+// Better first: more spare cores, then grid power, then lower RTT, then name (a stable order).
+bool better(const NodeView& a, const NodeView& b) {
+  if (a.spare_cores != b.spare_cores) return a.spare_cores > b.spare_cores;
+  bool ag = a.power == PowerMode::Grid, bg = b.power == PowerMode::Grid;
+  if (ag != bg) return ag;
+  double ar = a.rtt_ms < 0 ? 1e9 : a.rtt_ms, br = b.rtt_ms < 0 ? 1e9 : b.rtt_ms;
+  if (ar != br) return ar < br;
+  return a.name < b.name;
+}
+
+std::string joinReasons(const std::vector<std::string>& reasons) {
+  std::string out;
+  for (const auto& r : reasons) out += (out.empty() ? "" : ", ") + r;
+  return out;
+}
+
+}  // namespace
+
+PlacementPolicy PlacementPolicy::from(const Config& c) {
+  PlacementPolicy p;
+  p.spill_cpu_pct = c.spill_cpu_pct;
+  p.stale_after_ms = 3ull * c.advertise_spare_ms;
+  return p;
+}
+
+Plan place(const PlacementRequest& r, const std::vector<NodeView>& nodes,
+           const PlacementPolicy& p) {
+  Plan plan;
+  const NodeView* self = nullptr;
+  for (const auto& n : nodes)
+    if (n.self) self = &n;
+
+  if (r.local || !r.on.empty()) {
+    const NodeView* target = r.local ? self : nullptr;
+    for (const auto& n : nodes)
+      if (!r.local && n.name == r.on) target = &n;
+    if (!target) {
+      plan.error =
+          r.local ? "this node is missing from the view" : "no node named " + r.on + " is known";
+      return plan;
+    }
+    // Asked for by name: only the hard gates and the memory fit apply, not the spill threshold.
+    std::string why = whyNot(*target, r, p);
+    if (!why.empty() && !(target->self && r.kind == JobKind::Cpu)) {
+      plan.error = "cannot run on " + target->name + ": " + why;
+      return plan;
+    }
+    plan.nodes = {target->name};
+    plan.reason = target->name + ": " + (r.local ? "--local" : "--on " + r.on);
+    return plan;
+  }
+
+  std::vector<const NodeView*> viable;
+  std::vector<std::string> refusals;
+  for (const auto& n : nodes) {
+    std::string why = whyNot(n, r, p);
+    if (why.empty())
+      viable.push_back(&n);
+    else
+      refusals.push_back(why);
+  }
+  if (viable.empty()) {
+    plan.error = "no node can take it: " + joinReasons(refusals);
+    return plan;
+  }
+  // This node first (local first), then the others best first.
+  std::stable_sort(viable.begin(), viable.end(), [](const NodeView* a, const NodeView* b) {
+    if (a->self != b->self) return a->self;
+    return better(*a, *b);
+  });
+  bool split = r.kind == JobKind::Cpu && !r.no_split && viable.size() >= 2 &&
+               r.iterations >= p.split_min_iterations;
+  if (split) {
+    for (auto* n : viable) plan.nodes.push_back(n->name);
+    plan.reason = "split over " + std::to_string(viable.size()) + " nodes";
+    for (auto* n : viable)
+      if (!n->self) plan.reason += ", " + n->name + " " + cores(n->spare_cores) + " spare cores";
+  } else {
+    const NodeView* chosen = viable.front();
+    plan.nodes = {chosen->name};
+    if (chosen->self) {
+      plan.reason = chosen->name + ": local, " + pct(chosen->cpu_busy) +
+                    " busy, under spill threshold " + std::to_string(p.spill_cpu_pct) + "%";
+    } else {
+      plan.reason = chosen->name + ": " + cores(chosen->spare_cores) + " spare cores";
+      if (r.kind == JobKind::Mem)
+        plan.reason = chosen->name + ": room for " + std::to_string(r.mem_mb) + " MiB";
+    }
+  }
+  if (!refusals.empty()) plan.reason += "; " + joinReasons(refusals);
+  return plan;
+}
+
+}  // namespace vesta

@@ -1,0 +1,64 @@
+// The autopilot (design section 4): where a job should run, from snapshots of every node
+// including this one. Pure: no clock, no I/O; every decision carries a reason a person can read.
+// Not wired into vestad yet: the placement issue sends jobs over the links with it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "job.h"
+#include "power.h"
+
+namespace vesta {
+
+// One node as placement sees it. For this node the fields come from its own measurement; for a
+// peer, from its newest beacon and link.
+struct NodeView {
+  std::string name;
+  bool self = false;
+  unsigned cores = 0;
+  double cpu_busy = 0;     // 0..1
+  double spare_cores = 0;  // what it lends now (already scaled by willingness)
+  uint64_t mem_available_mb = 0;
+  uint64_t mem_offer_mb = 0;
+  PowerMode power = PowerMode::Grid;
+  double willingness = 1;
+  double rtt_ms = -1;   // -1 unknown; 0 for self
+  uint64_t age_ms = 0;  // how old the snapshot is
+  bool alive = true;    // peer table state is alive
+  bool link_up = true;  // an authenticated link exists (always true for self)
+  bool capped = false;  // over its borrowing cap in our ledger (the ledger issue)
+};
+
+struct PlacementRequest {
+  JobKind kind = JobKind::Cpu;
+  uint64_t iterations = 0;  // cpu
+  uint64_t mem_mb = 0;      // mem
+  std::string on;           // --on NODE; empty = automatic
+  bool local = false;       // --local
+  bool no_split = false;    // --no-split
+};
+
+struct PlacementPolicy {
+  uint32_t spill_cpu_pct = 80;
+  uint64_t stale_after_ms = 3000;               // ~3 beacon intervals
+  uint64_t split_min_iterations = 200'000'000;  // smaller jobs are not worth splitting
+  double min_spare_cores = 0.5;                 // a peer with less is not worth a round trip
+  static PlacementPolicy from(const Config& config);
+};
+
+struct Plan {
+  std::vector<std::string> nodes;  // one node, or several for a split (this node first)
+  std::string reason;              // "pi4: 3.0 spare cores, desk over spill threshold 80% (93%)"
+  std::string error;               // set when no node can take the job
+  bool ok() const { return error.empty() && !nodes.empty(); }
+  bool split() const { return nodes.size() > 1; }
+};
+
+Plan place(const PlacementRequest& request, const std::vector<NodeView>& nodes,
+           const PlacementPolicy& policy);
+
+}  // namespace vesta

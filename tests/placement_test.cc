@@ -1,0 +1,142 @@
+#include <catch2/catch.hpp>
+
+#include "placement.h"
+
+using vesta::JobKind;
+using vesta::NodeView;
+using vesta::PlacementRequest;
+using vesta::PowerMode;
+
+namespace {
+
+NodeView self(double busy) {
+  NodeView n;
+  n.name = "desk";
+  n.self = true;
+  n.cores = 8;
+  n.cpu_busy = busy;
+  n.spare_cores = 0;
+  n.mem_available_mb = 8000;
+  n.mem_offer_mb = 1024;
+  n.rtt_ms = 0;
+  return n;
+}
+
+NodeView peer(const char* name, double spare, PowerMode power = PowerMode::Grid, double rtt = 1) {
+  NodeView n;
+  n.name = name;
+  n.cores = 4;
+  n.spare_cores = spare;
+  n.mem_available_mb = 3000;
+  n.mem_offer_mb = 1024;
+  n.power = power;
+  n.rtt_ms = rtt;
+  return n;
+}
+
+PlacementRequest cpu(uint64_t millions) {
+  PlacementRequest r;
+  r.iterations = millions * 1'000'000;
+  return r;
+}
+
+const vesta::PlacementPolicy kPolicy;  // spill 80%, split from 200 M iterations
+
+}  // namespace
+
+TEST_CASE("local first while under the spill threshold", "[placement]") {
+  auto plan = vesta::place(cpu(10), {self(0.30), peer("pi4", 3.0)}, kPolicy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes == std::vector<std::string>{"desk"});
+  CHECK_THAT(plan.reason, Catch::Contains("desk: local, 30% busy, under spill threshold 80%"));
+}
+
+TEST_CASE("a busy node spills to the peer with the most spare capacity", "[placement]") {
+  auto plan = vesta::place(cpu(10), {self(0.93), peer("pi4", 3.0), peer("laptop", 1.5)}, kPolicy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes == std::vector<std::string>{"pi4"});
+  CHECK_THAT(plan.reason, Catch::Contains("pi4: 3.0 spare cores"));
+  CHECK_THAT(plan.reason, Catch::Contains("desk over spill threshold 80% (93%)"));
+}
+
+TEST_CASE("ties go to grid power, then to the lower RTT", "[placement]") {
+  auto grid = vesta::place(
+      cpu(10), {self(0.95), peer("laptop", 2, PowerMode::Solar), peer("pi4", 2)}, kPolicy);
+  CHECK(grid.nodes == std::vector<std::string>{"pi4"});
+  auto rtt = vesta::place(
+      cpu(10),
+      {self(0.95), peer("far", 2, PowerMode::Grid, 9), peer("near", 2, PowerMode::Grid, 0.3)},
+      kPolicy);
+  CHECK(rtt.nodes == std::vector<std::string>{"near"});
+}
+
+TEST_CASE("a large job splits over every viable node, this one first", "[placement]") {
+  auto plan = vesta::place(cpu(400), {peer("pi4", 3), self(0.1), peer("laptop", 1.5)}, kPolicy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes == std::vector<std::string>{"desk", "pi4", "laptop"});
+  CHECK(plan.split());
+  auto noSplit = cpu(400);
+  noSplit.no_split = true;
+  CHECK_FALSE(vesta::place(noSplit, {peer("pi4", 3), self(0.1)}, kPolicy).split());
+  CHECK_FALSE(vesta::place(cpu(100), {peer("pi4", 3), self(0.1)}, kPolicy).split());
+}
+
+TEST_CASE("gates come before capacity: stale, unlinked, capped, unwilling and dead peers",
+          "[placement]") {
+  struct Case {
+    const char* what;
+    void (*spoil)(NodeView&);
+    const char* reason;
+  };
+  Case cases[] = {
+      {"stale", [](NodeView& n) { n.age_ms = 5000; }, "pi4's status is stale"},
+      {"no link", [](NodeView& n) { n.link_up = false; }, "pi4 has no link"},
+      {"capped", [](NodeView& n) { n.capped = true; }, "pi4 is over its borrowing cap"},
+      {"battery", [](NodeView& n) { n.willingness = 0; }, "pi4 lends nothing"},
+      {"dead", [](NodeView& n) { n.alive = false; }, "pi4 is not alive"},
+      {"no spare", [](NodeView& n) { n.spare_cores = 0.2; }, "pi4 has 0.2 spare cores"},
+  };
+  for (auto& c : cases) {
+    CAPTURE(c.what);
+    auto p = peer("pi4", 3);
+    c.spoil(p);
+    auto plan = vesta::place(cpu(10), {self(0.95), p}, kPolicy);
+    CHECK_FALSE(plan.ok());
+    CHECK_THAT(plan.error, Catch::Contains("no node can take it"));
+    CHECK_THAT(plan.error, Catch::Contains(c.reason));
+    CHECK_THAT(plan.error, Catch::Contains("desk over spill threshold"));
+  }
+}
+
+TEST_CASE("a mem job goes only where it fits", "[placement]") {
+  PlacementRequest mem;
+  mem.kind = JobKind::Mem;
+  mem.mem_mb = 2000;
+  auto big = peer("big", 1);
+  big.mem_offer_mb = 4096;
+  auto plan = vesta::place(mem, {self(0.1), peer("pi4", 3), big}, kPolicy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes == std::vector<std::string>{"big"});
+  mem.mem_mb = 99999;
+  auto none = vesta::place(mem, {self(0.1), peer("pi4", 3), big}, kPolicy);
+  CHECK_FALSE(none.ok());
+  CHECK_THAT(none.error, Catch::Contains("big has room for 3000 MiB, not 99999"));
+}
+
+TEST_CASE("--on and --local override the autopilot but not the gates", "[placement]") {
+  auto on = cpu(10);
+  on.on = "laptop";
+  CHECK(vesta::place(on, {self(0.1), peer("pi4", 3), peer("laptop", 1)}, kPolicy).nodes ==
+        std::vector<std::string>{"laptop"});
+  on.on = "nosuch";
+  CHECK_THAT(vesta::place(on, {self(0.1)}, kPolicy).error, Catch::Contains("no node named nosuch"));
+  auto capped = peer("pi4", 3);
+  capped.capped = true;
+  on.on = "pi4";
+  CHECK_THAT(vesta::place(on, {self(0.1), capped}, kPolicy).error,
+             Catch::Contains("over its borrowing cap"));
+  auto local = cpu(10);
+  local.local = true;
+  CHECK(vesta::place(local, {self(0.99), peer("pi4", 3)}, kPolicy).nodes ==
+        std::vector<std::string>{"desk"});
+}
