@@ -4,41 +4,16 @@
 # Four hosts on a bridge, beacons every 1000 ms (the default). "Full view": from starting the four
 # vestad to every node listing the three others as alive. "Cut to dead": from `ip link set down`
 # on one host to another host listing it dead. Polls every 20 ms.
-set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 [ "$(id -u)" -eq 0 ] || { echo "needs root (ip netns)"; exit 1; }
 runs=${1:-5}
-NS=vb$$
-work=$(mktemp -d /tmp/vesta-bench-XXXXXX)
-cleanup() {
-  for ns in $(ip netns list | awk '{print $1}' | grep "^$NS"); do
-    ip netns pids "$ns" | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$ns" || true
-  done
-  [ -f "$work/dbus.pid" ] && kill "$(cat "$work/dbus.pid")" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-dbus-daemon --session --fork --address="unix:path=$work/bus" --print-address=3 --print-pid=4 \
-  3>"$work/bus.address" 4>"$work/dbus.pid"
-export VESTA_BUS
-VESTA_BUS=$(cat "$work/bus.address")
+bench_bus
 now_ms() { date +%s%3N; }
 alive_count() { build/cli/vesta -node "$1" --json peers 2>/dev/null | grep -o '"state":"alive"' | wc -l; }
 state_of() { build/cli/vesta -node "$1" --json peers 2>/dev/null | python3 -c "import json,sys; print([p['state'] for p in json.load(sys.stdin)['peers'] if p['name'] == '$2'][0])"; }
 
-ip netns add "${NS}sw"
-ip -n "${NS}sw" link add vbr type bridge
-ip -n "${NS}sw" link set vbr up
-for i in 1 2 3 4; do
-  ip netns add "${NS}$i"
-  ip link add "${NS}${i}a" type veth peer name "${NS}${i}b"
-  ip link set "${NS}${i}a" netns "${NS}$i"
-  ip link set "${NS}${i}b" netns "${NS}sw"
-  ip -n "${NS}sw" link set "${NS}${i}b" master vbr up
-  ip -n "${NS}$i" addr add "10.214.1.$i/24" brd + dev "${NS}${i}a"
-  ip -n "${NS}$i" link set "${NS}${i}a" up
-done
+bench_bridge_hosts 10.214.1 4
 
 views=() deads=()
 for run in $(seq "$runs"); do

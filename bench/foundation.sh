@@ -2,24 +2,14 @@
 # Foundation figures: the cpu job's hashing rate per worker next to OpenSSL's single-block SHA-256
 # rate, and vestad's idle footprint. Figures, not pass/fail. Needs a build in ./build.
 # Usage: bench/foundation.sh [idle-seconds]   (default 60)
-set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 idle=${1:-60}
-work=$(mktemp -d /tmp/vesta-bench-XXXXXX)
-cleanup() {
-  [ -f "$work/vestad.pid" ] && kill "$(cat "$work/vestad.pid")" 2>/dev/null
-  [ -f "$work/dbus.pid" ] && kill "$(cat "$work/dbus.pid")" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-dbus-daemon --session --fork --address="unix:path=$work/bus" --print-address=3 --print-pid=4 \
-  3>"$work/bus.address" 4>"$work/dbus.pid"
-export VESTA_BUS
-VESTA_BUS=$(cat "$work/bus.address")
+bench_bus
 build/daemon/vestad -name bench -key bench-federation-key-0000 -state-dir "$work/state" \
   -broadcast 127.255.255.255 -workers 1 2>"$work/vestad.log" &
 pid=$!
-echo $pid >"$work/vestad.pid"
+PIDS_TO_KILL+=("$pid")
 for _ in $(seq 100); do build/cli/vesta status >/dev/null 2>&1 && break; sleep 0.1; done
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"

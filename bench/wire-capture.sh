@@ -2,45 +2,23 @@
 # Captures a federation's traffic on a namespace bridge with tshark and looks for anything in the
 # clear: node names, the federation key, fingerprints, the host name. Needs root and tshark.
 #   bench/wire-capture.sh [seconds]   (default 10)
-set -euo pipefail
 cd "$(dirname "$0")/.."
+NS=vc$$
+source bench/lib.sh
 [ "$(id -u)" -eq 0 ] || { echo "needs root (ip netns)"; exit 1; }
 command -v tshark >/dev/null || { echo "needs tshark (apt-get install tshark)"; exit 1; }
 secs=${1:-10}
-NS=vc$$
 KEY=capture-check-federation-key-7f3a9c
 NAMES=(kitchen-desktop garden-raspberrypi)
-work=$(mktemp -d /tmp/vesta-capture-XXXXXX)
-cleanup() {
-  for ns in $(ip netns list | awk '{print $1}' | grep "^$NS"); do
-    ip netns pids "$ns" | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$ns" || true
-  done
-  [ -f "$work/dbus.pid" ] && kill "$(cat "$work/dbus.pid")" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-dbus-daemon --session --fork --address="unix:path=$work/bus" --print-address=3 --print-pid=4 \
-  3>"$work/bus.address" 4>"$work/dbus.pid"
-bus=$(cat "$work/bus.address")
-ip netns add "${NS}sw"
-ip -n "${NS}sw" link add vbr type bridge
-ip -n "${NS}sw" link set vbr up
-for i in 0 1; do
-  ip netns add "${NS}$i"
-  ip link add "${NS}${i}a" type veth peer name "${NS}${i}b"
-  ip link set "${NS}${i}a" netns "${NS}$i"
-  ip link set "${NS}${i}b" netns "${NS}sw"
-  ip -n "${NS}sw" link set "${NS}${i}b" master vbr up
-  ip -n "${NS}$i" addr add "10.215.1.$((i + 1))/24" brd + dev "${NS}${i}a"
-  ip -n "${NS}$i" link set "${NS}${i}a" up
-done
+bench_bus
+bus=$VESTA_BUS
+bench_bridge_hosts 10.215.1 2
 ip netns exec "${NS}sw" tshark -q -i vbr -a "duration:$secs" -w "$work/wire.pcap" 2>/dev/null &
 capture=$!
 sleep 1
-for i in 0 1; do
-  ip netns exec "${NS}$i" build/daemon/vestad -name "${NAMES[$i]}" -key "$KEY" \
-    -state-dir "$work/state" -bus "$bus" 2>"$work/${NAMES[$i]}.log" &
+for i in 1 2; do
+  ip netns exec "${NS}$i" build/daemon/vestad -name "${NAMES[$((i - 1))]}" -key "$KEY" \
+    -state-dir "$work/state" -bus "$bus" 2>"$work/${NAMES[$((i - 1))]}.log" &
 done
 sleep 2
 VESTA_BUS=$bus build/cli/vesta -node "${NAMES[0]}" cpu 5 >/dev/null  # some status churn
