@@ -493,11 +493,17 @@ int commandPeers(Client& c, const CliOptions& options) {
   }
   std::printf("%-16s %-8s %-21s %-19s %5s %5s %9s %-8s %5s %6s %s\n", "NAME", "STATE", "ADDRESS",
               "FINGERPRINT", "CORES", "CPU", "FREE MEM", "POWER", "SPARE", "SEEN", "LINK");
-  for (auto& row : rows)
+  for (auto& row : rows) {
+    char link[32];
+    if (row.link == "up" && row.rtt >= 0)
+      std::snprintf(link, sizeof link, "up %.2f ms", row.rtt);  // with its round-trip time
+    else
+      std::snprintf(link, sizeof link, "%s", row.link.c_str());
     std::printf("%-16s %-8s %-21s %-19s %5u %4.0f%% %9s %-8s %5.1f %6s %s\n", row.name.c_str(),
                 row.state.c_str(), (row.address + ":" + std::to_string(row.port)).c_str(),
                 row.fingerprint.c_str(), row.cores, row.cpu, formatMiB(row.mem).c_str(),
-                row.power.c_str(), row.spare, formatDuration(row.seenMs).c_str(), row.link.c_str());
+                row.power.c_str(), row.spare, formatDuration(row.seenMs).c_str(), link);
+  }
   return kExitOk;
 }
 
