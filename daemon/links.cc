@@ -13,6 +13,9 @@ constexpr uint64_t kDeadAfterMs = 6000;  // no frame for this long: the link is 
 constexpr uint64_t kHandshakeLimitMs = 5000;
 constexpr uint64_t kFirstBackoffMs = 1000, kMaxBackoffMs = 30000;
 constexpr size_t kMaxHandshakeMessage = 256;
+// Connections still in their handshake; more are closed at once, so a flood of half-open
+// connections from the LAN costs a bounded amount of memory.
+constexpr size_t kMaxPendingConns = 32;
 constexpr std::string_view kHelloContext = "vesta link hello v1";
 
 // What a Hello signs: context, the signer's role and this handshake's hash, so a proof cannot be
@@ -161,6 +164,13 @@ void Links::accept() {
   if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_),
                 reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0)
     return close(c, "accept failed");
+  size_t pending = std::count_if(conns_.begin(), conns_.end(), [](Conn* other) {
+    return other->stage != Conn::Stage::Up && other->stage != Conn::Stage::Closing;
+  });
+  if (pending > kMaxPendingConns) {
+    ++refused_;
+    return close(c, "too many connections in their handshake");
+  }
   uv_tcp_nodelay(&c->tcp, 1);
   c->stage = Conn::Stage::Handshake;
   c->handshake = std::make_unique<NoiseHandshake>(

@@ -49,6 +49,18 @@ check "garbage at a link port gets no answer" test $? -eq 0
 refused() { [ "$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')" -ge 2 ]; }
 check "and is counted as refused" wait_for 10 refused
 check "alpha keeps its links through it" links_up alpha 2
+# A flood of half-open connections: past 32 in their handshake, alpha closes new ones at once.
+before=$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')
+python3 - "$(cat "$WORK/alpha.port")" <<'PY' &
+import socket, sys, time
+held = [socket.create_connection(("127.0.0.1", int(sys.argv[1]))) for _ in range(100)]
+time.sleep(3)
+PY
+flood=$!
+flood_refused() { [ "$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')" -ge $((before + 60)) ]; }
+check "a flood of 100 idle connections is cut down to 32 pending" wait_for 10 flood_refused
+check "and alpha still answers and keeps its links meanwhile" links_up alpha 2
+wait_exit $flood 30
 
 stop_node gamma
 check "a node stopped with SIGTERM leaves alpha's view at once" wait_for 3 sees alpha beta
