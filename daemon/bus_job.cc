@@ -4,7 +4,6 @@
 
 #include "bus_util.h"
 #include "hex.h"
-#include "log.h"
 #include "node.h"
 
 namespace vesta {
@@ -51,7 +50,6 @@ int cancel(sd_bus_message* m, void* found, sd_bus_error* error) {
     Job& job = jobOf(found);
     auto cancelled = node->jobs().cancel(job.id);
     if (!cancelled) return replyError(error, kErrorRefused, cancelled.error());
-    log::info("job " + job.idText() + " cancelled by request", {{"VESTA_JOB", job.idText()}});
     return sd_bus_reply_method_return(m, "");
   });
 }

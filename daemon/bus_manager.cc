@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "bus_util.h"
-#include "log.h"
 #include "node.h"
 #include "vesta_version.h"
 
@@ -90,8 +89,6 @@ int cancelJob(sd_bus_message* m, void* userdata, sd_bus_error* error) {
                         std::string("job id \"") + id + "\" is not a number; see vesta jobs");
     auto cancelled = nodeOf(userdata).jobs().cancel(n);
     if (!cancelled) return replyError(error, kErrorNoSuchJob, cancelled.error());
-    log::info("job " + std::to_string(n) + " cancelled by request",
-              {{"VESTA_JOB", std::to_string(n)}});
     return sd_bus_reply_method_return(m, "");
   });
 }

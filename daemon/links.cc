@@ -212,11 +212,9 @@ void Links::onRead(Conn* c, std::span<const uint8_t> bytes) {
     if (c->handshakeBytes.size() < 2 + len) return;
     Bytes rest(c->handshakeBytes.begin() + 2 + static_cast<long>(len), c->handshakeBytes.end());
     onHandshakeMessage(c, std::span(c->handshakeBytes).subspan(2, len));
-    if (c->stage == Conn::Stage::Closing || rest.empty()) return;
-    bytes = {};  // frames that followed the handshake message in the same read
-    c->handshakeBytes = std::move(rest);
-    auto fed = c->opener->feed(c->handshakeBytes);
     c->handshakeBytes.clear();
+    if (c->stage == Conn::Stage::Closing || rest.empty()) return;
+    auto fed = c->opener->feed(rest);  // frames that followed in the same read
     if (!fed) return close(c, std::string("bad frame: ") + frameErrorName(fed.error()));
   } else {
     auto fed = c->opener->feed(bytes);
