@@ -2,6 +2,7 @@
 // past its input: every get fails (and stays failed) instead.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -18,8 +19,9 @@ class ByteWriter {
   void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
   // A string of at most 255 bytes, with a one-byte length before it.
   void shortString(const std::string& s) {
-    u8(static_cast<uint8_t>(s.size()));
-    out_.insert(out_.end(), s.begin(), s.begin() + std::min<size_t>(s.size(), 255));
+    size_t n = std::min<size_t>(s.size(), 255);  // longer strings are cut, never mislabelled
+    u8(static_cast<uint8_t>(n));
+    out_.insert(out_.end(), s.begin(), s.begin() + static_cast<long>(n));
   }
   std::vector<uint8_t>& data() { return out_; }
 

@@ -56,6 +56,8 @@ const Field kFields[] = {
      "CPU busy share above which own jobs go to peers (default 80)"},
     {"workers", "workers", "N", &Config::workers, 0, 1024,
      "worker threads for cpu jobs (default 0: as many as the offer allows)"},
+    {"split_min_millions", "split-min-millions", "N", &Config::split_min_millions, 1, 1000000,
+     "cpu jobs of at least N million iterations split over nodes (default 50)"},
     {"allow_exec", "allow-exec", nullptr, &Config::allow_exec, 0, 0,
      "let peers run commands here (default off)"},
     {"exec_allowlist", "exec-allowlist", "CMD,...", &Config::exec_allowlist, 0, 0,

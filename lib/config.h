@@ -26,7 +26,8 @@ struct Config {
   uint32_t mem_offer_mb = 1024;
   uint32_t reserve_pct = 20;
   uint32_t spill_cpu_pct = 80;
-  uint32_t workers = 0;  // worker threads for cpu jobs; 0 = as many as the offer allows
+  uint32_t workers = 0;              // worker threads for cpu jobs; 0 = as many as the offer allows
+  uint32_t split_min_millions = 50;  // cpu jobs this large (M iterations) split over nodes
   bool allow_exec = false;
   std::vector<std::string> exec_allowlist;
   double max_borrow_ratio = 5;

@@ -25,6 +25,16 @@ enum class FrameType : uint8_t {
   Ping = 2,   // keepalive and RTT: 8-byte sender timestamp
   Pong = 3,   // echoes a Ping's payload
   Bye = 4,    // clean close
+  // Work between a job's coordinator (the node it was submitted on) and a runner; payloads in
+  // lib/proto.h.
+  Offer = 5,      // coordinator -> runner: will you take part in this job?
+  Accept = 6,     // runner: yes, with this many workers
+  Refuse = 7,     // runner: no, and why
+  Chunk = 8,      // coordinator: run iterations [first, end) of a cpu job
+  ChunkDone = 9,  // runner: the XOR of that range
+  Progress = 10,  // runner: units done so far (mem jobs)
+  JobDone = 11,   // runner: a mem job ended, or the runner gives up on a job
+  Release = 12,   // coordinator: stop all work on this job (done, cancelled, or given elsewhere)
 };
 bool knownFrameType(uint8_t type);
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cpujob.h"
+
 namespace vesta {
 namespace {
 
@@ -19,6 +21,7 @@ std::string cores(double n) {
 // Why `n` cannot take the job, or "" when it can. Gates first (link, age, power, ledger), then
 // capacity, as design section 4 orders them.
 std::string whyNot(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
+  if (!n.refused.empty()) return n.name + " " + n.refused;
   if (!n.self) {
     if (!n.alive) return n.name + " is not alive";
     if (!n.link_up) return n.name + " has no link";
@@ -27,9 +30,11 @@ std::string whyNot(const NodeView& n, const PlacementRequest& r, const Placement
     if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
   }
   if (r.kind == JobKind::Mem) {
-    uint64_t room = std::min(n.mem_offer_mb, n.mem_available_mb);
-    if (r.mem_mb > room)
-      return n.name + " has room for " + std::to_string(room) + " MiB, not " +
+    if (r.mem_mb > n.mem_offer_mb)
+      return n.name + ": " + std::to_string(r.mem_mb) + " MiB is more than its mem_offer_mb " +
+             std::to_string(n.mem_offer_mb) + " MiB";
+    if (r.mem_mb > n.mem_available_mb)
+      return n.name + " has room for " + std::to_string(n.mem_available_mb) + " MiB now, not " +
              std::to_string(r.mem_mb);
     return "";
   }
@@ -66,6 +71,7 @@ PlacementPolicy PlacementPolicy::from(const Config& c) {
   PlacementPolicy p;
   p.spill_cpu_pct = c.spill_cpu_pct;
   p.stale_after_ms = 3ull * c.advertise_spare_ms;
+  p.split_min_iterations = uint64_t{c.split_min_millions} * kIterationsPerUnit;
   return p;
 }
 
@@ -106,7 +112,16 @@ Plan place(const PlacementRequest& r, const std::vector<NodeView>& nodes,
       refusals.push_back(why);
   }
   if (viable.empty()) {
-    plan.error = "no node can take it: " + joinReasons(refusals);
+    // The owner's own cpu job still runs here, niced, when the only obstacle is the spill
+    // threshold: spilling is for when a peer can do better, not a reason to refuse the owner.
+    bool selfOnlyBusy = self && r.kind == JobKind::Cpu && self->refused.empty() &&
+                        self->cpu_busy * 100 >= p.spill_cpu_pct;
+    if (!selfOnlyBusy) {
+      plan.error = "no node can take it: " + joinReasons(refusals);
+      return plan;
+    }
+    plan.nodes = {self->name};
+    plan.reason = self->name + ": local, no peer can take it; " + joinReasons(refusals);
     return plan;
   }
   // This node first (local first), then the others best first.

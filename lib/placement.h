@@ -1,6 +1,5 @@
 // The autopilot (design section 4): where a job should run, from snapshots of every node
 // including this one. Pure: no clock, no I/O; every decision carries a reason a person can read.
-// Not wired into vestad yet: the placement issue sends jobs over the links with it.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +17,7 @@ namespace vesta {
 // peer, from its newest beacon and link.
 struct NodeView {
   std::string name;
+  std::string fingerprint;  // empty for this node
   bool self = false;
   unsigned cores = 0;
   double cpu_busy = 0;     // 0..1
@@ -31,6 +31,7 @@ struct NodeView {
   bool alive = true;    // peer table state is alive
   bool link_up = true;  // an authenticated link exists (always true for self)
   bool capped = false;  // over its borrowing cap in our ledger (the ledger issue)
+  std::string refused;  // why it turned this job down or lost it already; never asked again
 };
 
 struct PlacementRequest {
@@ -44,9 +45,9 @@ struct PlacementRequest {
 
 struct PlacementPolicy {
   uint32_t spill_cpu_pct = 80;
-  uint64_t stale_after_ms = 3000;               // ~3 beacon intervals
-  uint64_t split_min_iterations = 200'000'000;  // smaller jobs are not worth splitting
-  double min_spare_cores = 0.5;                 // a peer with less is not worth a round trip
+  uint64_t stale_after_ms = 3000;              // ~3 beacon intervals
+  uint64_t split_min_iterations = 50'000'000;  // smaller jobs are not worth splitting
+  double min_spare_cores = 0.5;                // a peer with less is not worth a round trip
   static PlacementPolicy from(const Config& config);
 };
 

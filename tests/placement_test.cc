@@ -40,7 +40,7 @@ PlacementRequest cpu(uint64_t millions) {
   return r;
 }
 
-const vesta::PlacementPolicy kPolicy;  // spill 80%, split from 200 M iterations
+const vesta::PlacementPolicy kPolicy;  // spill 80%, split from 50 M iterations
 
 }  // namespace
 
@@ -78,7 +78,7 @@ TEST_CASE("a large job splits over every viable node, this one first", "[placeme
   auto noSplit = cpu(400);
   noSplit.no_split = true;
   CHECK_FALSE(vesta::place(noSplit, {peer("pi4", 3), self(0.1)}, kPolicy).split());
-  CHECK_FALSE(vesta::place(cpu(100), {peer("pi4", 3), self(0.1)}, kPolicy).split());
+  CHECK_FALSE(vesta::place(cpu(49), {peer("pi4", 3), self(0.1)}, kPolicy).split());
 }
 
 TEST_CASE("gates come before capacity: stale, unlinked, capped, unwilling and dead peers",
@@ -100,12 +100,30 @@ TEST_CASE("gates come before capacity: stale, unlinked, capped, unwilling and de
     CAPTURE(c.what);
     auto p = peer("pi4", 3);
     c.spoil(p);
+    // Nothing else can take it, so the busy owner's node runs its own job and says why.
     auto plan = vesta::place(cpu(10), {self(0.95), p}, kPolicy);
-    CHECK_FALSE(plan.ok());
-    CHECK_THAT(plan.error, Catch::Contains("no node can take it"));
-    CHECK_THAT(plan.error, Catch::Contains(c.reason));
-    CHECK_THAT(plan.error, Catch::Contains("desk over spill threshold"));
+    REQUIRE(plan.ok());
+    CHECK(plan.nodes == std::vector<std::string>{"desk"});
+    CHECK_THAT(plan.reason, Catch::Contains("desk: local, no peer can take it"));
+    CHECK_THAT(plan.reason, Catch::Contains(c.reason));
+    CHECK_THAT(plan.reason, Catch::Contains("desk over spill threshold"));
   }
+}
+
+TEST_CASE("a node that refused or lost the job is not asked again", "[placement]") {
+  auto pi = peer("pi4", 3);
+  pi.refused = "refused: busy";
+  auto plan = vesta::place(cpu(10), {self(0.95), pi, peer("laptop", 1)}, kPolicy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes == std::vector<std::string>{"laptop"});
+  CHECK_THAT(plan.reason, Catch::Contains("pi4 refused: busy"));
+  auto desk = self(0.1);
+  desk.refused = "cannot: stopping";
+  PlacementRequest mem;
+  mem.kind = JobKind::Mem;
+  mem.mem_mb = 100;
+  CHECK(vesta::place(mem, {desk, pi}, kPolicy).error ==
+        "no node can take it: desk cannot: stopping, pi4 refused: busy");
 }
 
 TEST_CASE("a mem job goes only where it fits", "[placement]") {
@@ -120,7 +138,10 @@ TEST_CASE("a mem job goes only where it fits", "[placement]") {
   mem.mem_mb = 99999;
   auto none = vesta::place(mem, {self(0.1), peer("pi4", 3), big}, kPolicy);
   CHECK_FALSE(none.ok());
-  CHECK_THAT(none.error, Catch::Contains("big has room for 3000 MiB, not 99999"));
+  CHECK_THAT(none.error, Catch::Contains("big: 99999 MiB is more than its mem_offer_mb 4096 MiB"));
+  mem.mem_mb = 3500;  // within big's offer, beyond what it has free
+  CHECK_THAT(vesta::place(mem, {self(0.1), big}, kPolicy).error,
+             Catch::Contains("big has room for 3000 MiB now, not 3500"));
 }
 
 TEST_CASE("--on and --local override the autopilot but not the gates", "[placement]") {
