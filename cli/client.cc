@@ -1,9 +1,65 @@
 #include "client.h"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace vesta {
 namespace {
+
+// One basic value as text: how rows of structs (Parts, Flows) are handed to the commands.
+int readBasicAsText(sd_bus_message* m, char type, std::string& out) {
+  int r = 0;
+  switch (type) {
+    case 's':
+    case 'o': {
+      const char* s = nullptr;
+      r = sd_bus_message_read_basic(m, type, &s);
+      out = s ? s : "";
+      return r;
+    }
+    case 't': {
+      uint64_t v = 0;
+      r = sd_bus_message_read_basic(m, 't', &v);
+      out = std::to_string(v);
+      return r;
+    }
+    case 'u': {
+      uint32_t v = 0;
+      r = sd_bus_message_read_basic(m, 'u', &v);
+      out = std::to_string(v);
+      return r;
+    }
+    case 'd': {
+      double v = 0;
+      r = sd_bus_message_read_basic(m, 'd', &v);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17g", v);
+      out = buf;
+      return r;
+    }
+    default:
+      return -EINVAL;
+  }
+}
+
+// An array of structs of basic types, e.g. a(sstts), as rows of text fields.
+int readRows(sd_bus_message* m, const std::string& sig, Rows& rows) {
+  std::string fields = sig.substr(2, sig.size() - 3);  // "a(sstts)" -> "sstts"
+  int r = sd_bus_message_enter_container(m, 'a', sig.substr(1).c_str());
+  while (r >= 0 && (r = sd_bus_message_enter_container(m, 'r', fields.c_str())) > 0) {
+    std::vector<std::string> row;
+    for (char type : fields) {
+      std::string text;
+      if ((r = readBasicAsText(m, type, text)) < 0) return r;
+      row.push_back(std::move(text));
+    }
+    rows.push_back(std::move(row));
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  }
+  if (r < 0) return r;
+  return sd_bus_message_exit_container(m);
+}
 
 int readValue(sd_bus_message* m, Value& out) {
   char type = 0;
@@ -49,6 +105,11 @@ int readValue(sd_bus_message* m, Value& out) {
     while (r >= 0 && (r = sd_bus_message_read(m, "{st}", &key, &n)) > 0) counters[key] = n;
     if (r >= 0) r = sd_bus_message_exit_container(m);
     out = std::move(counters);
+  } else if (sig.size() > 3 && sig.compare(0, 2, "a(") == 0 && sig.back() == ')' &&
+             sig.find_first_not_of("stud", 2) == sig.size() - 1) {
+    Rows rows;
+    r = readRows(m, sig, rows);
+    out = std::move(rows);
   } else {
     r = sd_bus_message_skip(m, contents);
   }
@@ -79,6 +140,13 @@ std::vector<double> asDoubles(const Properties& p, const std::string& key) {
   auto it = p.find(key);
   if (it == p.end()) return {};
   if (auto v = std::get_if<std::vector<double>>(&it->second)) return *v;
+  return {};
+}
+
+Rows asRows(const Properties& p, const std::string& key) {
+  auto it = p.find(key);
+  if (it == p.end()) return {};
+  if (auto rows = std::get_if<Rows>(&it->second)) return *rows;
   return {};
 }
 

@@ -23,14 +23,16 @@ struct CliError {
 };
 
 using Counters = std::map<std::string, uint64_t>;
+using Rows = std::vector<std::vector<std::string>>;  // arrays of structs, each field as text
 using Value = std::variant<std::monostate, std::string, double, uint64_t, int64_t, bool,
-                           std::vector<double>, Counters>;
+                           std::vector<double>, Counters, Rows>;
 using Properties = std::map<std::string, Value>;
 
 std::string asString(const Properties& p, const std::string& key);
 double asDouble(const Properties& p, const std::string& key);  // numbers of any type
 std::vector<double> asDoubles(const Properties& p, const std::string& key);
 Counters asCounters(const Properties& p, const std::string& key);
+Rows asRows(const Properties& p, const std::string& key);
 
 class Client {
  public:

@@ -45,6 +45,41 @@ tl::expected<sd_bus_message*, CliError> callManager(Client& c, const char* metho
   return reply;
 }
 
+// Calls SubmitCpu/SubmitMem with the two leading arguments in `types` and the placement options
+// (--on, --local, --no-split) as the a{sv} that follows. Returns the job path.
+template <typename A, typename B>
+tl::expected<std::string, CliError> submitJob(Client& c, const CliOptions& o, const char* method,
+                                              const char* types, A a, B b) {
+  sd_bus_message* call = nullptr;
+  int r = sd_bus_message_new_method_call(c.bus(), &call, c.destination().c_str(), kObjectPath,
+                                         kManagerInterface, method);
+  if (r >= 0) r = sd_bus_message_append(call, types, a, b);
+  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "{sv}");
+  if (r >= 0 && !o.on.empty()) r = sd_bus_message_append(call, "{sv}", "on", "s", o.on.c_str());
+  if (r >= 0 && o.local) r = sd_bus_message_append(call, "{sv}", "local", "b", 1);
+  if (r >= 0 && o.noSplit) r = sd_bus_message_append(call, "{sv}", "no_split", "b", 1);
+  if (r >= 0) r = sd_bus_message_close_container(call);
+  if (r < 0) {
+    sd_bus_message_unref(call);
+    return tl::unexpected(CliError{kExitJobFailed, "cannot build the D-Bus call"});
+  }
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
+  sd_bus_message* reply = nullptr;
+  r = sd_bus_call(c.bus(), call, 0, &error, &reply);
+  sd_bus_message_unref(call);
+  if (r < 0) {
+    CliError e = c.failure(error, kExitJobFailed);
+    sd_bus_error_free(&error);
+    return tl::unexpected(e);
+  }
+  const char* path = nullptr;
+  r = sd_bus_message_read(reply, "o", &path);
+  std::string out = r >= 0 && path ? path : "";
+  sd_bus_message_unref(reply);
+  if (out.empty()) return tl::unexpected(CliError{kExitJobFailed, "malformed reply from vestad"});
+  return out;
+}
+
 struct FinishWatch {
   std::string path;
   bool finished = false;
@@ -141,22 +176,35 @@ tl::expected<Properties, CliError> runJob(Client& c, const CliOptions& options, 
   return props;
 }
 
-tl::expected<std::string, CliError> readPath(tl::expected<sd_bus_message*, CliError> reply) {
-  if (!reply) return tl::unexpected(reply.error());
-  const char* path = nullptr;
-  int r = sd_bus_message_read(*reply, "o", &path);
-  std::string out = r >= 0 && path ? path : "";
-  sd_bus_message_unref(*reply);
-  if (out.empty()) return tl::unexpected(CliError{kExitJobFailed, "malformed reply from vestad"});
-  return out;
-}
-
 // Exit code and message for a job that did not end done.
 int jobFailure(const CliOptions& options, const Properties& p) {
   std::string state = asString(p, "State");
-  std::string message = "job " + asString(p, "Id") + " " + state + " on " + asString(p, "Node");
+  std::string node = asString(p, "Node");
+  std::string message =
+      "job " + asString(p, "Id") + " " + state + (node.empty() ? "" : " on " + node);
   if (!asString(p, "Error").empty()) message += ": " + asString(p, "Error");
   return reportError(options, {kExitJobFailed, message});
+}
+
+// The Parts rows (node, state, iterations, chunks, note) as one line:
+// "desk 120.6 M (29 chunks), pi4 79.4 M (20 chunks), laptop lost: link down".
+std::string partsLine(const Rows& parts) {
+  std::string out;
+  for (const auto& row : parts) {
+    if (row.size() < 5) continue;
+    std::string part = row[0] + " ";
+    uint64_t iterations = std::strtoull(row[2].c_str(), nullptr, 10);
+    if (iterations)
+      part += formatCount(static_cast<double>(iterations)) + " (" + row[3] + " chunks)";
+    if (row[1] != "done" && row[1] != "running") part += (iterations ? ", " : "") + row[1];
+    if (!row[4].empty()) part += ": " + row[4];
+    out += (out.empty() ? "" : "; ") + part;
+  }
+  return out;
+}
+
+void writeReason(JsonWriter& w, const Properties& p) {
+  writeString(w, "reason", asString(p, "Reason"));
 }
 
 }  // namespace
@@ -223,9 +271,27 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.Key("jobs_active");
     w.Uint(static_cast<unsigned>(asDouble(p, "JobsActive")));
     w.EndObject();
-    // Flows (lending/borrowing) arrive with placement; the key is part of the contract already.
     w.Key("flows");
     w.StartArray();
+    for (const auto& f : asRows(p, "Flows")) {
+      if (f.size() < 9) continue;
+      w.StartObject();
+      writeString(w, "direction", f[0]);
+      w.Key("job");
+      w.Uint64(std::strtoull(f[1].c_str(), nullptr, 10));
+      writeString(w, "kind", f[2]);
+      writeString(w, "peer", f[3]);
+      writeString(w, "peer_fingerprint", f[4]);
+      w.Key("cores");
+      w.Uint(static_cast<unsigned>(std::strtoul(f[5].c_str(), nullptr, 10)));
+      w.Key("done");
+      w.Uint64(std::strtoull(f[6].c_str(), nullptr, 10));
+      w.Key("total");
+      w.Uint64(std::strtoull(f[7].c_str(), nullptr, 10));
+      w.Key("elapsed_ms");
+      w.Uint64(std::strtoull(f[8].c_str(), nullptr, 10));
+      w.EndObject();
+    }
     w.EndArray();
     w.Key("dropped");
     w.StartObject();
@@ -263,15 +329,23 @@ int commandStatus(Client& c, const CliOptions& options) {
   unsigned stress = static_cast<unsigned>(asDouble(p, "StressCores"));
   std::printf("  jobs    %u active%s\n", static_cast<unsigned>(asDouble(p, "JobsActive")),
               stress ? (", stress on " + std::to_string(stress) + " cores").c_str() : "");
+  for (const auto& f : asRows(p, "Flows")) {
+    if (f.size() < 9) continue;
+    double done = std::strtod(f[6].c_str(), nullptr), total = std::strtod(f[7].c_str(), nullptr);
+    // "lending to pi4: job 3 cpu, 2 cores, 41.9 M of 200 M (21%), 4.2 s"
+    std::printf("  %s %s: job %s %s, %s cores, %s of %s (%.0f%%), %s\n",
+                f[0] == "lend" ? "lending to" : "borrowing from", f[3].c_str(), f[1].c_str(),
+                f[2].c_str(), f[5].c_str(), formatCount(done).c_str(), formatCount(total).c_str(),
+                total > 0 ? done * 100 / total : 0.0,
+                formatDuration(std::strtoull(f[8].c_str(), nullptr, 10)).c_str());
+  }
   return kExitOk;
 }
 
 int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
   auto props = runJob(
       c, options,
-      [&] {
-        return readPath(callManager(c, "SubmitCpu", "tsa{sv}", millions, options.seed.c_str(), 0));
-      },
+      [&] { return submitJob(c, options, "SubmitCpu", "ts", millions, options.seed.c_str()); },
       "cpu " + std::to_string(millions) + "M");
   if (!props) return reportError(options, props.error());
   const Properties& p = *props;
@@ -298,14 +372,21 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
     w.Uint(workers);
     w.Key("iterations_per_s");
     w.Double(std::round(rate));
+    writeReason(w, p);
     w.Key("parts");
     w.StartArray();
-    // Today a job runs on one node; the Parts property lists each part once placement splits.
-    w.StartObject();
-    writeString(w, "node", asString(p, "Node"));
-    w.Key("iterations");
-    w.Uint64(iterations);
-    w.EndObject();
+    for (const auto& row : asRows(p, "Parts")) {
+      if (row.size() < 5) continue;
+      w.StartObject();
+      writeString(w, "node", row[0]);
+      writeString(w, "state", row[1]);
+      w.Key("iterations");
+      w.Uint64(std::strtoull(row[2].c_str(), nullptr, 10));
+      w.Key("chunks");
+      w.Uint64(std::strtoull(row[3].c_str(), nullptr, 10));
+      if (!row[4].empty()) writeString(w, "note", row[4]);
+      w.EndObject();
+    }
     w.EndArray();
     w.EndObject();
     printJson(out);
@@ -315,6 +396,9 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
               asString(p, "Node").c_str(), workers,
               formatCount(static_cast<double>(iterations)).c_str(),
               formatDuration(elapsed).c_str());
+  std::printf("placed %s\n", asString(p, "Reason").c_str());
+  auto parts = asRows(p, "Parts");
+  if (parts.size() > 1) std::printf("parts  %s\n", partsLine(parts).c_str());
   std::printf("rate   %s it/s, %s it/s per worker\n", formatCount(rate).c_str(),
               formatCount(rate / std::max(workers, 1u)).c_str());
   std::printf("result %s\n", asString(p, "Result").c_str());
@@ -324,7 +408,7 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
 
 int commandMem(Client& c, const CliOptions& options, uint64_t mb, uint64_t holdMs) {
   auto props = runJob(
-      c, options, [&] { return readPath(callManager(c, "SubmitMem", "tta{sv}", mb, holdMs, 0)); },
+      c, options, [&] { return submitJob(c, options, "SubmitMem", "tt", mb, holdMs); },
       "mem " + std::to_string(mb) + " MiB");
   if (!props) return reportError(options, props.error());
   const Properties& p = *props;
@@ -341,6 +425,7 @@ int commandMem(Client& c, const CliOptions& options, uint64_t mb, uint64_t holdM
     w.Uint64(mb);
     w.Key("elapsed_ms");
     w.Uint64(elapsed);
+    writeReason(w, p);
     w.EndObject();
     printJson(out);
     return kExitOk;
@@ -348,6 +433,7 @@ int commandMem(Client& c, const CliOptions& options, uint64_t mb, uint64_t holdM
   std::printf("job %s: mem %s held %s on %s, done in %s\n", asString(p, "Id").c_str(),
               formatMiB(mb).c_str(), formatDuration(holdMs).c_str(), asString(p, "Node").c_str(),
               formatDuration(elapsed).c_str());
+  std::printf("placed %s\n", asString(p, "Reason").c_str());
   return kExitOk;
 }
 

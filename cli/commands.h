@@ -13,6 +13,9 @@ struct CliOptions {
   std::string node;
   bool json = false;
   std::string seed;               // cpu --seed HEX
+  std::string on;                 // --on NODE: run there
+  bool local = false;             // --local: run on this node
+  bool noSplit = false;           // --no-split: one node only
   std::vector<std::string> args;  // command and its positional arguments
 };
 

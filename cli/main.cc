@@ -19,8 +19,9 @@ const char* kUsage =
     "\n"
     "Commands:\n"
     "  status                    this node: CPU, memory, power, jobs\n"
-    "  cpu N [--seed HEX]        run N million SHA-256 iterations; prints where, how fast, result\n"
-    "  mem MB MS                 allocate MB MiB, touch every page, hold MS ms\n"
+    "  cpu N [--seed HEX]        run N million SHA-256 iterations wherever there is room (split\n"
+    "                            over nodes when large); prints where, why, how fast, result\n"
+    "  mem MB MS                 allocate MB MiB, touch every page, hold MS ms, where it fits\n"
     "  submit cpu|mem ARGS       the same as cpu and mem\n"
     "  stress CORES SECONDS      keep CORES cores busy (0 = all) on the node, as its owner would\n"
     "  stop-stress               end a stress early\n"
@@ -33,6 +34,11 @@ const char* kUsage =
     "               else user)\n"
     "  -node NAME   talk to the vestad named NAME (several may share a bus)\n"
     "  --json       print one JSON document (errors too) for scripts\n"
+    "\n"
+    "Placement (cpu and mem; the autopilot decides otherwise):\n"
+    "  --on NODE    run on NODE (it may still refuse)\n"
+    "  --local      run on this node\n"
+    "  --no-split   run a large cpu job whole on one node\n"
     "\n"
     "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
 
@@ -77,10 +83,14 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
       help = true;
     } else if (name == "version") {
       version = true;
-    } else if (name == "bus" || name == "node" || name == "seed") {
+    } else if (name == "bus" || name == "node" || name == "seed" || name == "on") {
       auto v = value();
       if (!v) return tl::unexpected(v.error());
-      (name == "bus" ? o.bus : name == "node" ? o.node : o.seed) = *v;
+      (name == "bus" ? o.bus : name == "node" ? o.node : name == "on" ? o.on : o.seed) = *v;
+    } else if (name == "local") {
+      o.local = true;
+    } else if (name == "no-split") {
+      o.noSplit = true;
     } else {
       return tl::unexpected(
           CliError{vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
@@ -124,6 +134,10 @@ int run(int argc, char** argv) {
   for (const char* k : kKnown) known |= cmd == k;
   if (!known) return usageError(o, "unknown command \"" + cmd + "\"");
   if (!o.seed.empty() && cmd != "cpu") return usageError(o, "--seed belongs to the cpu command");
+  if ((!o.on.empty() || o.local) && cmd != "cpu" && cmd != "mem")
+    return usageError(o, std::string(o.local ? "--local" : "--on") + " belongs to cpu and mem");
+  if (o.noSplit && cmd != "cpu") return usageError(o, "--no-split belongs to the cpu command");
+  if (o.local && !o.on.empty()) return usageError(o, "--on and --local contradict each other");
 
   // Check arguments before connecting, so usage errors never depend on a running daemon.
   std::vector<uint64_t> nums;

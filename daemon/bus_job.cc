@@ -73,6 +73,8 @@ int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_me
       v = j.node;
     else if (p == "Origin")
       v = j.origin;
+    else if (p == "Reason")
+      v = j.reason;
     else if (p == "Seed")
       v = j.kind == JobKind::Cpu ? toHex(j.seed) : "";
     return sd_bus_message_append(reply, "s", v.c_str());
@@ -110,10 +112,11 @@ int getProgress(sd_bus*, const char*, const char*, const char*, sd_bus_message* 
 int getParts(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
              sd_bus_error* error) {
   return guarded(error, [&] {
-    int r = sd_bus_message_open_container(reply, 'a', "(stt)");
+    int r = sd_bus_message_open_container(reply, 'a', "(sstts)");
     for (auto& part : jobOf(found).parts) {
       if (r < 0) return r;
-      r = sd_bus_message_append(reply, "(stt)", part.node.c_str(), part.first, part.end);
+      r = sd_bus_message_append(reply, "(sstts)", part.node.c_str(), part.state.c_str(),
+                                part.iterations, part.chunks, part.note.c_str());
     }
     return r < 0 ? r : sd_bus_message_close_container(reply);
   });
@@ -134,8 +137,9 @@ const sd_bus_vtable kJobVtable[] = {
     SD_BUS_PROPERTY("Seed", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("MemoryMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("HoldMs", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Workers", "u", getWorkers, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Parts", "a(stt)", getParts, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Workers", "u", getWorkers, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Reason", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Parts", "a(sstts)", getParts, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD("Cancel", "", "", cancel, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES("Finished", "sss",
                              SD_BUS_PARAM(state) SD_BUS_PARAM(result) SD_BUS_PARAM(error), 0),
@@ -164,13 +168,17 @@ void emitJobChange(sd_bus* bus, const Job& job, JobChange change) {
       sd_bus_emit_signal(bus, kObjectPath, kManagerInterface, "JobNew", "so", job.idText().c_str(),
                          path.c_str());
       break;
+    case JobChange::Parts:
+      sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Node", "Parts", "Workers",
+                                     "Reason", nullptr);
+      break;
     case JobChange::Progress:
       sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Progress", "ElapsedMs",
                                      nullptr);
       break;
     case JobChange::State:
       sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "State", "Progress",
-                                     "Result", "Error", "ElapsedMs", nullptr);
+                                     "Result", "Error", "ElapsedMs", "Reason", nullptr);
       if (isTerminal(job.state))
         sd_bus_emit_signal(bus, path.c_str(), kJobInterface, "Finished", "sss",
                            jobStateName(job.state), job.result.c_str(), job.error.c_str());

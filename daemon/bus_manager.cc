@@ -12,24 +12,46 @@ namespace {
 // name, fingerprint, address, link port, state, cores, cpu %, MemAvailable MiB, power mode,
 // willingness, spare cores, ms since the last beacon, link state, link RTT in ms (-1 unknown).
 constexpr const char* kPeerSignature = "(sssqsudtsddtsd)";
+// direction (lend|borrow), job id on its origin, kind, peer name, peer fingerprint, cores,
+// units done, units in the job, elapsed ms.
+constexpr const char* kFlowSignature = "(stsssuttt)";
 
 Node& nodeOf(void* userdata) {
   return *static_cast<Node*>(userdata);
 }
 
-// Reads the a{sv} options argument. No option is defined yet; an unknown one is an error so a
-// newer client asking for behaviour this daemon lacks hears so instead of being ignored.
-int readOptions(sd_bus_message* m, sd_bus_error* error) {
+// Reads the a{sv} options argument into a placement request: "on" (s, a node name), "local"
+// (b), "no_split" (b). An unknown option is an error, so a newer client asking for behaviour
+// this daemon lacks hears so instead of being ignored.
+int readOptions(sd_bus_message* m, sd_bus_error* error, PlacementRequest& how) {
   int r = sd_bus_message_enter_container(m, 'a', "{sv}");
   if (r < 0) return r;
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
     const char* key = nullptr;
     if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
-    return replyError(
-        error, kErrorInvalidArgument,
-        std::string("option \"") + key + "\" is not known to this vestad " VESTA_VERSION);
+    std::string k = key;
+    if (k == "on") {
+      const char* node = nullptr;
+      if ((r = sd_bus_message_read(m, "v", "s", &node)) < 0)
+        return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
+      how.on = node;
+    } else if (k == "local" || k == "no_split") {
+      int flag = 0;
+      if ((r = sd_bus_message_read(m, "v", "b", &flag)) < 0)
+        return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a boolean");
+      (k == "local" ? how.local : how.no_split) = flag != 0;
+    } else {
+      return replyError(error, kErrorInvalidArgument,
+                        "option \"" + k +
+                            "\" is not known to this vestad " VESTA_VERSION
+                            "; known: on, local, no_split");
+    }
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
   }
   if (r < 0) return r;
+  if (how.local && !how.on.empty())
+    return replyError(error, kErrorInvalidArgument,
+                      "options \"on\" and \"local\" contradict each other; give one");
   return sd_bus_message_exit_container(m);
 }
 
@@ -44,8 +66,9 @@ int submitCpu(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     const char* seed = nullptr;
     int r = sd_bus_message_read(m, "ts", &millions, &seed);
     if (r < 0) return r;
-    if ((r = readOptions(m, error)) < 0) return r;
-    return replyJob(m, error, nodeOf(userdata).submitCpu(millions, seed));
+    PlacementRequest how;
+    if ((r = readOptions(m, error, how)) < 0) return r;
+    return replyJob(m, error, nodeOf(userdata).submitCpu(millions, seed, how));
   });
 }
 
@@ -54,8 +77,9 @@ int submitMem(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     uint64_t mb = 0, holdMs = 0;
     int r = sd_bus_message_read(m, "tt", &mb, &holdMs);
     if (r < 0) return r;
-    if ((r = readOptions(m, error)) < 0) return r;
-    return replyJob(m, error, nodeOf(userdata).submitMem(mb, holdMs));
+    PlacementRequest how;
+    if ((r = readOptions(m, error, how)) < 0) return r;
+    return replyJob(m, error, nodeOf(userdata).submitMem(mb, holdMs, how));
   });
 }
 
@@ -225,6 +249,20 @@ int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* r
   });
 }
 
+int getFlows(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+             sd_bus_error* error) {
+  return guarded(error, [&] {
+    int r = sd_bus_message_open_container(reply, 'a', kFlowSignature);
+    for (const Flow& f : nodeOf(userdata).flows()) {
+      if (r < 0) return r;
+      r = sd_bus_message_append(reply, kFlowSignature, f.lending ? "lend" : "borrow", f.job,
+                                jobKindName(f.kind), f.peer.c_str(), f.peerFingerprint.c_str(),
+                                f.cores, f.done, f.total, f.elapsedMs);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+  });
+}
+
 int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   return guarded(error, [&] {
     sd_bus_message* reply = nullptr;
@@ -274,6 +312,7 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("StressCores", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("JobsActive", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Dropped", "a{st}", getDropped, 0, 0),
+    SD_BUS_PROPERTY("Flows", "a(stsssuttt)", getFlows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",
                              SD_BUS_PARAM(millions) SD_BUS_PARAM(seed) SD_BUS_PARAM(options), "o",
                              SD_BUS_PARAM(job), submitCpu, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -1,5 +1,5 @@
-// The jobs a node knows: their records, state changes and completions. The bus layer listens
-// to changes; the executor does the work. Runs on the loop thread only.
+// The jobs submitted on this node: their records and state changes. The bus layer listens to
+// changes; the coordinator decides where the work runs and reports back here. Loop thread only.
 #pragma once
 
 #include <chrono>
@@ -12,7 +12,6 @@
 #include <string>
 
 #include "cpujob.h"
-#include "executor.h"
 #include "job.h"
 #include "result.h"
 
@@ -20,12 +19,13 @@ namespace vesta {
 
 using Clock = std::chrono::steady_clock;
 
-// Where one part of a job runs: iterations [first, end) of a cpu job on `node`. Today every part
-// is local; the placement issue adds remote parts without changing this shape.
+// One node's part in a job: for a cpu job, the iterations it has finished in how many chunks.
 struct JobPart {
   std::string node;
-  uint64_t first = 0;
-  uint64_t end = 0;
+  std::string state;  // offered, running, done, refused, lost, released
+  uint64_t iterations = 0;
+  uint64_t chunks = 0;
+  std::string note;  // why it was refused or lost
 };
 
 struct Job {
@@ -33,7 +33,8 @@ struct Job {
   JobKind kind = JobKind::Cpu;
   JobState state = JobState::Queued;
   std::string origin;  // node that submitted it
-  std::string node;    // node it runs on
+  std::string node;    // where it runs: one node, or "desk+pi4" for a split
+  std::string reason;  // the placement decision, readable
   unsigned workers = 0;
   // cpu
   uint64_t iterations = 0;
@@ -45,24 +46,34 @@ struct Job {
   // outcome
   std::string result;  // cpu: lowercase hex digest
   std::string error;
+  double fraction = 0;  // progress, kept by the coordinator
   Clock::time_point submitted{}, started{}, finished{};
-  std::shared_ptr<Task> task;
 
   std::string idText() const { return std::to_string(id); }
   double progress() const;
   uint64_t elapsedMs() const;  // from start to finish, or to now while running
 };
 
-enum class JobChange { Created, State, Progress, Removed };
+enum class JobChange { Created, State, Progress, Parts, Removed };
 
 class JobTable {
  public:
   using Listener = std::function<void(const Job&, JobChange)>;
+  // Called when a job is cancelled, so whoever runs it stops the work.
+  using Canceller = std::function<void(Job&, const std::string& why)>;
   // `keepFinished`: how many finished jobs stay readable (for `vesta jobs` and late readers).
-  JobTable(Executor& executor, std::string nodeName, Listener listener, size_t keepFinished = 64);
+  JobTable(std::string nodeName, Listener listener, size_t keepFinished = 64);
+  void setCanceller(Canceller canceller) { canceller_ = std::move(canceller); }
 
-  Job& submitCpu(uint64_t millions, const JobSeed& seed);
-  Job& submitMem(uint64_t mb, uint64_t holdMs);
+  // A new queued job; announce it with publish() once its fields are filled.
+  Job& create(JobKind kind);
+  void publish(const Job& job) { listener_(job, JobChange::Created); }
+  void setRunning(Job& job);
+  // Ends a job: Done with `result`, or Failed/Cancelled with `error`. A final state never changes.
+  void finish(Job& job, JobState state, const std::string& result, const std::string& error);
+  // Tells the listeners that a job's parts or node changed.
+  void partsChanged(const Job& job) { listener_(job, JobChange::Parts); }
+
   // Cancels a job that has not finished; the error says why not otherwise.
   Result<void> cancel(uint64_t id, const std::string& why = "cancelled by request");
   void cancelAll(const std::string& why);
@@ -71,19 +82,16 @@ class JobTable {
   const std::map<uint64_t, std::unique_ptr<Job>>& all() const { return jobs_; }
   size_t active() const;
 
-  // Moves started jobs to running and reports progress; call a few times a second while
-  // active() > 0.
+  // Reports progress of running jobs; call a few times a second while active() > 0.
   void tick();
 
  private:
-  Job& add(JobKind kind);
   void setState(Job& job, JobState to, const std::string& error = "");
-  void complete(uint64_t id, const TaskOutcome& outcome);
   void forgetOldFinished();
 
-  Executor& executor_;
   std::string nodeName_;
   Listener listener_;
+  Canceller canceller_;
   size_t keepFinished_;
   uint64_t nextId_ = 1;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;

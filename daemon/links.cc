@@ -46,11 +46,13 @@ struct Links::Conn {
   double rttMs = -1;
 };
 
-Links::Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange)
+Links::Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
+             WorkFn onWork)
     : loop_(loop),
       config_(config),
       identity_(identity),
       onChange_(std::move(onChange)),
+      onWork_(std::move(onWork)),
       timer_(loop) {}
 
 Links::~Links() {
@@ -101,6 +103,14 @@ std::optional<LinkInfo> Links::info(const std::string& fp) const {
   auto it = up_.find(fp);
   if (it == up_.end()) return std::nullopt;
   return LinkInfo{true, it->second->rttMs};
+}
+
+bool Links::send(const std::string& fp, const Frame& frame) {
+  auto it = up_.find(fp);
+  if (it == up_.end()) return false;
+  Conn* c = it->second;  // a failed write closes it (and erases `it`), but frees it only later
+  sendFrame(c, frame);
+  return c->stage == Conn::Stage::Up;
 }
 
 void Links::reconcile() {
@@ -307,6 +317,9 @@ void Links::onFrame(Conn* c, const Frame& f) {
       break;
     case FrameType::Hello:
       close(c, "a second identity proof");
+      break;
+    default:
+      onWork_(c->peerFp, f);
       break;
   }
 }

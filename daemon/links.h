@@ -1,7 +1,7 @@
 // Peer links: one TCP connection per pair of nodes, opened by the node with the lower
 // fingerprint, secured by the Noise NNpsk0 handshake under the link key, then each side proves
 // its Ed25519 identity over the handshake hash. Keepalive pings measure RTT; a dead link closes
-// and is redialled with backoff. The placement issue sends jobs over these links.
+// and is redialled with backoff. Work frames go to the coordinator and the lender.
 #pragma once
 
 #include <uv.h>
@@ -32,7 +32,10 @@ struct LinkInfo {
 class Links {
  public:
   using ChangeFn = std::function<void(const std::string& fingerprint, bool up)>;
-  Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange);
+  // Work frames (Offer..Release) from an authenticated peer; the links handle the rest.
+  using WorkFn = std::function<void(const std::string& fingerprint, const Frame& frame)>;
+  Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
+        WorkFn onWork);
   ~Links();
 
   // Listens on -port and keeps links under `linkKey` to the peers in `peers`.
@@ -43,6 +46,8 @@ class Links {
   void reconcile();
 
   std::optional<LinkInfo> info(const std::string& fingerprint) const;
+  // Sends a frame on the link to `fingerprint`; false when there is no link up to it.
+  bool send(const std::string& fingerprint, const Frame& frame);
   // Connections refused during the handshake (wrong key, bad proof), for `vesta status`.
   uint64_t refused() const { return refused_; }
 
@@ -65,6 +70,7 @@ class Links {
   const Config& config_;
   const Identity& identity_;
   ChangeFn onChange_;
+  WorkFn onWork_;
   Key key_{};
   const PeerTable* peers_ = nullptr;
   uv_tcp_t* listener_ = nullptr;

@@ -45,8 +45,24 @@ Result<void> Node::start() {
   // The first sample tells the core count, which sizes the worker pool.
   sampler_.start(std::min<uint64_t>(config_.advertise_spare_ms, 1000));
   executor_ = std::make_unique<Executor>(loop_, workerCount(status().cores, config_), kJobNice);
-  jobs_ = std::make_unique<JobTable>(*executor_, config_.name,
+  jobs_ = std::make_unique<JobTable>(config_.name,
                                      [this](const Job& j, JobChange c) { onJobChange(j, c); });
+  auto send = [this](const std::string& fp, const Frame& frame) {
+    return links_ && links_->send(fp, frame);
+  };
+  coordinator_ = std::make_unique<Coordinator>(
+      loop_, config_, *executor_, *jobs_,
+      Coordinator::Hooks{[this] { return views(); }, send, [this] { return freshMeminfo(); }});
+  jobs_->setCanceller([this](Job& job, const std::string& why) { coordinator_->cancel(job, why); });
+  lender_ = std::make_unique<Lender>(
+      loop_, config_, *executor_,
+      Lender::Hooks{send,
+                    [this](const std::string& fp) {
+                      const Peer* p = discovery_ ? discovery_->peers().find(fp) : nullptr;
+                      return p ? p->name : fp;
+                    },
+                    [this]() -> const NodeStatus& { return status(); },
+                    [this] { return freshMeminfo(); }});
 
   auto bus = openBus(config_.bus);
   if (!bus) return fail(bus.error() + "; pass -bus system|user|ADDRESS");
@@ -172,13 +188,9 @@ void Node::startDiscovery() {
 void Node::onRootKey(Result<Key> root) {
   if (stopping_) return;
   if (!root) return fatal(root.error());
-  links_ =
-      std::make_unique<Links>(loop_, config_, identity_, [this](const std::string& fp, bool up) {
-        if (!bus_) return;
-        const Peer* p = discovery_->peers().find(fp);
-        emitPeerEvent(bus_.get(), {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp,
-                                   p ? p->name : "", p ? p->state : PeerState::Alive});
-      });
+  links_ = std::make_unique<Links>(
+      loop_, config_, identity_, [this](const std::string& fp, bool up) { onLinkChange(fp, up); },
+      [this](const std::string& fp, const Frame& frame) { onWorkFrame(fp, frame); });
   if (auto r = links_->start(deriveSubkey(*root, kLinkLabel), discovery_->peers()); !r)
     return fatal(r.error());
   if (auto r = discovery_->start(deriveSubkey(*root, kBeaconLabel)); !r) return fatal(r.error());
@@ -220,6 +232,86 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
   if (links_) links_->reconcile();
 }
 
+void Node::onLinkChange(const std::string& fp, bool up) {
+  if (!up) {
+    // Work in either direction over this link stops or moves elsewhere at once.
+    if (coordinator_) coordinator_->onLinkDown(fp);
+    if (lender_) lender_->onLinkDown(fp);
+    updateProgressTimer();
+  }
+  if (!bus_) return;
+  const Peer* p = discovery_->peers().find(fp);
+  emitPeerEvent(bus_.get(), {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp,
+                             p ? p->name : "", p ? p->state : PeerState::Alive});
+}
+
+void Node::onWorkFrame(const std::string& fp, const Frame& frame) {
+  if (stopping_) return;
+  switch (frame.type) {
+    case FrameType::Offer:
+    case FrameType::Chunk:
+    case FrameType::Release:
+      lender_->onFrame(fp, frame);
+      break;
+    default:
+      coordinator_->onFrame(fp, frame);
+      break;
+  }
+  updateProgressTimer();
+}
+
+MemInfo Node::freshMeminfo() const {
+  // A one-second-old MemAvailable can be far off right after another job.
+  return parseMeminfo(readSysFile(config_.sysroot, "/proc/meminfo").value_or(""));
+}
+
+std::vector<NodeView> Node::views() const {
+  std::vector<NodeView> out;
+  const NodeStatus& s = status();
+  NodeView self;
+  self.name = config_.name;
+  self.self = true;
+  self.cores = s.cores;
+  self.cpu_busy = s.cpu;
+  self.spare_cores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+  uint64_t available = s.mem.available_kb / 1024, reserve = reserveMb(s.mem, config_);
+  self.mem_available_mb = available > reserve ? available - reserve : 0;
+  self.mem_offer_mb = config_.mem_offer_mb;
+  self.power = s.power.mode;
+  // The owner's own jobs are not held back by battery mode: that limits lending only.
+  self.willingness = 1;
+  self.rtt_ms = 0;
+  out.push_back(self);
+  if (!discovery_) return out;
+  for (const auto& [fp, p] : discovery_->peers().peers()) {
+    NodeView v;
+    v.name = p.name;
+    v.fingerprint = fp;
+    v.cores = p.status.cores;
+    v.cpu_busy = p.status.cpu_permille / 1000.0;
+    v.spare_cores = p.status.spare_millicores / 1000.0;
+    v.mem_available_mb = p.status.mem_available_mb;
+    v.mem_offer_mb = p.status.mem_offer_mb;
+    v.power = p.status.power;
+    v.willingness = p.status.willingness_permille / 1000.0;
+    auto link = links_ ? links_->info(fp) : std::nullopt;
+    v.link_up = link.has_value();
+    v.rtt_ms = link ? link->rtt_ms : -1;
+    v.age_ms = millisSince(p.last_seen);
+    v.alive = p.state == PeerState::Alive;
+    out.push_back(v);
+  }
+  return out;
+}
+
+std::vector<Flow> Node::flows() const {
+  std::vector<Flow> out;
+  if (lender_) out = lender_->flows();
+  if (coordinator_)
+    for (auto& f : coordinator_->flows()) out.push_back(f);
+  return out;
+}
+
 void Node::fatal(const std::string& message) {
   log::error(message);
   exitCode_ = 1;
@@ -232,6 +324,8 @@ void Node::shutdown(const std::string& why) {
   sd_notify(0, "STOPPING=1");
   if (exitCode_ == 0) log::notice(why);
   if (jobs_) jobs_->cancelAll("vestad stopped");
+  if (coordinator_) coordinator_->shutdown();
+  if (lender_) lender_->shutdown("is stopping");  // before the links close: a clear reason
   stress_.stop();
   if (executor_) executor_->shutdown();
   sampler_.stop();
@@ -254,9 +348,9 @@ void Node::closeBus() {
   closeTimer_.close();
 }
 
-Result<Job*> Node::submitCpu(uint64_t millions, const std::string& seedHex) {
+Result<Job*> Node::submitCpu(uint64_t millions, const std::string& seedHex,
+                             const PlacementRequest& how) {
   if (stopping_) return fail("vestad is stopping");
-  if (auto r = checkCpuArgs(millions); !r) return fail(r.error());
   JobSeed seed = randomSeed();
   if (!seedHex.empty()) {
     auto parsed = parseSeed(seedHex);
@@ -265,25 +359,12 @@ Result<Job*> Node::submitCpu(uint64_t millions, const std::string& seedHex) {
                   "\" is not 64 hex digits (32 bytes); leave it empty for a random seed");
     seed = *parsed;
   }
-  Job& job = jobs_->submitCpu(millions, seed);
-  log::info("job " + job.idText() + ": cpu " + std::to_string(millions) + "M iterations on " +
-                std::to_string(job.workers) + " workers",
-            {{"VESTA_JOB", job.idText()}});
-  return &job;
+  return coordinator_->submitCpu(millions, seed, how);
 }
 
-Result<Job*> Node::submitMem(uint64_t mb, uint64_t holdMs) {
+Result<Job*> Node::submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how) {
   if (stopping_) return fail("vestad is stopping");
-  if (auto r = checkMemArgs(mb, holdMs); !r) return fail(r.error());
-  // Measure afresh: a one-second-old MemAvailable can be far off right after another job.
-  MemInfo mem = parseMeminfo(readSysFile(config_.sysroot, "/proc/meminfo").value_or(""));
-  if (auto r = admitMemory(mb, mem, config_); !r)
-    return fail("mem on " + config_.name + ": " + r.error());
-  Job& job = jobs_->submitMem(mb, holdMs);
-  log::info("job " + job.idText() + ": mem " + std::to_string(mb) + " MiB for " +
-                std::to_string(holdMs) + " ms",
-            {{"VESTA_JOB", job.idText()}});
-  return &job;
+  return coordinator_->submitMem(mb, holdMs, how);
 }
 
 Result<void> Node::startStress(unsigned cores, unsigned seconds) {
@@ -333,13 +414,24 @@ void Node::onJobChange(const Job& job, JobChange change) {
 }
 
 void Node::updateProgressTimer() {
-  bool want = jobs_->active() > 0 && !stopping_;
+  bool want = (jobs_->active() > 0 || lender_->active() > 0) && !stopping_;
   if (want == progressTimerRunning_) return;
   progressTimerRunning_ = want;
   if (want)
-    progressTimer_.start(kProgressMs, kProgressMs, [this] { jobs_->tick(); });
+    progressTimer_.start(kProgressMs, kProgressMs, [this] { onProgressTick(); });
   else
     progressTimer_.stop();
+  if (!want) onProgressTick();  // the last flow's end is shown too
+}
+
+void Node::onProgressTick() {
+  coordinator_->tick();
+  lender_->tick();
+  jobs_->tick();
+  bool flows = coordinator_->flows().size() + lender_->active() > 0;
+  if (bus_ && (flows || hadFlows_)) emitManagerChanged(bus_.get(), {"Flows"});
+  hadFlows_ = flows;
+  updateProgressTimer();
 }
 
 void Node::onSample() {

@@ -12,11 +12,14 @@
 
 #include "bus.h"
 #include "config.h"
+#include "coordinator.h"
 #include "discovery.h"
 #include "executor.h"
 #include "identity.h"
 #include "jobs.h"
+#include "lender.h"
 #include "links.h"
+#include "placement.h"
 #include "result.h"
 #include "sampler.h"
 #include "stress.h"
@@ -56,8 +59,11 @@ class Node {
     return now > loopMs ? now - loopMs : 0;
   }
 
-  Result<Job*> submitCpu(uint64_t millions, const std::string& seedHex);
-  Result<Job*> submitMem(uint64_t mb, uint64_t holdMs);
+  Result<Job*> submitCpu(uint64_t millions, const std::string& seedHex,
+                         const PlacementRequest& how);
+  Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
+  // Work moving between this node and its peers now: lending first, then borrowing.
+  std::vector<Flow> flows() const;
   Result<void> startStress(unsigned cores, unsigned seconds);
   void stopStress();
 
@@ -67,6 +73,11 @@ class Node {
   void startDiscovery();
   void onRootKey(Result<Key> root);
   void onPeerEvents(const std::vector<PeerEvent>& events);
+  void onLinkChange(const std::string& fingerprint, bool up);
+  void onWorkFrame(const std::string& fingerprint, const Frame& frame);
+  std::vector<NodeView> views() const;
+  MemInfo freshMeminfo() const;
+  void onProgressTick();
   void maybeReady();
   void onNameReply(sd_bus_message* reply, bool nodeName);
   void fatal(const std::string& message);
@@ -82,6 +93,9 @@ class Node {
   Sampler sampler_;
   std::unique_ptr<Executor> executor_;  // made in start(), sized by the measured core count
   std::unique_ptr<JobTable> jobs_;
+  std::unique_ptr<Coordinator> coordinator_;  // our jobs, wherever they run
+  std::unique_ptr<Lender> lender_;            // peers' work running here
+  bool hadFlows_ = false;
   std::unique_ptr<Discovery> discovery_;
   std::unique_ptr<Links> links_;
   bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;

@@ -41,7 +41,7 @@ out=$(V mem 16 100)
 expect_contains "a mem job that fits runs" "mem 16 MiB held 100 ms on alpha" "$out"
 out=$(V mem 999999 10 2>&1); rc=$?
 check "a mem job over mem_offer_mb fails with exit 1" test $rc -eq 1
-expect_contains "and says which limit and how to change it" "more than mem_offer_mb 1024 MiB" "$out"
+expect_contains "and says which limit and how to change it" "more than its mem_offer_mb 1024 MiB" "$out"
 out=$(V --json mem 999999 10); rc=$?
 check "a failed --json command still prints JSON with error and exits non-zero" \
   test $rc -ne 0 -a "$(echo "$out" | json_get '"mem_offer_mb" in d["error"]')" = True

@@ -1,0 +1,487 @@
+#include "coordinator.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "capacity.h"
+#include "hex.h"
+#include "log.h"
+#include "proto.h"
+
+namespace vesta {
+namespace {
+
+constexpr uint64_t kOfferTimeoutMs = 5000;  // a runner that neither accepts nor refuses by then
+constexpr uint64_t kBadFrameLogMs = 10000;  // rate limit for logging malformed work frames
+
+}  // namespace
+
+struct Coordinator::Part {
+  enum class State { Offered, Running, Done, Refused, Lost, Released };
+  std::string name, fingerprint;  // fingerprint empty: this node
+  State state = State::Offered;
+  unsigned workers = 0;
+  uint64_t sinceMs = 0;
+  std::map<uint64_t, std::shared_ptr<Task>> tasks;  // local work in flight, by sequence
+  uint64_t memDone = 0, memTotal = 0;
+  std::string note;
+
+  bool self() const { return fingerprint.empty(); }
+  bool active() const { return state == State::Offered || state == State::Running; }
+  const char* stateName() const {
+    static const char* kNames[] = {"offered", "running", "done", "refused", "lost", "released"};
+    return kNames[static_cast<int>(state)];
+  }
+};
+
+struct Coordinator::Run {
+  uint64_t id = 0;
+  JobKind kind = JobKind::Cpu;
+  JobSeed seed{};
+  uint64_t iterations = 0, memMb = 0, holdMs = 0;
+  PlacementRequest request;
+  std::unique_ptr<ChunkScheduler> chunks;  // cpu
+  std::deque<Part> parts;  // a deque: adding a part keeps references to the others valid
+  std::map<std::string, std::string> excluded;  // node name -> why it is not asked again
+  uint64_t startedMs = 0;
+
+  Part* part(const std::string& name) {
+    for (auto& p : parts)
+      if (p.name == name && p.active()) return &p;
+    return nullptr;
+  }
+  bool anyActive() const {
+    return std::any_of(parts.begin(), parts.end(), [](const Part& p) { return p.active(); });
+  }
+};
+
+Coordinator::Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
+                         Hooks hooks)
+    : loop_(loop),
+      config_(config),
+      executor_(executor),
+      jobs_(jobs),
+      hooks_(std::move(hooks)),
+      policy_(PlacementPolicy::from(config)) {}
+
+Coordinator::~Coordinator() {
+  shutdown();
+}
+
+Result<Job*> Coordinator::submitCpu(uint64_t millions, const JobSeed& seed,
+                                    const PlacementRequest& how) {
+  if (auto r = checkCpuArgs(millions); !r) return fail(r.error());
+  Job& job = jobs_.create(JobKind::Cpu);
+  job.iterations = millions * kIterationsPerUnit;
+  job.seed = seed;
+  Run run;
+  run.kind = JobKind::Cpu;
+  run.seed = seed;
+  run.iterations = job.iterations;
+  run.request = how;
+  run.request.kind = JobKind::Cpu;
+  run.request.iterations = job.iterations;
+  run.chunks = std::make_unique<ChunkScheduler>(job.iterations);
+  return start(job, std::move(run));
+}
+
+Result<Job*> Coordinator::submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how) {
+  if (auto r = checkMemArgs(mb, holdMs); !r) return fail(r.error());
+  Job& job = jobs_.create(JobKind::Mem);
+  job.mem_mb = mb;
+  job.hold_ms = holdMs;
+  Run run;
+  run.kind = JobKind::Mem;
+  run.memMb = mb;
+  run.holdMs = holdMs;
+  run.request = how;
+  run.request.kind = JobKind::Mem;
+  run.request.mem_mb = mb;
+  return start(job, std::move(run));
+}
+
+Job* Coordinator::start(Job& job, Run run) {
+  run.id = job.id;
+  run.startedMs = uv_now(loop_);
+  uint64_t id = job.id;
+  auto owned = std::make_unique<Run>(std::move(run));
+  Run& r = *owned;
+  runs_[id] = std::move(owned);
+  jobs_.publish(job);
+  place(r);
+  return jobs_.find(id);  // still listed: it was just made, so it is the newest
+}
+
+// Asks the autopilot where the job (or what is left of it) should go, and starts those parts.
+void Coordinator::place(Run& run) {
+  Job* job = jobs_.find(run.id);
+  if (!job) return;
+  auto views = hooks_.views();
+  for (auto& v : views) {
+    auto it = run.excluded.find(v.name);
+    if (it != run.excluded.end()) v.refused = it->second;
+  }
+  Plan plan = vesta::place(run.request, views, policy_);
+  bool first = job->reason.empty();
+  if (!plan.ok()) {
+    log::info("job " + job->idText() + ": " + plan.error, {{"VESTA_JOB", job->idText()}});
+    return finishRun(run.id, JobState::Failed, "", plan.error);
+  }
+  job->reason = first ? plan.reason : job->reason + "; then " + plan.reason;
+  log::info("job " + job->idText() + " " + jobKindName(run.kind) + " placed: " + plan.reason,
+            {{"VESTA_JOB", job->idText()}});
+  for (const auto& name : plan.nodes)
+    for (const auto& v : views)
+      if (v.name == name && !run.part(name)) addPart(run, v);
+  if (runs_.count(run.id)) updateJob(run);
+}
+
+void Coordinator::addPart(Run& run, const NodeView& node) {
+  Part part;
+  part.name = node.name;
+  part.fingerprint = node.self ? "" : node.fingerprint;
+  part.sinceMs = uv_now(loop_);
+  if (node.self) {
+    part.state = Part::State::Running;
+    part.workers = executor_.workers();
+    run.parts.push_back(std::move(part));
+    if (run.kind == JobKind::Cpu) {
+      run.chunks->addRunner(node.name, executor_.workers());
+      pump(run);
+    } else {
+      runLocalMem(run);
+    }
+    return;
+  }
+  OfferMsg offer{run.id, run.kind, run.seed, run.iterations, run.memMb, run.holdMs};
+  run.parts.push_back(std::move(part));
+  if (!hooks_.send(node.fingerprint, {FrameType::Offer, encode(offer)}))
+    partFailed(run, run.parts.back(), false, "no link");
+}
+
+// Keeps every running part supplied with chunks.
+void Coordinator::pump(Run& run) {
+  if (run.kind != JobKind::Cpu) return;
+  uint64_t now = uv_now(loop_);
+  uint64_t id = run.id;
+  for (size_t i = 0; runs_.count(id) && i < run.parts.size(); ++i) {
+    Part& p = run.parts[i];
+    if (p.state != Part::State::Running) continue;
+    for (Range r : run.chunks->fill(p.name, now)) {
+      if (p.self()) {
+        runLocalChunk(run, r);
+      } else if (!hooks_.send(p.fingerprint,
+                              {FrameType::Chunk, encode(ChunkMsg{id, r.first, r.end})})) {
+        partFailed(run, run.parts[i], false, "link down");
+        break;
+      }
+    }
+  }
+}
+
+void Coordinator::runLocalChunk(Run& run, Range range) {
+  uint64_t id = run.id, seq = nextTask_++;
+  std::string self = config_.name;
+  auto task = executor_.runCpu(run.seed, range.first, range.end,
+                               [this, id, seq, range, self](TaskOutcome o) {
+                                 auto it = runs_.find(id);
+                                 if (it == runs_.end()) return;
+                                 Run& r = *it->second;
+                                 if (Part* p = r.part(self)) p->tasks.erase(seq);
+                                 if (o.cancelled) return;
+                                 if (!o.ok) return finishRun(id, JobState::Failed, "", o.error);
+                                 if (r.chunks->complete(self, range, o.digest, uv_now(loop_)))
+                                   afterChunk(r);
+                               });
+  if (Part* p = run.part(self)) p->tasks[seq] = std::move(task);
+}
+
+void Coordinator::runLocalMem(Run& run) {
+  uint64_t id = run.id, seq = nextTask_++;
+  std::string self = config_.name;
+  if (auto fits = admitMemory(run.memMb, hooks_.meminfo(), config_); !fits) {
+    Part* p = run.part(self);
+    if (p) partFailed(run, *p, true, "cannot: " + fits.error());
+    return;
+  }
+  auto task = executor_.runMem(run.memMb, run.holdMs, [this, id, seq, self](TaskOutcome o) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) return;
+    Run& r = *it->second;
+    Part* p = r.part(self);
+    if (p) p->tasks.erase(seq);
+    if (o.cancelled) return;
+    if (o.ok) {
+      if (p) p->state = Part::State::Done;
+      return finishRun(id, JobState::Done, "", "");
+    }
+    if (p) partFailed(r, *p, false, o.error);
+  });
+  if (Part* p = run.part(self)) {
+    p->memTotal = task->total;
+    p->tasks[seq] = std::move(task);
+  }
+}
+
+void Coordinator::afterChunk(Run& run) {
+  if (run.chunks->done()) {
+    for (auto& p : run.parts)
+      if (p.state == Part::State::Running) p.state = Part::State::Done;
+    return finishRun(run.id, JobState::Done, toHex(run.chunks->result()), "");
+  }
+  updateJob(run);
+  pump(run);
+}
+
+// A part that will not finish: its chunks go back to the pool. With no part left, the job is
+// placed again without the nodes that failed it; --on and --local jobs fail instead.
+void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::string& why) {
+  if (!part.active()) return;
+  part.state = refused ? Part::State::Refused : Part::State::Lost;
+  part.note = why;
+  for (auto& [seq, task] : part.tasks) task->requestCancel();
+  part.tasks.clear();
+  if (!part.self() && !refused)
+    hooks_.send(part.fingerprint,
+                {FrameType::Release, encode(ReasonMsg{run.id, "given elsewhere"})});
+  uint64_t back = run.kind == JobKind::Cpu ? run.chunks->lose(part.name) : 0;
+  std::string what = part.name + (refused ? " refused: " : " lost: ") + why;
+  run.excluded[part.name] = refused ? "refused: " + why : "lost it: " + why;
+  log::notice("job " + std::to_string(run.id) + ": " + what +
+                  (back ? "; " + std::to_string(back) + " iterations go back to the pool" : ""),
+              {{"VESTA_JOB", std::to_string(run.id)}});
+  if (!run.request.on.empty() || run.request.local)
+    return finishRun(run.id, JobState::Failed, "", what);
+  if (run.anyActive()) {
+    updateJob(run);
+    return pump(run);
+  }
+  place(run);
+}
+
+void Coordinator::stopParts(Run& run, const std::string& why) {
+  for (auto& p : run.parts) {
+    for (auto& [seq, task] : p.tasks) task->requestCancel();
+    p.tasks.clear();
+    // Runners whose part is done still hold a record of the job (and maybe a backup copy of a
+    // chunk): release them too.
+    if (!p.self() && (p.active() || p.state == Part::State::Done))
+      hooks_.send(p.fingerprint, {FrameType::Release, encode(ReasonMsg{run.id, why})});
+    if (p.active()) p.state = Part::State::Released;
+  }
+}
+
+void Coordinator::finishRun(uint64_t id, JobState state, const std::string& result,
+                            const std::string& error) {
+  auto it = runs_.find(id);
+  if (it == runs_.end()) return;
+  Run& run = *it->second;
+  // Callers up the stack may still hold the run: keep it until the next tick frees it.
+  finished_.push_back(std::move(it->second));
+  runs_.erase(it);
+  stopParts(run, state == JobState::Done ? "done" : error);
+  Job* job = jobs_.find(id);
+  if (!job) return;
+  updateJob(run);
+  jobs_.finish(*job, state, result, error);
+}
+
+void Coordinator::updateJob(Run& run) {
+  Job* job = jobs_.find(run.id);
+  if (!job) return;
+  std::vector<JobPart> parts;
+  std::string where;
+  unsigned workers = 0;
+  uint64_t localDone = 0, memDone = 0, memTotal = 0;
+  for (auto& p : run.parts) {
+    JobPart jp{p.name, p.stateName(), 0, 0, p.note};
+    if (run.kind == JobKind::Cpu) {
+      jp.iterations = run.chunks->completedBy(p.name);
+      jp.chunks = run.chunks->chunksBy(p.name);
+      for (auto& [seq, task] : p.tasks) localDone += task->done;
+    } else {
+      for (auto& [seq, task] : p.tasks) p.memDone = task->done;
+      if (p.active() || p.state == Part::State::Done) memDone = p.memDone, memTotal = p.memTotal;
+    }
+    bool worked =
+        p.state == Part::State::Running || p.state == Part::State::Done || jp.iterations > 0;
+    if (worked && where.find(p.name) == std::string::npos)
+      where += (where.empty() ? "" : "+") + p.name;
+    if (p.state == Part::State::Running) workers += p.workers;
+    parts.push_back(std::move(jp));
+  }
+  bool partsChanged = parts.size() != job->parts.size() || where != job->node;
+  for (size_t i = 0; !partsChanged && i < parts.size(); ++i)
+    partsChanged =
+        parts[i].state != job->parts[i].state || parts[i].iterations != job->parts[i].iterations;
+  job->parts = std::move(parts);
+  if (!where.empty()) job->node = where;
+  if (workers) job->workers = workers;
+  if (run.kind == JobKind::Cpu)
+    job->fraction =
+        static_cast<double>(std::min(run.chunks->completed() + localDone, run.iterations)) /
+        static_cast<double>(run.iterations);
+  else
+    job->fraction = memTotal ? static_cast<double>(memDone) / static_cast<double>(memTotal) : 0;
+  if (job->state == JobState::Queued && run.anyActive() &&
+      std::any_of(run.parts.begin(), run.parts.end(),
+                  [](const Part& p) { return p.state == Part::State::Running; }))
+    jobs_.setRunning(*job);
+  if (partsChanged) jobs_.partsChanged(*job);
+}
+
+Coordinator::Run* Coordinator::runFor(const std::string& fp, uint64_t job, Part** part) {
+  auto it = runs_.find(job);
+  *part = nullptr;
+  if (it == runs_.end()) return nullptr;
+  for (auto& p : it->second->parts)
+    if (p.fingerprint == fp && p.active()) *part = &p;
+  return *part ? it->second.get() : nullptr;
+}
+
+void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
+  auto bad = [&](const std::string& error) {
+    uint64_t now = uv_now(loop_);
+    if (now - lastBadFrameLog_ < kBadFrameLogMs && lastBadFrameLog_) return;
+    lastBadFrameLog_ = now;
+    log::warning("malformed work frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
+  };
+  Part* part = nullptr;
+  switch (frame.type) {
+    case FrameType::Accept: {
+      auto m = decodeAccept(frame.payload);
+      if (!m) return bad(m.error());
+      Run* run = runFor(fp, m->job, &part);
+      if (!run || part->state != Part::State::Offered) return;
+      part->state = Part::State::Running;
+      part->workers = std::max<unsigned>(m->workers, 1);
+      part->sinceMs = uv_now(loop_);
+      log::info("job " + std::to_string(run->id) + ": " + part->name + " accepted with " +
+                    std::to_string(part->workers) + " workers",
+                {{"VESTA_JOB", std::to_string(run->id)}, {"VESTA_PEER", fp}});
+      if (run->kind == JobKind::Cpu) run->chunks->addRunner(part->name, part->workers);
+      part->memTotal = run->memMb * 256 + run->holdMs;  // pages + ms, as the runner counts
+      updateJob(*run);
+      return pump(*run);
+    }
+    case FrameType::Refuse: {
+      auto m = decodeReason(frame.payload);
+      if (!m) return bad(m.error());
+      Run* run = runFor(fp, m->job, &part);
+      if (!run) return;
+      return partFailed(*run, *part, true, m->reason);
+    }
+    case FrameType::ChunkDone: {
+      auto m = decodeChunkDone(frame.payload);
+      if (!m) return bad(m.error());
+      Run* run = runFor(fp, m->job, &part);
+      if (!run) {
+        // Work for a job that ended here: make sure the runner stops.
+        if (!runs_.count(m->job))
+          hooks_.send(fp, {FrameType::Release, encode(ReasonMsg{m->job, "no such job"})});
+        return;
+      }
+      if (run->kind != JobKind::Cpu) return bad("chunk result for a mem job");
+      if (run->chunks->complete(part->name, {m->first, m->end}, m->digest, uv_now(loop_)))
+        afterChunk(*run);
+      return;
+    }
+    case FrameType::Progress: {
+      auto m = decodeProgress(frame.payload);
+      if (!m) return bad(m.error());
+      Run* run = runFor(fp, m->job, &part);
+      if (!run || run->kind != JobKind::Mem) return;
+      part->memDone = m->done;
+      part->memTotal = m->total;
+      return;
+    }
+    case FrameType::JobDone: {
+      auto m = decodeJobDone(frame.payload);
+      if (!m) return bad(m.error());
+      Run* run = runFor(fp, m->job, &part);
+      if (!run) return;
+      if (m->ok && run->kind == JobKind::Mem) {
+        part->state = Part::State::Done;
+        part->memDone = part->memTotal;
+        return finishRun(run->id, JobState::Done, "", "");
+      }
+      return partFailed(*run, *part, false, m->ok ? "ended without finishing" : m->error);
+    }
+    default:
+      return bad("unexpected frame type " + std::to_string(static_cast<int>(frame.type)));
+  }
+}
+
+void Coordinator::onLinkDown(const std::string& fp) {
+  std::vector<uint64_t> ids;
+  for (auto& [id, run] : runs_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) continue;
+    for (size_t i = 0; i < it->second->parts.size(); ++i) {
+      Part& p = it->second->parts[i];
+      if (p.fingerprint == fp && p.active()) {
+        partFailed(*it->second, p, false, "link down");
+        break;
+      }
+    }
+  }
+}
+
+void Coordinator::cancel(Job& job, const std::string& why) {
+  auto it = runs_.find(job.id);
+  if (it == runs_.end()) return;
+  Run& run = *it->second;
+  finished_.push_back(std::move(it->second));
+  runs_.erase(it);
+  stopParts(run, why);
+  updateJob(run);
+}
+
+void Coordinator::tick() {
+  finished_.clear();
+  uint64_t now = uv_now(loop_);
+  std::vector<uint64_t> ids;
+  for (auto& [id, run] : runs_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) continue;
+    Run& run = *it->second;
+    for (size_t i = 0; i < run.parts.size() && runs_.count(id); ++i)
+      if (run.parts[i].state == Part::State::Offered &&
+          now - run.parts[i].sinceMs > kOfferTimeoutMs)
+        partFailed(run, run.parts[i], true, "did not answer the offer");
+    if (!runs_.count(id)) continue;
+    pump(run);  // an idle part may back up a stalled chunk
+    if (runs_.count(id)) updateJob(run);
+  }
+}
+
+void Coordinator::shutdown() {
+  for (auto& [id, run] : runs_) stopParts(*run, "the submitting vestad stopped");
+  runs_.clear();
+  finished_.clear();
+}
+
+std::vector<Flow> Coordinator::flows() const {
+  std::vector<Flow> out;
+  uint64_t now = uv_now(loop_);
+  for (auto& [id, run] : runs_)
+    for (auto& p : run->parts) {
+      if (p.self() || p.state != Part::State::Running) continue;
+      Flow f;
+      f.lending = false;
+      f.job = id;
+      f.kind = run->kind;
+      f.peer = p.name;
+      f.peerFingerprint = p.fingerprint;
+      f.cores = p.workers;
+      f.done = run->kind == JobKind::Cpu ? run->chunks->completedBy(p.name) : p.memDone;
+      f.total = run->kind == JobKind::Cpu ? run->iterations : p.memTotal;
+      f.elapsedMs = now - p.sinceMs;
+      out.push_back(f);
+    }
+  return out;
+}
+
+}  // namespace vesta

@@ -1,0 +1,82 @@
+// The coordinator runs the jobs submitted on this node wherever the autopilot (lib/placement)
+// says: here on the executor, on peers over the links, or split across several with dynamic
+// chunking (lib/chunks). It re-places work that a peer refuses or loses, and fails a job only
+// when no node can take it. Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chunks.h"
+#include "config.h"
+#include "executor.h"
+#include "flow.h"
+#include "frame.h"
+#include "jobs.h"
+#include "placement.h"
+#include "sysstat.h"
+
+namespace vesta {
+
+class Coordinator {
+ public:
+  struct Hooks {
+    std::function<std::vector<NodeView>()> views;  // this node and every known peer, now
+    std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
+    std::function<MemInfo()> meminfo;  // measured afresh, for a local mem job
+  };
+  Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
+              Hooks hooks);
+  ~Coordinator();
+
+  // Places and starts a job. Errors are about the arguments; a job nothing can take is
+  // returned Failed with the reason, like one that fails later.
+  Result<Job*> submitCpu(uint64_t millions, const JobSeed& seed, const PlacementRequest& how);
+  Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
+
+  // Accept, Refuse, ChunkDone, Progress and JobDone frames from runners.
+  void onFrame(const std::string& fingerprint, const Frame& frame);
+  void onLinkDown(const std::string& fingerprint);
+  // The job table's canceller: stops every part of `job`.
+  void cancel(Job& job, const std::string& why);
+  // Offer timeouts, backup copies of stalled chunks, progress. A few times a second.
+  void tick();
+  void shutdown();
+
+  std::vector<Flow> flows() const;  // peers running our work
+  size_t active() const { return runs_.size(); }
+
+ private:
+  struct Part;
+  struct Run;
+  Job* start(Job& job, Run run);
+  void place(Run& run);
+  void addPart(Run& run, const NodeView& node);
+  void pump(Run& run);
+  void runLocalChunk(Run& run, Range range);
+  void runLocalMem(Run& run);
+  void afterChunk(Run& run);
+  void partFailed(Run& run, Part& part, bool refused, const std::string& why);
+  void finishRun(uint64_t id, JobState state, const std::string& result, const std::string& error);
+  void stopParts(Run& run, const std::string& why);
+  void updateJob(Run& run);
+  Run* runFor(const std::string& fingerprint, uint64_t job, Part** part);
+
+  uv_loop_t* loop_;
+  const Config& config_;
+  Executor& executor_;
+  JobTable& jobs_;
+  Hooks hooks_;
+  PlacementPolicy policy_;
+  std::map<uint64_t, std::unique_ptr<Run>> runs_;  // by job id
+  std::vector<std::unique_ptr<Run>> finished_;     // ended runs, freed at the next tick
+  uint64_t nextTask_ = 0;
+  uint64_t lastBadFrameLog_ = 0;
+};
+
+}  // namespace vesta

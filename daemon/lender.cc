@@ -1,0 +1,223 @@
+#include "lender.h"
+
+#include <cstdio>
+
+#include "capacity.h"
+#include "chunks.h"
+#include "log.h"
+#include "proto.h"
+
+namespace vesta {
+namespace {
+
+constexpr uint64_t kBadFrameLogMs = 10000;
+// A peer asking for cpu work must find at least this many spare cores here (after the reserve,
+// the offer and the power willingness), or the work would only slow the owner down.
+constexpr double kMinSpareCores = 0.5;
+
+std::string oneDecimal(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+}  // namespace
+
+struct Lender::Loan {
+  std::string origin;  // the coordinator's node name
+  uint64_t job = 0;
+  JobKind kind = JobKind::Cpu;
+  JobSeed seed{};
+  uint64_t total = 0;  // cpu: the whole job's iterations; mem: pages + hold ms
+  uint64_t done = 0;   // finished here
+  uint64_t chunks = 0;
+  uint64_t sinceMs = 0;
+  std::map<uint64_t, std::shared_ptr<Task>> tasks;
+};
+
+Lender::Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks hooks)
+    : loop_(loop), config_(config), executor_(executor), hooks_(std::move(hooks)) {}
+
+Lender::~Lender() {
+  for (auto& [key, loan] : loans_)
+    for (auto& [seq, task] : loan->tasks) task->requestCancel();
+}
+
+void Lender::badFrame(const std::string& fp, const std::string& error) {
+  uint64_t now = uv_now(loop_);
+  if (lastBadFrameLog_ && now - lastBadFrameLog_ < kBadFrameLogMs) return;
+  lastBadFrameLog_ = now;
+  log::warning("malformed work frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
+}
+
+void Lender::onFrame(const std::string& fp, const Frame& frame) {
+  switch (frame.type) {
+    case FrameType::Offer:
+      return offer(fp, frame);
+    case FrameType::Chunk:
+      return chunk(fp, frame);
+    case FrameType::Release: {
+      auto m = decodeReason(frame.payload);
+      if (!m) return badFrame(fp, m.error());
+      return release({fp, m->job}, m->reason);
+    }
+    default:
+      return badFrame(fp, "unexpected frame type " + std::to_string(static_cast<int>(frame.type)));
+  }
+}
+
+// Why this node turns the offer down now, or "" to accept. Measured here and now: the beacon
+// the coordinator placed by may be a second old.
+std::string Lender::whyRefuse(const OfferMsg& m) const {
+  const std::string& me = config_.name;
+  if (stopping_) return me + " is stopping";
+  const NodeStatus& s = hooks_.status();
+  if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
+  if (m.kind == JobKind::Mem) {
+    if (auto fits = admitMemory(m.mem_mb, hooks_.meminfo(), config_); !fits)
+      return me + ": " + fits.error();
+    return "";
+  }
+  double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+  if (spare < kMinSpareCores)
+    return me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU, " +
+           oneDecimal(spare) + " spare cores";
+  return "";
+}
+
+void Lender::offer(const std::string& fp, const Frame& frame) {
+  auto m = decodeOffer(frame.payload);
+  if (!m) return badFrame(fp, m.error());
+  std::string origin = hooks_.nameOf(fp);
+  Key key{fp, m->job};
+  if (loans_.count(key)) return;  // a repeated offer: the first answer stands
+  if (std::string why = whyRefuse(*m); !why.empty()) {
+    log::info("refused job " + std::to_string(m->job) + " from " + origin + ": " + why,
+              {{"VESTA_PEER", fp}});
+    hooks_.send(fp, {FrameType::Refuse, encode(ReasonMsg{m->job, why})});
+    return;
+  }
+  auto loan = std::make_unique<Loan>();
+  loan->origin = origin;
+  loan->job = m->job;
+  loan->kind = m->kind;
+  loan->seed = m->seed;
+  loan->total = m->iterations;
+  loan->sinceMs = uv_now(loop_);
+  Loan& l = *loan;
+  loans_[key] = std::move(loan);
+  log::info("lending to " + origin + ": job " + std::to_string(m->job) + " " +
+                jobKindName(m->kind) + " on " + std::to_string(executor_.workers()) + " workers",
+            {{"VESTA_PEER", fp}});
+  hooks_.send(fp, {FrameType::Accept,
+                   encode(AcceptMsg{m->job, static_cast<uint16_t>(executor_.workers())})});
+  if (m->kind != JobKind::Mem) return;
+  uint64_t seq = nextTask_++;
+  auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key, seq](TaskOutcome o) {
+    auto it = loans_.find(key);
+    if (it == loans_.end() || o.cancelled) return;
+    it->second->done = it->second->total;
+    hooks_.send(key.first, {FrameType::JobDone, encode(JobDoneMsg{key.second, o.ok, o.error})});
+    loans_.erase(it);
+  });
+  l.total = task->total;
+  l.tasks[seq] = std::move(task);
+}
+
+void Lender::chunk(const std::string& fp, const Frame& frame) {
+  auto m = decodeChunk(frame.payload);
+  if (!m) return badFrame(fp, m.error());
+  Key key{fp, m->job};
+  auto it = loans_.find(key);
+  if (it == loans_.end() || it->second->kind != JobKind::Cpu) {
+    // Not ours (released, or this node restarted): say so, and the coordinator re-places it.
+    hooks_.send(fp, {FrameType::JobDone,
+                     encode(JobDoneMsg{m->job, false, config_.name + " has no such job"})});
+    return;
+  }
+  uint64_t seq = nextTask_++;
+  Range range{m->first, m->end};
+  auto task =
+      executor_.runCpu(it->second->seed, m->first, m->end, [this, key, seq, range](TaskOutcome o) {
+        auto found = loans_.find(key);
+        if (found == loans_.end()) return;
+        Loan& loan = *found->second;
+        loan.tasks.erase(seq);
+        if (o.cancelled) return;
+        if (!o.ok) {
+          hooks_.send(key.first,
+                      {FrameType::JobDone, encode(JobDoneMsg{key.second, false, o.error})});
+          loans_.erase(found);
+          return;
+        }
+        loan.done += range.size();
+        loan.chunks += 1;
+        hooks_.send(key.first, {FrameType::ChunkDone, encode(ChunkDoneMsg{key.second, range.first,
+                                                                          range.end, o.digest})});
+      });
+  it->second->tasks[seq] = std::move(task);
+}
+
+void Lender::release(const Key& key, const std::string& why) {
+  auto it = loans_.find(key);
+  if (it == loans_.end()) return;
+  for (auto& [seq, task] : it->second->tasks) task->requestCancel();
+  log::info("stopped lending to " + it->second->origin + ": job " + std::to_string(key.second) +
+                " " + why + " (" + std::to_string(it->second->chunks) + " chunks done here)",
+            {{"VESTA_PEER", key.first}});
+  loans_.erase(it);
+}
+
+void Lender::onLinkDown(const std::string& fp) {
+  std::vector<Key> gone;
+  for (auto& [key, loan] : loans_)
+    if (key.first == fp) gone.push_back(key);
+  for (auto& key : gone) release(key, "ended: the link to its node is down");
+}
+
+void Lender::tick() {
+  for (auto& [key, loan] : loans_) {
+    if (loan->kind != JobKind::Mem) continue;
+    uint64_t done = 0;
+    for (auto& [seq, task] : loan->tasks) done = task->done;
+    loan->done = std::min(done, loan->total);
+    hooks_.send(key.first,
+                {FrameType::Progress, encode(ProgressMsg{key.second, loan->done, loan->total})});
+  }
+}
+
+void Lender::shutdown(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  std::vector<Key> all;
+  for (auto& [key, loan] : loans_) all.push_back(key);
+  for (auto& key : all) {
+    hooks_.send(key.first, {FrameType::JobDone,
+                            encode(JobDoneMsg{key.second, false, config_.name + " " + why})});
+    release(key, why);
+  }
+}
+
+std::vector<Flow> Lender::flows() const {
+  std::vector<Flow> out;
+  uint64_t now = uv_now(loop_);
+  for (auto& [key, loan] : loans_) {
+    Flow f;
+    f.lending = true;
+    f.job = key.second;
+    f.kind = loan->kind;
+    f.peer = loan->origin;
+    f.peerFingerprint = key.first;
+    f.cores = executor_.workers();
+    uint64_t inFlight = 0;
+    if (loan->kind == JobKind::Cpu)
+      for (auto& [seq, task] : loan->tasks) inFlight += task->done;
+    f.done = std::min(loan->done + inFlight, loan->total);
+    f.total = loan->total;
+    f.elapsedMs = now - loan->sinceMs;
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace vesta

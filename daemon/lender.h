@@ -1,0 +1,68 @@
+// The lender runs peers' work here: it answers offers after checking this node's own capacity
+// and power (the owner first), runs the chunks and mem jobs it accepted on the executor at
+// nice 10, and drops everything of a peer whose link goes down, so a dead submitter leaves no
+// orphan work behind. Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.h"
+#include "executor.h"
+#include "flow.h"
+#include "frame.h"
+#include "proto.h"
+#include "sampler.h"
+#include "sysstat.h"
+
+namespace vesta {
+
+class Lender {
+ public:
+  struct Hooks {
+    std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
+    std::function<std::string(const std::string& fingerprint)> nameOf;
+    std::function<const NodeStatus&()> status;  // the latest measurement of this node
+    std::function<MemInfo()> meminfo;           // measured afresh, for a mem offer
+  };
+  Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks hooks);
+  ~Lender();
+
+  // Offer, Chunk and Release frames from a coordinator.
+  void onFrame(const std::string& fingerprint, const Frame& frame);
+  // The peer is gone: its work here stops at once.
+  void onLinkDown(const std::string& fingerprint);
+  // Sends progress of mem loans. A few times a second while active().
+  void tick();
+  // Tells every coordinator this node gives up its parts, and stops them. Idempotent.
+  void shutdown(const std::string& why);
+
+  std::vector<Flow> flows() const;  // peers' work running here
+  size_t active() const { return loans_.size(); }
+
+ private:
+  struct Loan;
+  using Key = std::pair<std::string, uint64_t>;  // (coordinator fingerprint, its job id)
+  void offer(const std::string& fingerprint, const Frame& frame);
+  void chunk(const std::string& fingerprint, const Frame& frame);
+  void release(const Key& key, const std::string& why);
+  std::string whyRefuse(const OfferMsg& offer) const;
+  void badFrame(const std::string& fingerprint, const std::string& error);
+
+  uv_loop_t* loop_;
+  const Config& config_;
+  Executor& executor_;
+  Hooks hooks_;
+  std::map<Key, std::unique_ptr<Loan>> loans_;
+  uint64_t nextTask_ = 0;
+  uint64_t lastBadFrameLog_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace vesta

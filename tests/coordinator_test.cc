@@ -1,0 +1,316 @@
+// The coordinator with a real loop and executor; peers are played by the test, which reads the
+// frames the coordinator sends and answers as a runner would.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <vector>
+
+#include "coordinator.h"
+#include "hex.h"
+#include "proto.h"
+
+using namespace vesta;
+
+namespace {
+
+const char* kKatSeed = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const char* kKatResult1M = "0326425d10833976a29c78d9e5d2898be5852634e117b4e4e9ac0af6ad8fa408";
+
+struct Sent {
+  std::string to;
+  Frame frame;
+};
+
+struct Fixture {
+  uv_loop_t loop;
+  Config config;
+  std::unique_ptr<Executor> executor;
+  std::unique_ptr<JobTable> jobs;
+  std::unique_ptr<Coordinator> coordinator;
+  std::vector<std::pair<uint64_t, JobChange>> changes;
+  std::vector<Sent> sent;
+  double selfBusy = 0.1;
+  std::vector<NodeView> peers;
+  bool linkUp = true;
+
+  explicit Fixture(size_t keep = 64) {
+    uv_loop_init(&loop);
+    config.name = "desk";
+    executor = std::make_unique<Executor>(&loop, 2, 0);
+    jobs = std::make_unique<JobTable>(
+        "desk",
+        [this](const Job& j, JobChange c) {
+          changes.push_back({j.id, c});
+        },
+        keep);
+    Coordinator::Hooks hooks{[this] {
+                               NodeView self;
+                               self.name = "desk";
+                               self.self = true;
+                               self.cores = 2;
+                               self.cpu_busy = selfBusy;
+                               self.mem_available_mb = 4000;
+                               self.mem_offer_mb = 1024;
+                               std::vector<NodeView> all{self};
+                               all.insert(all.end(), peers.begin(), peers.end());
+                               return all;
+                             },
+                             [this](const std::string& fp, const Frame& f) {
+                               if (!linkUp) return false;
+                               sent.push_back({fp, f});
+                               return true;
+                             },
+                             [] {
+                               MemInfo m;
+                               m.total_kb = 8 << 20;
+                               m.available_kb = 4 << 20;
+                               return m;
+                             }};
+    coordinator = std::make_unique<Coordinator>(&loop, config, *executor, *jobs, hooks);
+    jobs->setCanceller([this](Job& j, const std::string& why) { coordinator->cancel(j, why); });
+  }
+  void addPeer(const std::string& name, double spare) {
+    NodeView v;
+    v.name = name;
+    v.fingerprint = "fp-" + name;
+    v.cores = 4;
+    v.spare_cores = spare;
+    v.mem_available_mb = 4000;
+    v.mem_offer_mb = 1024;
+    peers.push_back(v);
+  }
+  // The frames of `type` sent so far, taken out of `sent`.
+  std::vector<Sent> take(FrameType type) {
+    std::vector<Sent> out, rest;
+    for (auto& s : sent) (s.frame.type == type ? out : rest).push_back(s);
+    sent = rest;
+    return out;
+  }
+  template <typename Pred>
+  void runUntil(Pred done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      uv_run(&loop, UV_RUN_NOWAIT);
+      coordinator->tick();
+    }
+    REQUIRE(done());
+  }
+  // Answers every chunk sent to `fp` with its true result, as an honest runner would.
+  void serveChunks(const std::string& fp, const JobSeed& seed) {
+    for (auto& s : take(FrameType::Chunk)) {
+      if (s.to != fp) continue;
+      auto c = *decodeChunk(s.frame.payload);
+      ChunkDoneMsg done{c.job, c.first, c.end, *hashRange(seed, c.first, c.end)};
+      coordinator->onFrame(fp, {FrameType::ChunkDone, encode(done)});
+    }
+  }
+  ~Fixture() {
+    coordinator.reset();
+    jobs.reset();
+    executor.reset();
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a cpu job alone on this node gives the known answer", "[coordinator]") {
+  Fixture f;
+  Job& job = *f.coordinator->submitCpu(1, *parseSeed(kKatSeed), {}).value();
+  CHECK_THAT(job.reason, Catch::Contains("desk: local"));
+  f.runUntil([&] { return isTerminal(job.state); });
+  CHECK(job.state == JobState::Done);
+  CHECK(job.result == kKatResult1M);
+  CHECK(job.progress() == 1.0);
+  CHECK(job.node == "desk");
+  REQUIRE(job.parts.size() == 1);
+  CHECK(job.parts[0].iterations == 1'000'000);
+  CHECK(f.changes.front().second == JobChange::Created);
+  CHECK(f.sent.empty());
+}
+
+TEST_CASE("a split job merges this node's and a peer's chunks to the single-node result",
+          "[coordinator]") {
+  Fixture f;
+  f.config.split_min_millions = 1;
+  f.coordinator = nullptr;  // rebuilt with the new policy below
+  Coordinator::Hooks hooks{[&] {
+                             NodeView self;
+                             self.name = "desk";
+                             self.self = true;
+                             self.cores = 2;
+                             self.cpu_busy = 0.1;
+                             std::vector<NodeView> all{self};
+                             all.insert(all.end(), f.peers.begin(), f.peers.end());
+                             return all;
+                           },
+                           [&](const std::string& fp, const Frame& fr) {
+                             f.sent.push_back({fp, fr});
+                             return true;
+                           },
+                           [] { return MemInfo{}; }};
+  f.coordinator = std::make_unique<Coordinator>(&f.loop, f.config, *f.executor, *f.jobs, hooks);
+  f.addPeer("pi4", 3);
+  JobSeed seed = *parseSeed(kKatSeed);
+  Job& job = *f.coordinator->submitCpu(4, seed, {}).value();
+  CHECK_THAT(job.reason, Catch::Contains("split over 2 nodes"));
+  auto offers = f.take(FrameType::Offer);
+  REQUIRE(offers.size() == 1);
+  auto offer = *decodeOffer(offers[0].frame.payload);
+  CHECK(offer.seed == seed);
+  CHECK(offer.iterations == 4'000'000);
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  f.runUntil([&] {
+    f.serveChunks("fp-pi4", seed);
+    return isTerminal(job.state);
+  });
+  CHECK(job.state == JobState::Done);
+  CHECK(job.result == toHex(*hashRange(seed, 0, 4'000'000)));
+  uint64_t sum = 0;
+  for (auto& p : job.parts) sum += p.iterations;
+  CHECK(sum == 4'000'000);
+  // Both took part, and the peer was told the job is over.
+  REQUIRE(job.parts.size() == 2);
+  CHECK(job.parts[1].node == "pi4");
+  CHECK(job.parts[1].iterations > 0);
+  CHECK(job.node == "desk+pi4");
+  CHECK(f.take(FrameType::Release).size() == 1);
+}
+
+TEST_CASE("a busy node spills to a peer, and a refusal sends the job elsewhere", "[coordinator]") {
+  Fixture f;
+  f.selfBusy = 0.95;
+  f.addPeer("pi4", 3);
+  f.addPeer("laptop", 1);
+  JobSeed seed = randomSeed();
+  Job& job = *f.coordinator->submitCpu(2, seed, {}).value();
+  CHECK_THAT(job.reason, Catch::Contains("pi4: 3.0 spare cores"));
+  CHECK_THAT(job.reason, Catch::Contains("desk over spill threshold 80% (95%)"));
+  auto offers = f.take(FrameType::Offer);
+  REQUIRE(offers.size() == 1);
+  CHECK(offers[0].to == "fp-pi4");
+  f.coordinator->onFrame("fp-pi4", {FrameType::Refuse, encode(ReasonMsg{job.id, "pi4 is busy"})});
+  offers = f.take(FrameType::Offer);
+  REQUIRE(offers.size() == 1);
+  CHECK(offers[0].to == "fp-laptop");
+  CHECK_THAT(job.reason, Catch::Contains("then laptop"));
+  f.coordinator->onFrame("fp-laptop", {FrameType::Accept, encode(AcceptMsg{job.id, 2})});
+  f.runUntil([&] {
+    f.serveChunks("fp-laptop", seed);
+    return isTerminal(job.state);
+  });
+  CHECK(job.state == JobState::Done);
+  CHECK(job.node == "laptop");
+  CHECK(job.result == toHex(*hashRange(seed, 0, 2'000'000)));
+}
+
+TEST_CASE("a peer lost mid-job has its chunks re-run, here when no peer is left", "[coordinator]") {
+  Fixture f;
+  f.selfBusy = 0.95;
+  f.addPeer("pi4", 3);
+  JobSeed seed = randomSeed();
+  Job& job = *f.coordinator->submitCpu(8, seed, {}).value();
+  f.take(FrameType::Offer);
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  // The peer finishes one chunk, then dies with the rest in flight.
+  auto chunks = f.take(FrameType::Chunk);
+  REQUIRE(chunks.size() == 2);
+  auto c = *decodeChunk(chunks[0].frame.payload);
+  f.coordinator->onFrame(
+      "fp-pi4", {FrameType::ChunkDone,
+                 encode(ChunkDoneMsg{job.id, c.first, c.end, *hashRange(seed, c.first, c.end)})});
+  f.coordinator->onLinkDown("fp-pi4");
+  CHECK_THAT(job.reason, Catch::Contains("no peer can take it"));
+  f.runUntil([&] { return isTerminal(job.state); });
+  CHECK(job.state == JobState::Done);
+  CHECK(job.result == toHex(*hashRange(seed, 0, 8'000'000)));
+  CHECK(job.parts[0].node == "pi4");
+  CHECK(job.parts[0].state == "lost");
+  CHECK(job.parts[0].iterations == c.end - c.first);
+}
+
+TEST_CASE("a job pinned with --on fails when its node refuses, with the reason", "[coordinator]") {
+  Fixture f;
+  f.addPeer("pi4", 3);
+  PlacementRequest how;
+  how.on = "pi4";
+  Job& job = *f.coordinator->submitMem(64, 100, how).value();
+  auto offers = f.take(FrameType::Offer);
+  REQUIRE(offers.size() == 1);
+  CHECK(decodeOffer(offers[0].frame.payload)->mem_mb == 64);
+  f.coordinator->onFrame(
+      "fp-pi4", {FrameType::Refuse,
+                 encode(ReasonMsg{job.id, "pi4: 64 MiB would eat into the owner's reserve"})});
+  CHECK(job.state == JobState::Failed);
+  CHECK_THAT(job.error, Catch::Contains("pi4 refused: pi4: 64 MiB would eat into"));
+}
+
+TEST_CASE("a mem job that fits nowhere fails at once and names every node", "[coordinator]") {
+  Fixture f;
+  f.addPeer("pi4", 3);
+  Job& job = *f.coordinator->submitMem(2000, 100, {}).value();
+  CHECK(job.state == JobState::Failed);
+  CHECK_THAT(job.error, Catch::Contains("no node can take it"));
+  CHECK_THAT(job.error, Catch::Contains("desk: 2000 MiB is more than its mem_offer_mb 1024 MiB"));
+  CHECK_THAT(job.error, Catch::Contains("pi4: 2000 MiB is more than its mem_offer_mb 1024 MiB"));
+}
+
+TEST_CASE("a remote mem job finishes when its runner says so", "[coordinator]") {
+  Fixture f;
+  f.peers.clear();
+  f.addPeer("pi4", 3);
+  PlacementRequest how;
+  how.on = "pi4";
+  Job& job = *f.coordinator->submitMem(8, 50, how).value();
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  CHECK(job.state == JobState::Running);
+  CHECK(f.coordinator->flows().size() == 1);
+  f.coordinator->onFrame("fp-pi4", {FrameType::JobDone, encode(JobDoneMsg{job.id, true, ""})});
+  CHECK(job.state == JobState::Done);
+  CHECK(f.coordinator->flows().empty());
+}
+
+TEST_CASE("cancelling a split job releases its peers and stops local work", "[coordinator]") {
+  Fixture f;
+  f.selfBusy = 0.95;
+  f.addPeer("pi4", 3);
+  Job& job = *f.coordinator->submitCpu(100000, randomSeed(), {}).value();
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  REQUIRE(f.jobs->cancel(job.id));
+  CHECK(job.state == JobState::Cancelled);
+  auto released = f.take(FrameType::Release);
+  REQUIRE(released.size() == 1);
+  CHECK(decodeReason(released[0].frame.payload)->reason == "cancelled by request");
+  CHECK_THAT(f.jobs->cancel(job.id).error(), Catch::Contains("already cancelled"));
+  CHECK_THAT(f.jobs->cancel(999).error(), Catch::Contains("does not exist"));
+  // A late result for the cancelled job is answered with a release, not counted.
+  f.coordinator->onFrame("fp-pi4", {FrameType::ChunkDone, encode(ChunkDoneMsg{job.id, 0, 10, {}})});
+  CHECK(f.take(FrameType::Release).size() == 1);
+  CHECK(job.state == JobState::Cancelled);
+}
+
+TEST_CASE("only the newest finished jobs are kept", "[coordinator]") {
+  Fixture f(2);
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    Job& job = *f.coordinator->submitCpu(1, randomSeed(), {}).value();
+    ids.push_back(job.id);
+    f.runUntil([&] { return isTerminal(job.state); });
+  }
+  CHECK(f.jobs->find(ids[0]) == nullptr);
+  CHECK(f.jobs->find(ids[1]) != nullptr);
+  bool removed = false;
+  for (auto& [id, change] : f.changes) removed |= id == ids[0] && change == JobChange::Removed;
+  CHECK(removed);
+}
+
+TEST_CASE("shutting down with jobs in flight joins every thread and closes the loop",
+          "[coordinator]") {
+  Fixture f;
+  f.coordinator->submitCpu(100000, randomSeed(), {}).value();
+  f.coordinator->submitMem(4, 60000, {}).value();
+  f.jobs->cancelAll("stopping");
+  f.executor->shutdown();
+  for (auto& [id, job] : f.jobs->all()) CHECK(job->state == JobState::Cancelled);
+}
