@@ -139,7 +139,9 @@ Plan place(const PlacementRequest& r, const std::vector<NodeView>& nodes,
   } else {
     const NodeView* chosen = viable.front();
     plan.nodes = {chosen->name};
-    if (chosen->self) {
+    if (chosen->self && r.kind == JobKind::Mem) {
+      plan.reason = chosen->name + ": local, room for " + std::to_string(r.mem_mb) + " MiB";
+    } else if (chosen->self) {
       plan.reason = chosen->name + ": local, " + pct(chosen->cpu_busy) +
                     " busy, under spill threshold " + std::to_string(p.spill_cpu_pct) + "%";
     } else {

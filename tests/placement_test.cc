@@ -139,6 +139,10 @@ TEST_CASE("a mem job goes only where it fits", "[placement]") {
   auto none = vesta::place(mem, {self(0.1), peer("pi4", 3), big}, kPolicy);
   CHECK_FALSE(none.ok());
   CHECK_THAT(none.error, Catch::Contains("big: 99999 MiB is more than its mem_offer_mb 4096 MiB"));
+  mem.mem_mb = 500;  // fits here: local first, whatever the CPU
+  auto local = vesta::place(mem, {self(0.99), big}, kPolicy);
+  CHECK(local.nodes == std::vector<std::string>{"desk"});
+  CHECK_THAT(local.reason, Catch::StartsWith("desk: local, room for 500 MiB"));
   mem.mem_mb = 3500;  // within big's offer, beyond what it has free
   CHECK_THAT(vesta::place(mem, {self(0.1), big}, kPolicy).error,
              Catch::Contains("big has room for 3000 MiB now, not 3500"));

@@ -109,4 +109,16 @@ stop_node() {
   return $status
 }
 
+# make_root DIR CORES AVAILABLE_MB: an idle machine (its /proc/stat never changes) with CORES
+# cores and AVAILABLE_MB MiB available of twice that in total.
+make_root() {
+  local dir=$1 cores=$2 mb=$3
+  mkdir -p "$dir/proc" "$dir/sys/class/power_supply"
+  {
+    echo "cpu  100 0 100 $((cores * 1000)) 0 0 0 0 0 0"
+    for ((i = 0; i < cores; i++)); do echo "cpu$i 25 0 25 1000 0 0 0 0 0 0"; done
+  } >"$dir/proc/stat"
+  printf 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n' \
+    $((mb * 2048)) $((mb * 1024)) $((mb * 1024)) >"$dir/proc/meminfo"
+}
 prop() { busctl --address="$VESTA_BUS" get-property "org.vesta.Vestad1.Node.$1" "$2" "$3" "$4"; }
