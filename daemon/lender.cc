@@ -113,7 +113,7 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
                    encode(AcceptMsg{m->job, static_cast<uint16_t>(executor_.workers())})});
   if (m->kind != JobKind::Mem) return;
   uint64_t seq = nextTask_++;
-  auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key, seq](TaskOutcome o) {
+  auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key](TaskOutcome o) {
     auto it = loans_.find(key);
     if (it == loans_.end() || o.cancelled) return;
     it->second->done = it->second->total;
