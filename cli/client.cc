@@ -38,6 +38,12 @@ int readBasicAsText(sd_bus_message* m, char type, std::string& out) {
       out = buf;
       return r;
     }
+    case 'b': {
+      int v = 0;
+      r = sd_bus_message_read_basic(m, 'b', &v);
+      out = v ? "true" : "false";
+      return r;
+    }
     default:
       return -EINVAL;
   }
@@ -106,7 +112,7 @@ int readValue(sd_bus_message* m, Value& out) {
     if (r >= 0) r = sd_bus_message_exit_container(m);
     out = std::move(counters);
   } else if (sig.size() > 3 && sig.compare(0, 2, "a(") == 0 && sig.back() == ')' &&
-             sig.find_first_not_of("stud", 2) == sig.size() - 1) {
+             sig.find_first_not_of("studb", 2) == sig.size() - 1) {
     Rows rows;
     r = readRows(m, sig, rows);
     out = std::move(rows);

@@ -293,6 +293,22 @@ int commandStatus(Client& c, const CliOptions& options) {
       w.EndObject();
     }
     w.EndArray();
+    w.Key("ledger");
+    w.StartArray();
+    for (const auto& r : asRows(p, "Ledger")) {
+      if (r.size() < 8) continue;
+      w.StartObject();
+      writeString(w, "name", r[0]);
+      writeString(w, "fingerprint", r[1]);
+      w.Key("lent_core_s");
+      w.Double(std::strtod(r[2].c_str(), nullptr));
+      w.Key("borrowed_core_s");
+      w.Double(std::strtod(r[3].c_str(), nullptr));
+      w.Key("capped");
+      w.Bool(r[6] == "true");
+      w.EndObject();
+    }
+    w.EndArray();
     w.Key("dropped");
     w.StartObject();
     for (auto& [reason, n] : asCounters(p, "Dropped")) {
@@ -329,6 +345,15 @@ int commandStatus(Client& c, const CliOptions& options) {
   unsigned stress = static_cast<unsigned>(asDouble(p, "StressCores"));
   std::printf("  jobs    %u active%s\n", static_cast<unsigned>(asDouble(p, "JobsActive")),
               stress ? (", stress on " + std::to_string(stress) + " cores").c_str() : "");
+  for (const auto& r : asRows(p, "Ledger")) {
+    if (r.size() < 8) continue;
+    double lent = std::strtod(r[2].c_str(), nullptr), borrowed = std::strtod(r[3].c_str(), nullptr);
+    std::printf("  ledger  %s: lent %.1f core-s, borrowed %.1f, balance %+.1f%s\n", r[0].c_str(),
+                lent, borrowed, lent - borrowed,
+                r[6] == "true"   ? " (capped: may not borrow from us)"
+                : r[7] == "true" ? " (we are capped there)"
+                                 : "");
+  }
   for (const auto& f : asRows(p, "Flows")) {
     if (f.size() < 9) continue;
     double done = std::strtod(f[6].c_str(), nullptr), total = std::strtod(f[7].c_str(), nullptr);
@@ -590,6 +615,65 @@ int commandPeers(Client& c, const CliOptions& options) {
                 row.fingerprint.c_str(), row.cores, row.cpu, formatMiB(row.mem).c_str(),
                 row.power.c_str(), row.spare, formatDuration(row.seenMs).c_str(), link);
   }
+  return kExitOk;
+}
+
+// The Ledger rows: name, fingerprint, core-s lent, core-s borrowed, MiB-s lent, MiB-s borrowed,
+// capped, capped there.
+int commandLedger(Client& c, const CliOptions& options) {
+  auto props = c.getAll(kObjectPath, kManagerInterface);
+  if (!props) return reportError(options, props.error());
+  Rows rows = asRows(*props, "Ledger");
+  auto num = [](const std::string& s) { return std::strtod(s.c_str(), nullptr); };
+  if (options.json) {
+    rapidjson::StringBuffer out;
+    JsonWriter w(out);
+    w.StartObject();
+    w.Key("peers");
+    w.StartArray();
+    for (const auto& r : rows) {
+      if (r.size() < 8) continue;
+      w.StartObject();
+      writeString(w, "name", r[0]);
+      writeString(w, "fingerprint", r[1]);
+      const char* keys[] = {"lent_core_s", "borrowed_core_s", "lent_mib_s", "borrowed_mib_s"};
+      for (int i = 0; i < 4; ++i) {
+        w.Key(keys[i]);
+        w.Double(std::round(num(r[2 + i]) * 1000) / 1000);
+      }
+      w.Key("balance_core_s");
+      w.Double(std::round((num(r[2]) - num(r[3])) * 1000) / 1000);
+      w.Key("capped");
+      w.Bool(r[6] == "true");
+      w.Key("capped_there");
+      w.Bool(r[7] == "true");
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("max_borrow_ratio");
+    w.Double(asDouble(*props, "MaxBorrowRatio"));
+    w.Key("goodwill_core_s");
+    w.Double(asDouble(*props, "GoodwillCoreSeconds"));
+    w.EndObject();
+    printJson(out);
+    return kExitOk;
+  }
+  if (rows.empty()) {
+    std::printf("no exchange with any peer yet\n");
+    return kExitOk;
+  }
+  std::printf("%-16s %-19s %12s %12s %12s %12s  %s\n", "PEER", "FINGERPRINT", "LENT core-s",
+              "BORROWED", "BALANCE", "LENT MiB-s", "STATE");
+  for (const auto& r : rows) {
+    if (r.size() < 8) continue;
+    std::string state = r[6] == "true"   ? "capped: may not borrow from us"
+                        : r[7] == "true" ? "we are capped there"
+                                         : "ok";
+    std::printf("%-16s %-19s %12.1f %12.1f %+12.1f %12.0f  %s\n", r[0].c_str(), r[1].c_str(),
+                num(r[2]), num(r[3]), num(r[2]) - num(r[3]), num(r[4]), state.c_str());
+  }
+  std::printf("a peer may borrow while what we lent it <= %.1f x max(%.0f core-s, what it lent us)\n",
+              asDouble(*props, "MaxBorrowRatio"), asDouble(*props, "GoodwillCoreSeconds"));
   return kExitOk;
 }
 

@@ -29,6 +29,7 @@ int commandStress(Client& client, const CliOptions& options, uint32_t cores, uin
 int commandStopStress(Client& client, const CliOptions& options);
 int commandPeers(Client& client, const CliOptions& options);
 int commandJobs(Client& client, const CliOptions& options);
+int commandLedger(Client& client, const CliOptions& options);
 int commandCancel(Client& client, const CliOptions& options, const std::string& id);
 
 }  // namespace vesta

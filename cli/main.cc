@@ -27,6 +27,7 @@ const char* kUsage =
     "  stop-stress               end a stress early\n"
     "  peers                     the other nodes this one hears: state, load, power\n"
     "  jobs                      list recent jobs\n"
+    "  ledger                    what this node lent to and borrowed from each peer, and caps\n"
     "  cancel ID                 cancel a job\n"
     "\n"
     "Options (also as --flag):\n"
@@ -128,8 +129,8 @@ int run(int argc, char** argv) {
   auto want = [&](size_t n, const char* usage) -> bool {
     return o.args.size() == n + 1 || (usageError(o, std::string("usage: vesta ") + usage), false);
   };
-  static const char* kKnown[] = {"status",      "cpu",  "mem",    "stress",
-                                 "stop-stress", "jobs", "cancel", "peers"};
+  static const char* kKnown[] = {"status", "cpu",    "mem",   "stress", "stop-stress",
+                                 "jobs",   "cancel", "peers", "ledger"};
   bool known = false;
   for (const char* k : kKnown) known |= cmd == k;
   if (!known) return usageError(o, "unknown command \"" + cmd + "\"");
@@ -176,6 +177,7 @@ int run(int argc, char** argv) {
   if (cmd == "stop-stress") return commandStopStress(*client, o);
   if (cmd == "jobs") return commandJobs(*client, o);
   if (cmd == "peers") return commandPeers(*client, o);
+  if (cmd == "ledger") return commandLedger(*client, o);
   return commandCancel(*client, o, o.args[1]);
 }
 

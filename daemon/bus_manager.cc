@@ -15,6 +15,9 @@ constexpr const char* kPeerSignature = "(sssqsudtsddtsd)";
 // direction (lend|borrow), job id on its origin, kind, peer name, peer fingerprint, cores,
 // units done, units in the job, elapsed ms.
 constexpr const char* kFlowSignature = "(stsssuttt)";
+// name, fingerprint, core-s lent, core-s borrowed, MiB-s lent, MiB-s borrowed, capped (it may
+// not borrow from us), capped there (we may not borrow from it).
+constexpr const char* kLedgerSignature = "(ssddddbb)";
 
 Node& nodeOf(void* userdata) {
   return *static_cast<Node*>(userdata);
@@ -205,6 +208,10 @@ int getDouble(sd_bus*, const char*, const char*, const char* property, sd_bus_me
       v = s.power.willingness;
     else if (p == "TemperatureC")
       v = s.temperature_c.value_or(-1);
+    else if (p == "MaxBorrowRatio")
+      v = nodeOf(userdata).config().max_borrow_ratio;
+    else if (p == "GoodwillCoreSeconds")
+      v = nodeOf(userdata).config().goodwill_core_s;
     return sd_bus_message_append(reply, "d", v);
   });
 }
@@ -263,6 +270,23 @@ int getFlows(sd_bus*, const char*, const char*, const char*, sd_bus_message* rep
   });
 }
 
+int getLedger(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+              void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    const LedgerStore* ledger = nodeOf(userdata).ledger();
+    int r = sd_bus_message_open_container(reply, 'a', kLedgerSignature);
+    if (ledger)
+      for (const LedgerEntry& e : ledger->entries()) {
+        if (r < 0) return r;
+        r = sd_bus_message_append(reply, kLedgerSignature, e.name.c_str(), e.fingerprint.c_str(),
+                                  e.lent_core_s, e.borrowed_core_s, e.lent_mib_s,
+                                  e.borrowed_mib_s, !ledger->allows(e.fingerprint, nullptr),
+                                  ledger->cappedThere(e.fingerprint));
+      }
+    return r < 0 ? r : sd_bus_message_close_container(reply);
+  });
+}
+
 int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   return guarded(error, [&] {
     sd_bus_message* reply = nullptr;
@@ -313,6 +337,9 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("JobsActive", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Dropped", "a{st}", getDropped, 0, 0),
     SD_BUS_PROPERTY("Flows", "a(stsssuttt)", getFlows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Ledger", "a(ssddddbb)", getLedger, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("MaxBorrowRatio", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("GoodwillCoreSeconds", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",
                              SD_BUS_PARAM(millions) SD_BUS_PARAM(seed) SD_BUS_PARAM(options), "o",
                              SD_BUS_PARAM(job), submitCpu, SD_BUS_VTABLE_UNPRIVILEGED),

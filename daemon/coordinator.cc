@@ -280,6 +280,7 @@ void Coordinator::finishRun(uint64_t id, JobState state, const std::string& resu
   finished_.push_back(std::move(it->second));
   runs_.erase(it);
   stopParts(run, state == JobState::Done ? "done" : error);
+  if (hooks_.jobEnded) hooks_.jobEnded();
   Job* job = jobs_.find(id);
   if (!job) return;
   updateJob(run);
@@ -365,10 +366,11 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       return pump(*run);
     }
     case FrameType::Refuse: {
-      auto m = decodeReason(frame.payload);
+      auto m = decodeRefuse(frame.payload);
       if (!m) return bad(m.error());
       Run* run = runFor(fp, m->job, &part);
       if (!run) return;
+      if (m->code == RefuseCode::Capped && hooks_.capped) hooks_.capped(fp);
       return partFailed(*run, *part, true, m->reason);
     }
     case FrameType::ChunkDone: {
@@ -394,6 +396,13 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       part->memDone = m->done;
       part->memTotal = m->total;
       return;
+    }
+    case FrameType::Usage: {
+      // Counted whether or not the job is still here: the work was done for us either way.
+      auto m = decodeUsage(frame.payload);
+      if (!m) return bad(m.error());
+      return hooks_.borrowed(fp, static_cast<double>(m->cpu_us) / 1e6,
+                             static_cast<double>(m->mib_ms) / 1e3);
     }
     case FrameType::JobDone: {
       auto m = decodeJobDone(frame.payload);

@@ -29,6 +29,12 @@ class Coordinator {
     std::function<std::vector<NodeView>()> views;  // this node and every known peer, now
     std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
     std::function<MemInfo()> meminfo;  // measured afresh, for a local mem job
+    // The ledger: what a peer reports our work used there; and "a job ended, save now".
+    std::function<void(const std::string& fingerprint, double coreSeconds, double mibSeconds)>
+        borrowed;
+    std::function<void()> jobEnded;
+    // A peer refused us for being over our borrowing cap there.
+    std::function<void(const std::string& fingerprint)> capped;
   };
   Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
               Hooks hooks);
@@ -39,7 +45,7 @@ class Coordinator {
   Result<Job*> submitCpu(uint64_t millions, const JobSeed& seed, const PlacementRequest& how);
   Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
 
-  // Accept, Refuse, ChunkDone, Progress and JobDone frames from runners.
+  // Accept, Refuse, ChunkDone, Progress, JobDone and Usage frames from runners.
   void onFrame(const std::string& fingerprint, const Frame& frame);
   void onLinkDown(const std::string& fingerprint);
   // The job table's canceller: stops every part of `job`.

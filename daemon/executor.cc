@@ -17,6 +17,13 @@ namespace {
 constexpr uint64_t kChunk = 1 << 18;
 constexpr size_t kPage = 4096;
 
+// CPU time this thread has used: what a task costs, whatever else the machine does meanwhile.
+uint64_t threadCpuNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 void niceThisThread(int level) {
   // On Linux, nice applies per thread when given the thread id.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), level);
@@ -68,6 +75,7 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
   for (unsigned i = 0; i < workers(); ++i) {
     queue_.push_back([this, task, next, seed, end] {
       task->started = true;
+      uint64_t cpuStart = threadCpuNs();
       Digest acc{};
       bool ok = true;
       for (;;) {
@@ -80,6 +88,7 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
         }
         xorInto(acc, *part);
       }
+      task->cpuNs += threadCpuNs() - cpuStart;
       bool last;
       {
         std::lock_guard taskLock(task->mutex);
@@ -104,10 +113,13 @@ std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
   task->thread = std::thread([this, task, bytes, holdMs] {
     niceThisThread(niceLevel_);
     task->started = true;
+    uint64_t cpuStart = threadCpuNs();
+    auto allocated = std::chrono::steady_clock::now();
     void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
       task->outcome = {
           false, false, {}, std::string("cannot allocate memory: ") + std::strerror(errno)};
+      task->cpuNs += threadCpuNs() - cpuStart;
       finish(task);
       return;
     }
@@ -124,6 +136,9 @@ std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
       }
     }
     ::munmap(mem, bytes);
+    task->mibSeconds = static_cast<double>(bytes >> 20) *
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - allocated).count();
+    task->cpuNs += threadCpuNs() - cpuStart;
     task->done = task->total;
     task->outcome.ok = true;
     finish(task);
@@ -133,6 +148,8 @@ std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
 
 void Executor::finish(const std::shared_ptr<Task>& task) {
   if (task->cancel) task->outcome = {false, true, {}, "cancelled"};
+  task->outcome.coreSeconds = static_cast<double>(task->cpuNs.load()) / 1e9;
+  task->outcome.mibSeconds = task->mibSeconds;
   {
     std::lock_guard lock(finishedMutex_);
     finished_.push_back(task);

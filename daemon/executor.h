@@ -26,6 +26,10 @@ struct TaskOutcome {
   bool cancelled = false;
   Digest digest{};  // cpu tasks
   std::string error;
+  // What the task really used, for the ledger: CPU time of its threads, and for mem tasks the
+  // MiB held times the seconds they were held. Counted whether it finished or not.
+  double coreSeconds = 0;
+  double mibSeconds = 0;
 };
 
 // A task in flight, shared by the loop (progress, cancel) and the threads running it.
@@ -34,6 +38,8 @@ struct Task {
   uint64_t total = 0;
   std::atomic<bool> started{false};
   std::atomic<bool> cancel{false};
+  std::atomic<uint64_t> cpuNs{0};  // CPU time of the threads that ran it
+  double mibSeconds = 0;           // mem tasks, set when the memory is freed
 
   double progress() const {
     return total ? static_cast<double>(done.load()) / static_cast<double>(total) : 0;

@@ -68,21 +68,27 @@ void Lender::onFrame(const std::string& fp, const Frame& frame) {
 
 // Why this node turns the offer down now, or "" to accept. Measured here and now: the beacon
 // the coordinator placed by may be a second old.
-std::string Lender::whyRefuse(const OfferMsg& m) const {
+std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg& m) const {
   const std::string& me = config_.name;
-  if (stopping_) return me + " is stopping";
+  auto refuse = [&](RefuseCode code, const std::string& why) {
+    return std::optional<RefuseMsg>(RefuseMsg{m.job, code, why});
+  };
+  if (stopping_) return refuse(RefuseCode::Other, me + " is stopping");
   const NodeStatus& s = hooks_.status();
-  if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
+  if (s.power.willingness <= 0)
+    return refuse(RefuseCode::Power, me + " lends nothing now (" + s.power.reason + ")");
+  if (std::string why; !hooks_.mayBorrow(fp, &why)) return refuse(RefuseCode::Capped, me + ": " + why);
   if (m.kind == JobKind::Mem) {
     if (auto fits = admitMemory(m.mem_mb, hooks_.meminfo(), config_); !fits)
-      return me + ": " + fits.error();
-    return "";
+      return refuse(RefuseCode::Memory, me + ": " + fits.error());
+    return std::nullopt;
   }
   double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
   if (spare < kMinSpareCores)
-    return me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU, " +
-           oneDecimal(spare) + " spare cores";
-  return "";
+    return refuse(RefuseCode::Busy, me + " is busy: " +
+                                        std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) +
+                                        "% CPU, " + oneDecimal(spare) + " spare cores");
+  return std::nullopt;
 }
 
 void Lender::offer(const std::string& fp, const Frame& frame) {
@@ -91,10 +97,10 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   std::string origin = hooks_.nameOf(fp);
   Key key{fp, m->job};
   if (loans_.count(key)) return;  // a repeated offer: the first answer stands
-  if (std::string why = whyRefuse(*m); !why.empty()) {
-    log::info("refused job " + std::to_string(m->job) + " from " + origin + ": " + why,
+  if (auto refusal = whyRefuse(fp, *m)) {
+    log::info("refused job " + std::to_string(m->job) + " from " + origin + ": " + refusal->reason,
               {{"VESTA_PEER", fp}});
-    hooks_.send(fp, {FrameType::Refuse, encode(ReasonMsg{m->job, why})});
+    hooks_.send(fp, {FrameType::Refuse, encode(*refusal)});
     return;
   }
   auto loan = std::make_unique<Loan>();
@@ -113,7 +119,8 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
                    encode(AcceptMsg{m->job, static_cast<uint16_t>(executor_.workers())})});
   if (m->kind != JobKind::Mem) return;
   uint64_t seq = nextTask_++;
-  auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key](TaskOutcome o) {
+  auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key, origin](TaskOutcome o) {
+    account(key, origin, o, true);
     auto it = loans_.find(key);
     if (it == loans_.end() || o.cancelled) return;
     it->second->done = it->second->total;
@@ -137,8 +144,10 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
   }
   uint64_t seq = nextTask_++;
   Range range{m->first, m->end};
-  auto task =
-      executor_.runCpu(it->second->seed, m->first, m->end, [this, key, seq, range](TaskOutcome o) {
+  std::string origin = it->second->origin;
+  auto task = executor_.runCpu(
+      it->second->seed, m->first, m->end, [this, key, seq, range, origin](TaskOutcome o) {
+        account(key, origin, o, false);
         auto found = loans_.find(key);
         if (found == loans_.end()) return;
         Loan& loan = *found->second;
@@ -158,6 +167,16 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
   it->second->tasks[seq] = std::move(task);
 }
 
+void Lender::account(const Key& key, const std::string& origin, const TaskOutcome& o,
+                     bool jobEnded) {
+  if (o.coreSeconds <= 0 && o.mibSeconds <= 0) return;
+  hooks_.lent(key.first, origin, o.coreSeconds, o.mibSeconds, jobEnded);
+  // Before the result itself, so the coordinator has counted the work when the job ends.
+  hooks_.send(key.first, {FrameType::Usage,
+                          encode(UsageMsg{key.second, static_cast<uint64_t>(o.coreSeconds * 1e6),
+                                          static_cast<uint64_t>(o.mibSeconds * 1e3)})});
+}
+
 void Lender::release(const Key& key, const std::string& why) {
   auto it = loans_.find(key);
   if (it == loans_.end()) return;
@@ -166,6 +185,9 @@ void Lender::release(const Key& key, const std::string& why) {
                 " " + why + " (" + std::to_string(it->second->chunks) + " chunks done here)",
             {{"VESTA_PEER", key.first}});
   loans_.erase(it);
+  // Every finished chunk's usage is recorded before its result goes out, so the job is whole
+  // in the ledger by now; work cancelled just now is counted when its threads stop.
+  if (hooks_.jobEnded) hooks_.jobEnded();
 }
 
 void Lender::onLinkDown(const std::string& fp) {

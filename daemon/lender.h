@@ -1,5 +1,5 @@
-// The lender runs peers' work here: it answers offers after checking this node's own capacity
-// and power (the owner first), runs the chunks and mem jobs it accepted on the executor at
+// The lender runs peers' work here: it answers offers after checking this node's own capacity,
+// power and the peer's borrowing cap (the owner first), runs the chunks and mem jobs it accepted on the executor at
 // nice 10, and drops everything of a peer whose link goes down, so a dead submitter leaves no
 // orphan work behind. Loop thread only.
 #pragma once
@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,6 +31,12 @@ class Lender {
     std::function<std::string(const std::string& fingerprint)> nameOf;
     std::function<const NodeStatus&()> status;  // the latest measurement of this node
     std::function<MemInfo()> meminfo;           // measured afresh, for a mem offer
+    // The ledger: may this peer borrow more (else `why` names the cap)? And what it used here.
+    std::function<bool(const std::string& fingerprint, std::string* why)> mayBorrow;
+    std::function<void(const std::string& fingerprint, const std::string& name,
+                       double coreSeconds, double mibSeconds, bool jobEnded)>
+        lent;
+    std::function<void()> jobEnded;  // a loan ended: save the ledger now
   };
   Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks hooks);
   ~Lender();
@@ -52,7 +59,11 @@ class Lender {
   void offer(const std::string& fingerprint, const Frame& frame);
   void chunk(const std::string& fingerprint, const Frame& frame);
   void release(const Key& key, const std::string& why);
-  std::string whyRefuse(const OfferMsg& offer) const;
+  // Why this node turns the offer down now (code and text), or nullopt to accept.
+  std::optional<RefuseMsg> whyRefuse(const std::string& fingerprint, const OfferMsg& offer) const;
+  // Counts what a task used in the ledger and tells the coordinator, however the task ended.
+  void account(const Key& key, const std::string& origin, const TaskOutcome& outcome,
+               bool jobEnded);
   void badFrame(const std::string& fingerprint, const std::string& error);
 
   uv_loop_t* loop_;

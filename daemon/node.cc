@@ -35,7 +35,8 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       sigint_(loop),
       progressTimer_(loop),
       watchdogTimer_(loop),
-      closeTimer_(loop) {}
+      closeTimer_(loop),
+      ledgerTimer_(loop) {}
 
 Node::~Node() {
   shutdown("vestad is exiting");
@@ -47,22 +48,38 @@ Result<void> Node::start() {
   executor_ = std::make_unique<Executor>(loop_, workerCount(status().cores, config_), kJobNice);
   jobs_ = std::make_unique<JobTable>(config_.name,
                                      [this](const Job& j, JobChange c) { onJobChange(j, c); });
+  ledger_ = std::make_unique<LedgerStore>(loop_, config_, ledgerPath(stateDir_, config_.name));
+  std::string ledgerWarning;
+  if (auto loaded = ledger_->load(&ledgerWarning); !loaded) return fail(loaded.error());
+  if (!ledgerWarning.empty()) log::error(ledgerWarning);
   auto send = [this](const std::string& fp, const Frame& frame) {
     return links_ && links_->send(fp, frame);
   };
   coordinator_ = std::make_unique<Coordinator>(
       loop_, config_, *executor_, *jobs_,
-      Coordinator::Hooks{[this] { return views(); }, send, [this] { return freshMeminfo(); }});
+      Coordinator::Hooks{[this] { return views(); }, send, [this] { return freshMeminfo(); },
+                         [this](const std::string& fp, double core, double mib) {
+                           ledger_->recordBorrowed(fp, peerName(fp), core, mib, false);
+                           ledgerChanged();
+                         },
+                         [this] { ledger_->flush(); },
+                         [this](const std::string& fp) { ledger_->noteCappedThere(fp); }});
   jobs_->setCanceller([this](Job& job, const std::string& why) { coordinator_->cancel(job, why); });
   lender_ = std::make_unique<Lender>(
       loop_, config_, *executor_,
       Lender::Hooks{send,
-                    [this](const std::string& fp) {
-                      const Peer* p = discovery_ ? discovery_->peers().find(fp) : nullptr;
-                      return p ? p->name : fp;
-                    },
+                    [this](const std::string& fp) { return peerName(fp); },
                     [this]() -> const NodeStatus& { return status(); },
-                    [this] { return freshMeminfo(); }});
+                    [this] { return freshMeminfo(); },
+                    [this](const std::string& fp, std::string* why) {
+                      return ledger_->allows(fp, why);
+                    },
+                    [this](const std::string& fp, const std::string& name, double core,
+                           double mib, bool ended) {
+                      ledger_->recordLent(fp, name, core, mib, ended);
+                      ledgerChanged();
+                    },
+                    [this] { ledger_->flush(); }});
 
   auto bus = openBus(config_.bus);
   if (!bus) return fail(bus.error() + "; pass -bus system|user|ADDRESS");
@@ -299,9 +316,25 @@ std::vector<NodeView> Node::views() const {
     v.rtt_ms = link ? link->rtt_ms : -1;
     v.age_ms = millisSince(p.last_seen);
     v.alive = p.state == PeerState::Alive;
+    v.capped = ledger_ && ledger_->cappedThere(fp);
     out.push_back(v);
   }
   return out;
+}
+
+std::string Node::peerName(const std::string& fp) const {
+  const Peer* p = discovery_ ? discovery_->peers().find(fp) : nullptr;
+  return p ? p->name : fp;
+}
+
+void Node::ledgerChanged() {
+  // The Ledger property changes with every piece of work; one signal a second is plenty.
+  if (ledgerSignalPending_ || !bus_) return;
+  ledgerSignalPending_ = true;
+  ledgerTimer_.start(1000, 0, [this] {
+    ledgerSignalPending_ = false;
+    emitManagerChanged(bus_.get(), {"Ledger"});
+  });
 }
 
 std::vector<Flow> Node::flows() const {
@@ -326,6 +359,8 @@ void Node::shutdown(const std::string& why) {
   if (jobs_) jobs_->cancelAll("vestad stopped");
   if (coordinator_) coordinator_->shutdown();
   if (lender_) lender_->shutdown("is stopping");  // before the links close: a clear reason
+  if (ledger_) ledger_->close();
+  ledgerTimer_.close();
   stress_.stop();
   if (executor_) executor_->shutdown();
   sampler_.stop();

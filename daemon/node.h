@@ -17,6 +17,7 @@
 #include "executor.h"
 #include "identity.h"
 #include "jobs.h"
+#include "ledger_store.h"
 #include "lender.h"
 #include "links.h"
 #include "placement.h"
@@ -64,6 +65,9 @@ class Node {
   Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
   // Work moving between this node and its peers now: lending first, then borrowing.
   std::vector<Flow> flows() const;
+  const LedgerStore* ledger() const { return ledger_.get(); }
+  // A peer's name from the peer table, or its fingerprint when unknown.
+  std::string peerName(const std::string& fingerprint) const;
   Result<void> startStress(unsigned cores, unsigned seconds);
   void stopStress();
 
@@ -78,6 +82,7 @@ class Node {
   std::vector<NodeView> views() const;
   MemInfo freshMeminfo() const;
   void onProgressTick();
+  void ledgerChanged();
   void maybeReady();
   void onNameReply(sd_bus_message* reply, bool nodeName);
   void fatal(const std::string& message);
@@ -95,13 +100,15 @@ class Node {
   std::unique_ptr<JobTable> jobs_;
   std::unique_ptr<Coordinator> coordinator_;  // our jobs, wherever they run
   std::unique_ptr<Lender> lender_;            // peers' work running here
+  std::unique_ptr<LedgerStore> ledger_;       // what we lent to and borrowed from each peer
   bool hadFlows_ = false;
   std::unique_ptr<Discovery> discovery_;
   std::unique_ptr<Links> links_;
   bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
-  uv::Timer progressTimer_, watchdogTimer_, closeTimer_;
+  uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_;
+  bool ledgerSignalPending_ = false;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;
   sd_bus_slot* slots_[6] = {};

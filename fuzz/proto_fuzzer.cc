@@ -23,7 +23,7 @@ void roundTrip(Decode decode, std::span<const uint8_t> payload) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   auto payload = std::span<const uint8_t>(data + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 9) {
     case 0:
       roundTrip(vesta::decodeOffer, payload);
       break;
@@ -44,6 +44,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 6:
       roundTrip(vesta::decodeJobDone, payload);
+      break;
+    case 7:
+      roundTrip(vesta::decodeUsage, payload);
+      break;
+    case 8:
+      roundTrip(vesta::decodeRefuse, payload);
       break;
   }
   return 0;

@@ -64,6 +64,8 @@ const Field kFields[] = {
      "when not empty, the only commands peers may run"},
     {"max_borrow_ratio", "max-borrow-ratio", "X", &Config::max_borrow_ratio, 0, 1000,
      "how far a peer may borrow beyond what it lent (default 5)"},
+    {"goodwill_core_s", "goodwill-core-s", "CORE_S", &Config::goodwill_core_s, 0, 1e9,
+     "core-seconds a new peer may borrow x max_borrow_ratio before lending any (default 3600)"},
     {"battery_min_pct", "battery-min-pct", "PCT", &Config::battery_min_pct, 0, 100,
      "below this battery charge nothing is lent (default 15)"},
     {"power", "power", "MODE", &Config::power, 0, 0,

@@ -31,6 +31,7 @@ struct Config {
   bool allow_exec = false;
   std::vector<std::string> exec_allowlist;
   double max_borrow_ratio = 5;
+  double goodwill_core_s = 3600;  // what any new peer may borrow before it has lent anything
   uint32_t battery_min_pct = 15;
   std::string power = "auto";  // auto|grid|solar|battery
 

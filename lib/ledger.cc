@@ -35,6 +35,10 @@ bool BorrowGate::allows(const LedgerEntry& e, std::string* why) const {
   return false;
 }
 
+bool BorrowGate::lendsToUs(const LedgerEntry& e) const {
+  return e.borrowed_core_s <= max_borrow_ratio * std::max(goodwill_floor_core_s, e.lent_core_s);
+}
+
 Result<void> Ledger::add(const std::string& fp, const std::string& name, double core, double mib,
                          bool lent, int64_t now) {
   if (!std::isfinite(core) || !std::isfinite(mib) || core < 0 || mib < 0)

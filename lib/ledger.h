@@ -1,6 +1,6 @@
 // The reciprocity ledger (design section 5): per peer, what this node lent to it and borrowed
 // from it, in core-seconds and MiB-seconds, and the borrowing gate. Pure arithmetic plus an
-// atomic JSON file. Not wired into vestad yet: the ledger issue records real job usage with it.
+// atomic JSON file.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,9 @@ struct BorrowGate {
   double goodwill_floor_core_s = 3600;  // one core-hour of goodwill for every new peer
   // Whether `e`'s owner may borrow more; when not, `why` says which cap (for the refusal).
   bool allows(const LedgerEntry& e, std::string* why = nullptr) const;
+  // The same rule seen from our side: whether `e`'s owner, judging by our own ledger and this
+  // gate's numbers, would still lend to us. Placement stops asking a peer that would refuse.
+  bool lendsToUs(const LedgerEntry& e) const;
 };
 
 class Ledger {

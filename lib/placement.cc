@@ -26,7 +26,7 @@ std::string whyNot(const NodeView& n, const PlacementRequest& r, const Placement
     if (!n.alive) return n.name + " is not alive";
     if (!n.link_up) return n.name + " has no link";
     if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
-    if (n.capped) return n.name + " is over its borrowing cap";
+    if (n.capped) return n.name + " would refuse: this node is over its borrowing cap there";
     if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
   }
   if (r.kind == JobKind::Mem) {

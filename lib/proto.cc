@@ -66,6 +66,26 @@ Result<AcceptMsg> decodeAccept(std::span<const uint8_t> p) {
   return m;
 }
 
+Bytes encode(const RefuseMsg& m) {
+  ByteWriter w;
+  w.u64(m.job);
+  w.u8(static_cast<uint8_t>(m.code));
+  w.shortString(m.reason);
+  return std::move(w.data());
+}
+
+Result<RefuseMsg> decodeRefuse(std::span<const uint8_t> p) {
+  ByteReader r(p);
+  RefuseMsg m;
+  m.job = r.u64();
+  uint8_t code = r.u8();
+  m.reason = r.shortString();
+  if (auto ok = finished(r, "refuse"); !ok) return fail(ok.error());
+  if (code > kMaxRefuseCode) return fail("refuse: unknown code " + std::to_string(code));
+  m.code = static_cast<RefuseCode>(code);
+  return m;
+}
+
 Bytes encode(const ReasonMsg& m) {
   ByteWriter w;
   w.u64(m.job);
@@ -158,6 +178,27 @@ Result<JobDoneMsg> decodeJobDone(std::span<const uint8_t> p) {
   if (auto f = finished(r, "job done"); !f) return fail(f.error());
   if (ok > 1) return fail("job done: status " + std::to_string(ok) + " is not 0 or 1");
   m.ok = ok == 1;
+  return m;
+}
+
+Bytes encode(const UsageMsg& m) {
+  ByteWriter w;
+  w.u64(m.job);
+  w.u64(m.cpu_us);
+  w.u64(m.mib_ms);
+  return std::move(w.data());
+}
+
+Result<UsageMsg> decodeUsage(std::span<const uint8_t> p) {
+  ByteReader r(p);
+  UsageMsg m;
+  m.job = r.u64();
+  m.cpu_us = r.u64();
+  m.mib_ms = r.u64();
+  if (auto f = finished(r, "usage"); !f) return fail(f.error());
+  // A day of 1024 cores, or a TiB held for a day: anything more is a bug or a lie.
+  if (m.cpu_us > 1024ull * 86400 * 1'000'000 || m.mib_ms > (1ull << 20) * 86400 * 1000)
+    return fail("usage: more than any one task can use");
   return m;
 }
 

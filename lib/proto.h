@@ -35,8 +35,19 @@ struct AcceptMsg {
   bool operator==(const AcceptMsg&) const = default;
 };
 
-// Refuse (runner declines an offer) and Release (coordinator ends the runner's part) carry a
-// reason; JobDone carries the outcome of a whole mem job or why a runner gives up.
+// Why a runner declines an offer, for the coordinator's bookkeeping; the text is for people.
+enum class RefuseCode : uint8_t { Other = 0, Busy = 1, Power = 2, Memory = 3, Capped = 4 };
+inline constexpr uint8_t kMaxRefuseCode = 4;
+
+struct RefuseMsg {
+  uint64_t job = 0;
+  RefuseCode code = RefuseCode::Other;
+  std::string reason;
+  bool operator==(const RefuseMsg&) const = default;
+};
+
+// Release (coordinator ends the runner's part) carries a reason; JobDone carries the outcome of
+// a whole mem job or why a runner gives up.
 struct ReasonMsg {
   uint64_t job = 0;
   std::string reason;
@@ -69,8 +80,19 @@ struct JobDoneMsg {
   bool operator==(const JobDoneMsg&) const = default;
 };
 
+// What one task used on the runner, measured there (CPU time of its threads; MiB held x time),
+// sent for every task however it ended, so both ledgers count the same work.
+struct UsageMsg {
+  uint64_t job = 0;
+  uint64_t cpu_us = 0;  // microseconds of CPU time
+  uint64_t mib_ms = 0;  // MiB x milliseconds
+  bool operator==(const UsageMsg&) const = default;
+};
+
 Bytes encode(const OfferMsg& m);
+Bytes encode(const UsageMsg& m);
 Bytes encode(const AcceptMsg& m);
+Bytes encode(const RefuseMsg& m);
 Bytes encode(const ReasonMsg& m);
 Bytes encode(const ChunkMsg& m);
 Bytes encode(const ChunkDoneMsg& m);
@@ -79,10 +101,12 @@ Bytes encode(const JobDoneMsg& m);
 
 Result<OfferMsg> decodeOffer(std::span<const uint8_t> payload);
 Result<AcceptMsg> decodeAccept(std::span<const uint8_t> payload);
+Result<RefuseMsg> decodeRefuse(std::span<const uint8_t> payload);
 Result<ReasonMsg> decodeReason(std::span<const uint8_t> payload);
 Result<ChunkMsg> decodeChunk(std::span<const uint8_t> payload);
 Result<ChunkDoneMsg> decodeChunkDone(std::span<const uint8_t> payload);
 Result<ProgressMsg> decodeProgress(std::span<const uint8_t> payload);
 Result<JobDoneMsg> decodeJobDone(std::span<const uint8_t> payload);
+Result<UsageMsg> decodeUsage(std::span<const uint8_t> payload);
 
 }  // namespace vesta

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <vector>
 
 #include "coordinator.h"
@@ -32,6 +33,9 @@ struct Fixture {
   double selfBusy = 0.1;
   std::vector<NodeView> peers;
   bool linkUp = true;
+  std::map<std::string, double> borrowedCoreS;
+  int jobsEnded = 0;
+  std::vector<std::string> capped;
 
   explicit Fixture(size_t keep = 64) {
     uv_loop_init(&loop);
@@ -65,7 +69,12 @@ struct Fixture {
                                m.total_kb = 8 << 20;
                                m.available_kb = 4 << 20;
                                return m;
-                             }};
+                             },
+                             [this](const std::string& fp, double core, double) {
+                               borrowedCoreS[fp] += core;
+                             },
+                             [this] { ++jobsEnded; },
+                             [this](const std::string& fp) { capped.push_back(fp); }};
     coordinator = std::make_unique<Coordinator>(&loop, config, *executor, *jobs, hooks);
     jobs->setCanceller([this](Job& j, const std::string& why) { coordinator->cancel(j, why); });
   }
@@ -149,7 +158,10 @@ TEST_CASE("a split job merges this node's and a peer's chunks to the single-node
                              f.sent.push_back({fp, fr});
                              return true;
                            },
-                           [] { return MemInfo{}; }};
+                           [] { return MemInfo{}; },
+                           [](const std::string&, double, double) {},
+                           [] {},
+                           [](const std::string&) {}};
   f.coordinator = std::make_unique<Coordinator>(&f.loop, f.config, *f.executor, *f.jobs, hooks);
   f.addPeer("pi4", 3);
   JobSeed seed = *parseSeed(kKatSeed);
@@ -190,7 +202,8 @@ TEST_CASE("a busy node spills to a peer, and a refusal sends the job elsewhere",
   auto offers = f.take(FrameType::Offer);
   REQUIRE(offers.size() == 1);
   CHECK(offers[0].to == "fp-pi4");
-  f.coordinator->onFrame("fp-pi4", {FrameType::Refuse, encode(ReasonMsg{job.id, "pi4 is busy"})});
+  f.coordinator->onFrame("fp-pi4", {FrameType::Refuse,
+                                    encode(RefuseMsg{job.id, RefuseCode::Busy, "pi4 is busy"})});
   offers = f.take(FrameType::Offer);
   REQUIRE(offers.size() == 1);
   CHECK(offers[0].to == "fp-laptop");
@@ -241,7 +254,8 @@ TEST_CASE("a job pinned with --on fails when its node refuses, with the reason",
   CHECK(decodeOffer(offers[0].frame.payload)->mem_mb == 64);
   f.coordinator->onFrame(
       "fp-pi4", {FrameType::Refuse,
-                 encode(ReasonMsg{job.id, "pi4: 64 MiB would eat into the owner's reserve"})});
+                 encode(RefuseMsg{job.id, RefuseCode::Memory,
+                                                   "pi4: 64 MiB would eat into the owner's reserve"})});
   CHECK(job.state == JobState::Failed);
   CHECK_THAT(job.error, Catch::Contains("pi4 refused: pi4: 64 MiB would eat into"));
 }
@@ -313,4 +327,34 @@ TEST_CASE("shutting down with jobs in flight joins every thread and closes the l
   f.jobs->cancelAll("stopping");
   f.executor->shutdown();
   for (auto& [id, job] : f.jobs->all()) CHECK(job->state == JobState::Cancelled);
+}
+
+TEST_CASE("usage a runner reports is counted as borrowed, even after the job ended",
+          "[coordinator]") {
+  Fixture f;
+  f.addPeer("pi4", 3);
+  PlacementRequest how;
+  how.on = "pi4";
+  Job& job = *f.coordinator->submitMem(8, 50, how).value();
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  f.coordinator->onFrame("fp-pi4", {FrameType::Usage, encode(UsageMsg{job.id, 250'000, 400'000})});
+  f.coordinator->onFrame("fp-pi4", {FrameType::JobDone, encode(JobDoneMsg{job.id, true, ""})});
+  CHECK(f.jobsEnded == 1);
+  f.coordinator->onFrame("fp-pi4", {FrameType::Usage, encode(UsageMsg{job.id, 500'000, 0})});
+  CHECK(f.borrowedCoreS["fp-pi4"] == Approx(0.75));
+}
+
+TEST_CASE("a refusal for the borrowing cap is reported, and the job goes elsewhere",
+          "[coordinator]") {
+  Fixture f;
+  f.selfBusy = 0.95;
+  f.addPeer("pi4", 3);
+  f.addPeer("laptop", 1);
+  Job& job = *f.coordinator->submitCpu(2, randomSeed(), {}).value();
+  f.coordinator->onFrame("fp-pi4", {FrameType::Refuse,
+                                    encode(RefuseMsg{job.id, RefuseCode::Capped, "pi4: capped"})});
+  CHECK(f.capped == std::vector<std::string>{"fp-pi4"});
+  auto offers = f.take(FrameType::Offer);
+  REQUIRE(offers.size() == 2);
+  CHECK(offers[1].to == "fp-laptop");
 }

@@ -62,6 +62,25 @@ TEST_CASE("the borrowing gate: goodwill floor, ratio, and what a peer lent", "[l
   }
 }
 
+TEST_CASE("seen from our side: a peer we borrowed too much from would refuse us", "[ledger]") {
+  BorrowGate gate{5, 3600};
+  // Our entry for pi4: what we lent it, what we borrowed from it. Mirror of the cases above.
+  struct Case {
+    double lentToPeer, borrowedFromPeer;
+    bool lendsToUs;
+  };
+  Case cases[] = {{0, 0, true},         {0, 18000, true},     {0, 18001, false},
+                  {10000, 50000, true}, {10000, 50001, false}};
+  for (auto& c : cases) {
+    CAPTURE(c.lentToPeer, c.borrowedFromPeer);
+    LedgerEntry ours{"fp", "pi4", c.lentToPeer, c.borrowedFromPeer, 0, 0, 0};
+    CHECK(gate.lendsToUs(ours) == c.lendsToUs);
+    // pi4's own ledger has the same numbers the other way round, and its gate agrees.
+    LedgerEntry theirs{"fp-desk", "desk", c.borrowedFromPeer, c.lentToPeer, 0, 0, 0};
+    CHECK(gate.allows(theirs) == c.lendsToUs);
+  }
+}
+
 TEST_CASE("the ledger file round-trips, is 0600, and a missing file is an empty ledger",
           "[ledger]") {
   TempDir dir;

@@ -91,7 +91,8 @@ TEST_CASE("gates come before capacity: stale, unlinked, capped, unwilling and de
   Case cases[] = {
       {"stale", [](NodeView& n) { n.age_ms = 5000; }, "pi4's status is stale"},
       {"no link", [](NodeView& n) { n.link_up = false; }, "pi4 has no link"},
-      {"capped", [](NodeView& n) { n.capped = true; }, "pi4 is over its borrowing cap"},
+      {"capped", [](NodeView& n) { n.capped = true; },
+       "pi4 would refuse: this node is over its borrowing cap there"},
       {"battery", [](NodeView& n) { n.willingness = 0; }, "pi4 lends nothing"},
       {"dead", [](NodeView& n) { n.alive = false; }, "pi4 is not alive"},
       {"no spare", [](NodeView& n) { n.spare_cores = 0.2; }, "pi4 has 0.2 spare cores"},
@@ -159,7 +160,7 @@ TEST_CASE("--on and --local override the autopilot but not the gates", "[placeme
   capped.capped = true;
   on.on = "pi4";
   CHECK_THAT(vesta::place(on, {self(0.1), capped}, kPolicy).error,
-             Catch::Contains("over its borrowing cap"));
+             Catch::Contains("over its borrowing cap there"));
   auto local = cpu(10);
   local.local = true;
   CHECK(vesta::place(local, {self(0.99), peer("pi4", 3)}, kPolicy).nodes ==

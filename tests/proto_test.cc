@@ -11,8 +11,10 @@ TEST_CASE("every work message survives encode and decode", "[proto]") {
   CHECK(*decodeOffer(encode(mem)) == mem);
   AcceptMsg accept{7, 4};
   CHECK(*decodeAccept(encode(accept)) == accept);
-  ReasonMsg refuse{7, "pi4 lends nothing (battery 12%)"};
-  CHECK(*decodeReason(encode(refuse)) == refuse);
+  RefuseMsg refuse{7, RefuseCode::Power, "pi4 lends nothing (battery 12%)"};
+  CHECK(*decodeRefuse(encode(refuse)) == refuse);
+  ReasonMsg release{7, "done"};
+  CHECK(*decodeReason(encode(release)) == release);
   ChunkMsg chunk{7, 1 << 20, 3 << 20};
   CHECK(*decodeChunk(encode(chunk)) == chunk);
   ChunkDoneMsg done{7, 1 << 20, 3 << 20, {0xab, 0xcd}};
@@ -21,6 +23,8 @@ TEST_CASE("every work message survives encode and decode", "[proto]") {
   CHECK(*decodeProgress(encode(progress)) == progress);
   JobDoneMsg failed{8, false, "cannot allocate memory"};
   CHECK(*decodeJobDone(encode(failed)) == failed);
+  UsageMsg usage{8, 1'500'000, 512 * 3000};
+  CHECK(*decodeUsage(encode(usage)) == usage);
 }
 
 TEST_CASE("every decoder refuses a truncated or padded payload", "[proto]") {
@@ -44,6 +48,10 @@ TEST_CASE("decoders refuse values out of range", "[proto]") {
   CHECK_FALSE(decodeChunk(encode(ChunkMsg{1, 10, 5})));
   CHECK_FALSE(decodeChunkDone(encode(ChunkDoneMsg{1, 0, ~0ull, {}})));
   CHECK_FALSE(decodeProgress(encode(ProgressMsg{1, 5, 4})));
+  CHECK_THAT(decodeUsage(encode(UsageMsg{1, ~0ull, 0})).error(), Catch::Contains("more than"));
+  Bytes badCode = encode(RefuseMsg{1, RefuseCode::Capped, ""});
+  badCode[8] = kMaxRefuseCode + 1;
+  CHECK_THAT(decodeRefuse(badCode).error(), Catch::Contains("unknown code"));
   Bytes badOk = encode(JobDoneMsg{1, true, ""});
   badOk[8] = 7;
   CHECK_FALSE(decodeJobDone(badOk));
