@@ -672,8 +672,9 @@ int commandLedger(Client& c, const CliOptions& options) {
     std::printf("%-16s %-19s %12.1f %12.1f %+12.1f %12.0f  %s\n", r[0].c_str(), r[1].c_str(),
                 num(r[2]), num(r[3]), num(r[2]) - num(r[3]), num(r[4]), state.c_str());
   }
-  std::printf("a peer may borrow while what we lent it <= %.1f x max(%.0f core-s, what it lent us)\n",
-              asDouble(*props, "MaxBorrowRatio"), asDouble(*props, "GoodwillCoreSeconds"));
+  std::printf(
+      "a peer may borrow while what we lent it <= %.1f x max(%.0f core-s, what it lent us)\n",
+      asDouble(*props, "MaxBorrowRatio"), asDouble(*props, "GoodwillCoreSeconds"));
   return kExitOk;
 }
 

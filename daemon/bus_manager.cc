@@ -270,8 +270,8 @@ int getFlows(sd_bus*, const char*, const char*, const char*, sd_bus_message* rep
   });
 }
 
-int getLedger(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-              void* userdata, sd_bus_error* error) {
+int getLedger(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+              sd_bus_error* error) {
   return guarded(error, [&] {
     const LedgerStore* ledger = nodeOf(userdata).ledger();
     int r = sd_bus_message_open_container(reply, 'a', kLedgerSignature);
@@ -279,8 +279,8 @@ int getLedger(sd_bus*, const char*, const char*, const char*, sd_bus_message* re
       for (const LedgerEntry& e : ledger->entries()) {
         if (r < 0) return r;
         r = sd_bus_message_append(reply, kLedgerSignature, e.name.c_str(), e.fingerprint.c_str(),
-                                  e.lent_core_s, e.borrowed_core_s, e.lent_mib_s,
-                                  e.borrowed_mib_s, !ledger->allows(e.fingerprint, nullptr),
+                                  e.lent_core_s, e.borrowed_core_s, e.lent_mib_s, e.borrowed_mib_s,
+                                  !ledger->allows(e.fingerprint, nullptr),
                                   ledger->cappedThere(e.fingerprint));
       }
     return r < 0 ? r : sd_bus_message_close_container(reply);

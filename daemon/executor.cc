@@ -136,8 +136,9 @@ std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
       }
     }
     ::munmap(mem, bytes);
-    task->mibSeconds = static_cast<double>(bytes >> 20) *
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - allocated).count();
+    task->mibSeconds =
+        static_cast<double>(bytes >> 20) *
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - allocated).count();
     task->cpuNs += threadCpuNs() - cpuStart;
     task->done = task->total;
     task->outcome.ok = true;

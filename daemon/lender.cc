@@ -77,7 +77,8 @@ std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg
   const NodeStatus& s = hooks_.status();
   if (s.power.willingness <= 0)
     return refuse(RefuseCode::Power, me + " lends nothing now (" + s.power.reason + ")");
-  if (std::string why; !hooks_.mayBorrow(fp, &why)) return refuse(RefuseCode::Capped, me + ": " + why);
+  if (std::string why; !hooks_.mayBorrow(fp, &why))
+    return refuse(RefuseCode::Capped, me + ": " + why);
   if (m.kind == JobKind::Mem) {
     if (auto fits = admitMemory(m.mem_mb, hooks_.meminfo(), config_); !fits)
       return refuse(RefuseCode::Memory, me + ": " + fits.error());
@@ -85,9 +86,9 @@ std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg
   }
   double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
   if (spare < kMinSpareCores)
-    return refuse(RefuseCode::Busy, me + " is busy: " +
-                                        std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) +
-                                        "% CPU, " + oneDecimal(spare) + " spare cores");
+    return refuse(RefuseCode::Busy,
+                  me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) +
+                      "% CPU, " + oneDecimal(spare) + " spare cores");
   return std::nullopt;
 }
 

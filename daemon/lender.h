@@ -1,15 +1,15 @@
 // The lender runs peers' work here: it answers offers after checking this node's own capacity,
-// power and the peer's borrowing cap (the owner first), runs the chunks and mem jobs it accepted on the executor at
-// nice 10, and drops everything of a peer whose link goes down, so a dead submitter leaves no
-// orphan work behind. Loop thread only.
+// power and the peer's borrowing cap (the owner first), runs the chunks and mem jobs it accepted on
+// the executor at nice 10, and drops everything of a peer whose link goes down, so a dead submitter
+// leaves no orphan work behind. Loop thread only.
 #pragma once
 
 #include <uv.h>
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,8 +33,8 @@ class Lender {
     std::function<MemInfo()> meminfo;           // measured afresh, for a mem offer
     // The ledger: may this peer borrow more (else `why` names the cap)? And what it used here.
     std::function<bool(const std::string& fingerprint, std::string* why)> mayBorrow;
-    std::function<void(const std::string& fingerprint, const std::string& name,
-                       double coreSeconds, double mibSeconds, bool jobEnded)>
+    std::function<void(const std::string& fingerprint, const std::string& name, double coreSeconds,
+                       double mibSeconds, bool jobEnded)>
         lent;
     std::function<void()> jobEnded;  // a loan ended: save the ledger now
   };

@@ -67,19 +67,16 @@ Result<void> Node::start() {
   jobs_->setCanceller([this](Job& job, const std::string& why) { coordinator_->cancel(job, why); });
   lender_ = std::make_unique<Lender>(
       loop_, config_, *executor_,
-      Lender::Hooks{send,
-                    [this](const std::string& fp) { return peerName(fp); },
-                    [this]() -> const NodeStatus& { return status(); },
-                    [this] { return freshMeminfo(); },
-                    [this](const std::string& fp, std::string* why) {
-                      return ledger_->allows(fp, why);
-                    },
-                    [this](const std::string& fp, const std::string& name, double core,
-                           double mib, bool ended) {
-                      ledger_->recordLent(fp, name, core, mib, ended);
-                      ledgerChanged();
-                    },
-                    [this] { ledger_->flush(); }});
+      Lender::Hooks{
+          send, [this](const std::string& fp) { return peerName(fp); },
+          [this]() -> const NodeStatus& { return status(); }, [this] { return freshMeminfo(); },
+          [this](const std::string& fp, std::string* why) { return ledger_->allows(fp, why); },
+          [this](const std::string& fp, const std::string& name, double core, double mib,
+                 bool ended) {
+            ledger_->recordLent(fp, name, core, mib, ended);
+            ledgerChanged();
+          },
+          [this] { ledger_->flush(); }});
 
   auto bus = openBus(config_.bus);
   if (!bus) return fail(bus.error() + "; pass -bus system|user|ADDRESS");

@@ -35,7 +35,7 @@ enum class FrameType : uint8_t {
   Progress = 10,  // runner: units done so far (mem jobs)
   JobDone = 11,   // runner: a mem job ended, or the runner gives up on a job
   Release = 12,   // coordinator: stop all work on this job (done, cancelled, or given elsewhere)
-  Usage = 13,         // runner: what a piece of work used here, for both sides' ledgers
+  Usage = 13,     // runner: what a piece of work used here, for both sides' ledgers
 };
 bool knownFrameType(uint8_t type);
 

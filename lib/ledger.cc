@@ -1,5 +1,6 @@
 #include "ledger.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -10,11 +11,30 @@
 #include <rapidjson/writer.h>
 
 #include "atomic_file.h"
+#include "config.h"
 
 namespace vesta {
 namespace {
 
-constexpr const char* kFormat = "vesta-ledger-1";
+// Amounts are stored as whole thousandths (core-milliseconds, MiB-milliseconds): integers parse
+// exactly, so a ledger read and written back is byte for byte the same, which decimal floating
+// point through RapidJSON does not guarantee.
+constexpr const char* kFormat = "vesta-ledger-2";
+constexpr double kMaxAmount = 1e15;  // 30 million core-years: more is corruption, not history
+
+uint64_t toMilli(double v) {
+  return static_cast<uint64_t>(std::llround(v * 1000));
+}
+
+// "3f2a-91c0-7b1e-22d4": what identity.h's fingerprintOf makes.
+bool looksLikeFingerprint(const std::string& fp) {
+  if (fp.size() != 19) return false;
+  for (size_t i = 0; i < fp.size(); ++i) {
+    bool dash = i % 5 == 4;
+    if (dash ? fp[i] != '-' : !std::isxdigit(static_cast<unsigned char>(fp[i]))) return false;
+  }
+  return true;
+}
 
 std::string fmt(double v) {
   char buf[32];
@@ -43,6 +63,13 @@ Result<void> Ledger::add(const std::string& fp, const std::string& name, double 
                          bool lent, int64_t now) {
   if (!std::isfinite(core) || !std::isfinite(mib) || core < 0 || mib < 0)
     return fail("ledger: usage must be a finite amount of at least 0");
+  auto it = entries_.find(fp);
+  double before = it == entries_.end()
+                      ? 0
+                      : std::max(lent ? it->second.lent_core_s : it->second.borrowed_core_s,
+                                 lent ? it->second.lent_mib_s : it->second.borrowed_mib_s);
+  if (before + std::max(core, mib) > kMaxAmount)
+    return fail("ledger: a total would pass " + fmt(kMaxAmount) + "; refusing the record");
   LedgerEntry& e = entries_[fp];
   e.fingerprint = fp;
   if (!name.empty()) e.name = name;
@@ -87,14 +114,14 @@ std::string Ledger::toJson() const {
     w.String(e.fingerprint.c_str());
     w.Key("name");
     w.String(e.name.c_str());
-    w.Key("lent_core_s");
-    w.Double(e.lent_core_s);
-    w.Key("borrowed_core_s");
-    w.Double(e.borrowed_core_s);
-    w.Key("lent_mib_s");
-    w.Double(e.lent_mib_s);
-    w.Key("borrowed_mib_s");
-    w.Double(e.borrowed_mib_s);
+    w.Key("lent_core_ms");
+    w.Uint64(toMilli(e.lent_core_s));
+    w.Key("borrowed_core_ms");
+    w.Uint64(toMilli(e.borrowed_core_s));
+    w.Key("lent_mib_ms");
+    w.Uint64(toMilli(e.lent_mib_s));
+    w.Key("borrowed_mib_ms");
+    w.Uint64(toMilli(e.borrowed_mib_s));
     w.Key("updated_unix");
     w.Int64(e.updated_unix);
     w.EndObject();
@@ -109,7 +136,8 @@ Result<Ledger> Ledger::fromJson(const std::string& text, const std::string& orig
     return fail("ledger file \"" + origin + "\" is corrupt (" + why + ")");
   };
   rapidjson::Document doc;
-  doc.Parse(text.c_str(), text.size());
+  // Invalid UTF-8 is refused rather than carried into names and written back changed.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.c_str(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return corrupt("not a JSON object");
   auto format = doc.FindMember("format");
   if (format == doc.MemberEnd() || !format->value.IsString() ||
@@ -129,20 +157,28 @@ Result<Ledger> Ledger::fromJson(const std::string& text, const std::string& orig
     };
     auto num = [&](const char* k, double& out) {
       auto it = p.FindMember(k);
-      if (it == p.MemberEnd() || !it->value.IsNumber()) return false;
-      out = it->value.GetDouble();
-      return std::isfinite(out) && out >= 0;
+      if (it == p.MemberEnd() || !it->value.IsUint64()) return false;
+      uint64_t milli = it->value.GetUint64();
+      out = static_cast<double>(milli) / 1000;
+      return out <= kMaxAmount;
     };
-    double updated = 0;
-    if (!str("fingerprint", e.fingerprint) || e.fingerprint.empty())
-      return corrupt("a peer has no fingerprint");
-    if (!str("name", e.name)) return corrupt(e.fingerprint + ": name");
+    if (!str("fingerprint", e.fingerprint) || !looksLikeFingerprint(e.fingerprint))
+      return corrupt("a peer has no fingerprint of the form xxxx-xxxx-xxxx-xxxx");
+    // Node names are plain ASCII (checkNodeName); anything else did not come from us.
+    if (!str("name", e.name) || (!e.name.empty() && !checkNodeName(e.name)))
+      return corrupt(e.fingerprint + ": name is not a node name");
     for (auto [key, field] :
-         {std::pair{"lent_core_s", &e.lent_core_s},
-          std::pair{"borrowed_core_s", &e.borrowed_core_s}, std::pair{"lent_mib_s", &e.lent_mib_s},
-          std::pair{"borrowed_mib_s", &e.borrowed_mib_s}, std::pair{"updated_unix", &updated}})
-      if (!num(key, *field)) return corrupt(e.fingerprint + ": " + key + " must be a number >= 0");
-    e.updated_unix = static_cast<int64_t>(updated);
+         {std::pair{"lent_core_ms", &e.lent_core_s},
+          std::pair{"borrowed_core_ms", &e.borrowed_core_s},
+          std::pair{"lent_mib_ms", &e.lent_mib_s}, std::pair{"borrowed_mib_ms", &e.borrowed_mib_s}})
+      if (!num(key, *field))
+        return corrupt(e.fingerprint + ": " + key + " must be a whole number from 0 to 1e18");
+    auto updated = p.FindMember("updated_unix");
+    // Seconds since 1970 as a whole number; anything past year 10000 is not a time we wrote.
+    if (updated == p.MemberEnd() || !updated->value.IsInt64() || updated->value.GetInt64() < 0 ||
+        updated->value.GetInt64() > 253402300800)
+      return corrupt(e.fingerprint + ": updated_unix must be a time in seconds");
+    e.updated_unix = updated->value.GetInt64();
     if (ledger.entries_.count(e.fingerprint)) return corrupt(e.fingerprint + " appears twice");
     ledger.entries_[e.fingerprint] = e;
   }

@@ -47,34 +47,33 @@ struct Fixture {
           changes.push_back({j.id, c});
         },
         keep);
-    Coordinator::Hooks hooks{[this] {
-                               NodeView self;
-                               self.name = "desk";
-                               self.self = true;
-                               self.cores = 2;
-                               self.cpu_busy = selfBusy;
-                               self.mem_available_mb = 4000;
-                               self.mem_offer_mb = 1024;
-                               std::vector<NodeView> all{self};
-                               all.insert(all.end(), peers.begin(), peers.end());
-                               return all;
-                             },
-                             [this](const std::string& fp, const Frame& f) {
-                               if (!linkUp) return false;
-                               sent.push_back({fp, f});
-                               return true;
-                             },
-                             [] {
-                               MemInfo m;
-                               m.total_kb = 8 << 20;
-                               m.available_kb = 4 << 20;
-                               return m;
-                             },
-                             [this](const std::string& fp, double core, double) {
-                               borrowedCoreS[fp] += core;
-                             },
-                             [this] { ++jobsEnded; },
-                             [this](const std::string& fp) { capped.push_back(fp); }};
+    Coordinator::Hooks hooks{
+        [this] {
+          NodeView self;
+          self.name = "desk";
+          self.self = true;
+          self.cores = 2;
+          self.cpu_busy = selfBusy;
+          self.mem_available_mb = 4000;
+          self.mem_offer_mb = 1024;
+          std::vector<NodeView> all{self};
+          all.insert(all.end(), peers.begin(), peers.end());
+          return all;
+        },
+        [this](const std::string& fp, const Frame& f) {
+          if (!linkUp) return false;
+          sent.push_back({fp, f});
+          return true;
+        },
+        [] {
+          MemInfo m;
+          m.total_kb = 8 << 20;
+          m.available_kb = 4 << 20;
+          return m;
+        },
+        [this](const std::string& fp, double core, double) { borrowedCoreS[fp] += core; },
+        [this] { ++jobsEnded; },
+        [this](const std::string& fp) { capped.push_back(fp); }};
     coordinator = std::make_unique<Coordinator>(&loop, config, *executor, *jobs, hooks);
     jobs->setCanceller([this](Job& j, const std::string& why) { coordinator->cancel(j, why); });
   }
@@ -202,8 +201,8 @@ TEST_CASE("a busy node spills to a peer, and a refusal sends the job elsewhere",
   auto offers = f.take(FrameType::Offer);
   REQUIRE(offers.size() == 1);
   CHECK(offers[0].to == "fp-pi4");
-  f.coordinator->onFrame("fp-pi4", {FrameType::Refuse,
-                                    encode(RefuseMsg{job.id, RefuseCode::Busy, "pi4 is busy"})});
+  f.coordinator->onFrame(
+      "fp-pi4", {FrameType::Refuse, encode(RefuseMsg{job.id, RefuseCode::Busy, "pi4 is busy"})});
   offers = f.take(FrameType::Offer);
   REQUIRE(offers.size() == 1);
   CHECK(offers[0].to == "fp-laptop");
@@ -253,9 +252,9 @@ TEST_CASE("a job pinned with --on fails when its node refuses, with the reason",
   REQUIRE(offers.size() == 1);
   CHECK(decodeOffer(offers[0].frame.payload)->mem_mb == 64);
   f.coordinator->onFrame(
-      "fp-pi4", {FrameType::Refuse,
-                 encode(RefuseMsg{job.id, RefuseCode::Memory,
-                                                   "pi4: 64 MiB would eat into the owner's reserve"})});
+      "fp-pi4",
+      {FrameType::Refuse, encode(RefuseMsg{job.id, RefuseCode::Memory,
+                                           "pi4: 64 MiB would eat into the owner's reserve"})});
   CHECK(job.state == JobState::Failed);
   CHECK_THAT(job.error, Catch::Contains("pi4 refused: pi4: 64 MiB would eat into"));
 }
@@ -351,8 +350,8 @@ TEST_CASE("a refusal for the borrowing cap is reported, and the job goes elsewhe
   f.addPeer("pi4", 3);
   f.addPeer("laptop", 1);
   Job& job = *f.coordinator->submitCpu(2, randomSeed(), {}).value();
-  f.coordinator->onFrame("fp-pi4", {FrameType::Refuse,
-                                    encode(RefuseMsg{job.id, RefuseCode::Capped, "pi4: capped"})});
+  f.coordinator->onFrame(
+      "fp-pi4", {FrameType::Refuse, encode(RefuseMsg{job.id, RefuseCode::Capped, "pi4: capped"})});
   CHECK(f.capped == std::vector<std::string>{"fp-pi4"});
   auto offers = f.take(FrameType::Offer);
   REQUIRE(offers.size() == 2);

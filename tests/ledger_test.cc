@@ -69,8 +69,11 @@ TEST_CASE("seen from our side: a peer we borrowed too much from would refuse us"
     double lentToPeer, borrowedFromPeer;
     bool lendsToUs;
   };
-  Case cases[] = {{0, 0, true},         {0, 18000, true},     {0, 18001, false},
-                  {10000, 50000, true}, {10000, 50001, false}};
+  Case cases[] = {{0, 0, true},
+                  {0, 18000, true},
+                  {0, 18001, false},
+                  {10000, 50000, true},
+                  {10000, 50001, false}};
   for (auto& c : cases) {
     CAPTURE(c.lentToPeer, c.borrowedFromPeer);
     LedgerEntry ours{"fp", "pi4", c.lentToPeer, c.borrowedFromPeer, 0, 0, 0};
@@ -89,8 +92,8 @@ TEST_CASE("the ledger file round-trips, is 0600, and a missing file is an empty 
   REQUIRE(empty);
   CHECK(empty->entries().empty());
   Ledger l;
-  REQUIRE(l.recordLent("aa", "pi4", 1.5, 3, 10));
-  REQUIRE(l.recordBorrowed("bb", "laptop", 7, 0, 11));
+  REQUIRE(l.recordLent("3f2a-91c0-7b1e-22d4", "pi4", 1.5, 3, 10));
+  REQUIRE(l.recordBorrowed("0a0b-0c0d-0e0f-1011", "laptop", 7, 0, 11));
   REQUIRE(vesta::saveLedger(path, l));
   struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
@@ -98,9 +101,17 @@ TEST_CASE("the ledger file round-trips, is 0600, and a missing file is an empty 
   auto back = vesta::loadLedger(path);
   REQUIRE(back);
   REQUIRE(back->entries().size() == 2);
-  CHECK(back->find("aa")->lent_core_s == 1.5);
-  CHECK(back->find("bb")->name == "laptop");
+  CHECK(back->find("3f2a-91c0-7b1e-22d4")->lent_core_s == 1.5);
+  CHECK(back->find("0a0b-0c0d-0e0f-1011")->name == "laptop");
   CHECK(back->toJson() == l.toJson());
+  // Amounts are kept to the thousandth, so odd values survive a save and load unchanged.
+  Ledger odd;
+  REQUIRE(
+      odd.recordLent("3f2a-91c0-7b1e-22d4", "pi4", 1.7928191359999999, 2.2220222222219998e10, 1));
+  auto again = Ledger::fromJson(odd.toJson(), "odd");
+  REQUIRE(again);
+  CHECK(again->toJson() == odd.toJson());
+  CHECK(again->find("3f2a-91c0-7b1e-22d4")->lent_core_s == Approx(1.793));
 }
 
 TEST_CASE("a corrupt ledger is an error naming the problem, and can be kept aside", "[ledger]") {
@@ -111,9 +122,16 @@ TEST_CASE("a corrupt ledger is an error naming the problem, and can be kept asid
       "{",
       "[]",
       R"({"format":"other","peers":[]})",
-      R"({"format":"vesta-ledger-1"})",
-      R"({"format":"vesta-ledger-1","peers":[{"name":"x"}]})",
-      R"({"format":"vesta-ledger-1","peers":[{"fingerprint":"a","name":"x","lent_core_s":-1,"borrowed_core_s":0,"lent_mib_s":0,"borrowed_mib_s":0,"updated_unix":0}]})",
+      R"({"format":"vesta-ledger-2"})",
+      R"({"format":"vesta-ledger-2","peers":[{"name":"x"}]})",
+      R"({"format":"vesta-ledger-2","peers":[{"fingerprint":"a","name":"x","lent_core_ms":1,"borrowed_core_ms":0,"lent_mib_ms":0,"borrowed_mib_ms":0,"updated_unix":0}]})",
+      "{\"format\":\"vesta-ledger-2\",\"peers\":[{\"fingerprint\":\"3f2a-91c0-7b1e-22d4\",\"name\":"
+      "\"\xff\xfe\",\"lent_core_ms\":1,\"borrowed_core_ms\":0,\"lent_mib_ms\":0,\"borrowed_mib_"
+      "ms\":0,\"updated_unix\":0}]}",
+      R"({"format":"vesta-ledger-2","peers":[{"fingerprint":"3f2a-91c0-7b1e-22d4","name":"a b","lent_core_ms":1,"borrowed_core_ms":0,"lent_mib_ms":0,"borrowed_mib_ms":0,"updated_unix":0}]})",
+      R"({"format":"vesta-ledger-2","peers":[{"fingerprint":"3f2a-91c0-7b1e-22d4","name":"x","lent_core_ms":1.5,"borrowed_core_ms":0,"lent_mib_ms":0,"borrowed_mib_ms":0,"updated_unix":0}]})",
+      R"({"format":"vesta-ledger-2","peers":[{"fingerprint":"3f2a-91c0-7b1e-22d4","name":"x","lent_core_ms":1,"borrowed_core_ms":0,"lent_mib_ms":0,"borrowed_mib_ms":0,"updated_unix":1e300}]})",
+      R"({"format":"vesta-ledger-2","peers":[{"fingerprint":"3f2a-91c0-7b1e-22d4","name":"x","lent_core_ms":-1,"borrowed_core_ms":0,"lent_mib_ms":0,"borrowed_mib_ms":0,"updated_unix":0}]})",
   };
   for (const char* text : bad) {
     CAPTURE(text);
@@ -126,6 +144,6 @@ TEST_CASE("a corrupt ledger is an error naming the problem, and can be kept asid
   auto aside = vesta::keepAside(path, 1234);
   REQUIRE(aside);
   CHECK(*aside == path + ".corrupt-1234");
-  CHECK(readText(*aside) == bad[6]);
+  CHECK(readText(*aside) == bad[11]);
   CHECK(vesta::loadLedger(path)->entries().empty());  // the old file is gone, not rewritten
 }

@@ -90,7 +90,7 @@ for i in $(seq "$LOOPS"); do
   kill -9 "$(cat "$WORK/keeper.pid")"
   wait "$(cat "$WORK/keeper.pid")" 2>/dev/null
   if [ -e "$keeper_file" ]; then
-    now=$(python3 -c "import json; d=json.load(open('$keeper_file')); print(sum(p['lent_core_s'] for p in d['peers']))" 2>/dev/null) || { broken=$((broken + 1)); now=$last; }
+    now=$(python3 -c "import json; d=json.load(open('$keeper_file')); print(sum(p['lent_core_ms'] for p in d['peers']) / 1000)" 2>/dev/null) || { broken=$((broken + 1)); now=$last; }
     python3 -c "import sys; sys.exit(not ($now + 1e-9 < $last))" && down=$((down + 1))
     last=$now
   fi
