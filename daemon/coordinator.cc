@@ -101,6 +101,7 @@ Result<Job*> Coordinator::submitMem(uint64_t mb, uint64_t holdMs, const Placemen
 }
 
 Job* Coordinator::start(Job& job, Run run) {
+  finished_.clear();  // not inside any run's callback here: safe to free ended runs
   run.id = job.id;
   run.startedMs = uv_now(loop_);
   uint64_t id = job.id;
@@ -291,6 +292,7 @@ void Coordinator::updateJob(Run& run) {
   Job* job = jobs_.find(run.id);
   if (!job) return;
   std::vector<JobPart> parts;
+  std::vector<std::string> names;  // a node asked twice (lost, then placed again) shows once
   std::string where;
   unsigned workers = 0;
   uint64_t localDone = 0, memDone = 0, memTotal = 0;
@@ -306,8 +308,10 @@ void Coordinator::updateJob(Run& run) {
     }
     bool worked =
         p.state == Part::State::Running || p.state == Part::State::Done || jp.iterations > 0;
-    if (worked && where.find(p.name) == std::string::npos)
+    if (worked && std::find(names.begin(), names.end(), p.name) == names.end()) {
+      names.push_back(p.name);
       where += (where.empty() ? "" : "+") + p.name;
+    }
     if (p.state == Part::State::Running) workers += p.workers;
     parts.push_back(std::move(jp));
   }
