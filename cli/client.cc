@@ -30,6 +30,12 @@ int readBasicAsText(sd_bus_message* m, char type, std::string& out) {
       out = std::to_string(v);
       return r;
     }
+    case 'q': {
+      uint16_t v = 0;
+      r = sd_bus_message_read_basic(m, 'q', &v);
+      out = std::to_string(v);
+      return r;
+    }
     case 'd': {
       double v = 0;
       r = sd_bus_message_read_basic(m, 'd', &v);
@@ -112,7 +118,7 @@ int readValue(sd_bus_message* m, Value& out) {
     if (r >= 0) r = sd_bus_message_exit_container(m);
     out = std::move(counters);
   } else if (sig.size() > 3 && sig.compare(0, 2, "a(") == 0 && sig.back() == ')' &&
-             sig.find_first_not_of("studb", 2) == sig.size() - 1) {
+             sig.find_first_not_of("studbq", 2) == sig.size() - 1) {
     Rows rows;
     r = readRows(m, sig, rows);
     out = std::move(rows);

@@ -287,31 +287,41 @@ int getLedger(sd_bus*, const char*, const char*, const char*, sd_bus_message* re
   });
 }
 
+// Appends the peer array (kPeerSignature) to `m`: ListPeers' reply and the Peers property.
+int appendPeers(sd_bus_message* m, Node& node) {
+  int r = sd_bus_message_open_container(m, 'a', kPeerSignature);
+  const Discovery* d = node.discovery();
+  if (d) {
+    for (auto& [fp, p] : d->peers().peers()) {
+      if (r < 0) break;
+      const Links* links = node.links();
+      auto link = links ? links->info(fp) : std::nullopt;
+      r = sd_bus_message_append(
+          m, kPeerSignature, p.name.c_str(), fp.c_str(), p.address.c_str(), p.port,
+          peerStateName(p.state), static_cast<uint32_t>(p.status.cores),
+          p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
+          powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
+          p.status.spare_millicores / 1000.0, node.millisSince(p.last_seen), link ? "up" : "down",
+          link ? link->rtt_ms : -1.0);
+    }
+  }
+  return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
 int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   return guarded(error, [&] {
     sd_bus_message* reply = nullptr;
     int r = sd_bus_message_new_method_return(m, &reply);
-    if (r >= 0) r = sd_bus_message_open_container(reply, 'a', kPeerSignature);
-    const Discovery* d = nodeOf(userdata).discovery();
-    if (d) {
-      for (auto& [fp, p] : d->peers().peers()) {
-        if (r < 0) break;
-        const Links* links = nodeOf(userdata).links();
-        auto link = links ? links->info(fp) : std::nullopt;
-        r = sd_bus_message_append(
-            reply, kPeerSignature, p.name.c_str(), fp.c_str(), p.address.c_str(), p.port,
-            peerStateName(p.state), static_cast<uint32_t>(p.status.cores),
-            p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
-            powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
-            p.status.spare_millicores / 1000.0, nodeOf(userdata).millisSince(p.last_seen),
-            link ? "up" : "down", link ? link->rtt_ms : -1.0);
-      }
-    }
-    if (r >= 0) r = sd_bus_message_close_container(reply);
+    if (r >= 0) r = appendPeers(reply, nodeOf(userdata));
     if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
     sd_bus_message_unref(reply);
     return r;
   });
+}
+
+int getPeers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
+             sd_bus_error* error) {
+  return guarded(error, [&] { return appendPeers(reply, nodeOf(userdata)); });
 }
 
 const sd_bus_vtable kManagerVtable[] = {
@@ -338,6 +348,7 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("Dropped", "a{st}", getDropped, 0, 0),
     SD_BUS_PROPERTY("Flows", "a(stsssuttt)", getFlows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Ledger", "a(ssddddbb)", getLedger, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Peers", "a(sssqsudtsddtsd)", getPeers, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("MaxBorrowRatio", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("GoodwillCoreSeconds", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",

@@ -470,6 +470,8 @@ void Node::onSample() {
   if (!bus_) return;
   const NodeStatus& s = status();
   emitManagerChanged(bus_.get(), {"CpuPercent", "CpuPercentPerCore", "MemAvailableMB"});
+  // Peers' loads change with every beacon; one change signal per sample is plenty for a viewer.
+  if (discovery_ && !discovery_->peers().peers().empty()) emitManagerChanged(bus_.get(), {"Peers"});
   if (s.power.mode != lastPower_.mode || s.power.willingness != lastPower_.willingness ||
       s.power.reason != lastPower_.reason) {
     lastPower_ = s.power;

@@ -7,7 +7,7 @@ PACKAGES=(
   g++ meson ninja-build pkg-config
   libuv1-dev libssl-dev rapidjson-dev libsystemd-dev libncurses-dev libexpected-dev
   catch2
-  dbus systemd python3 iproute2
+  dbus systemd python3 iproute2 tmux
 )
 
 missing=()

@@ -1,0 +1,60 @@
+// vestatop's model: what one frame shows, as plain structs filled from the daemon's D-Bus
+// properties. Collection (collector.cc) fills it; drawing (render.cc) only reads it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "client.h"
+
+namespace vesta::top {
+
+struct NodeRow {
+  std::string name, fingerprint, state;  // state: "this node", alive, suspect, dead
+  bool self = false;
+  std::string address, link;  // peers
+  double rttMs = -1;
+  unsigned cores = 0;
+  double cpuPct = 0;
+  std::vector<double> perCorePct;  // this node only: beacons carry no per-core figures
+  uint64_t memTotalMb = 0;         // 0 when unknown (peers)
+  uint64_t memAvailableMb = 0;
+  std::string power;
+  int batteryPct = -1;
+  double willingness = 1;
+  double spareCores = 0;
+  unsigned jobs = 0;  // this node only
+  // The ledger with this peer (peers only).
+  double lentCoreS = 0, borrowedCoreS = 0;
+  bool capped = false, cappedThere = false;
+};
+
+struct FlowRow {
+  bool lending = false;  // this node runs the peer's job
+  uint64_t job = 0;
+  std::string kind, peer;
+  unsigned cores = 0;
+  uint64_t done = 0, total = 0, elapsedMs = 0;
+  double progress() const {
+    return total ? static_cast<double>(done) / static_cast<double>(total) : 0;
+  }
+};
+
+struct Snapshot {
+  bool connected = false;
+  std::string error;           // why not, when not connected
+  std::string self;            // this node's name
+  std::vector<NodeRow> nodes;  // this node first
+  std::vector<FlowRow> flows;
+
+  unsigned alive() const;
+  unsigned totalCores() const;        // of the alive nodes
+  uint64_t totalAvailableMb() const;  // of the alive nodes
+  unsigned jobsRunning() const;       // here and the flows of peers' jobs we run
+};
+
+// Builds a snapshot from the Manager's properties (GetAll). Pure.
+Snapshot snapshotFrom(const Properties& manager);
+
+}  // namespace vesta::top
