@@ -89,6 +89,10 @@ job=$!
 sleep 3
 vesta -node pi4 status | grep -E "^pi4|lending" || true
 vesta -node desk status | grep -E "^desk|borrowing" || true
+if [ -x build/top/vestatop ]; then
+  step "vestatop --once on desk while it runs (run vestatop without --once for the live view)"
+  COLUMNS=110 build/top/vestatop -node desk --once
+fi
 wait "$job"
 
 step "piwork 100"
