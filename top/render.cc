@@ -168,7 +168,8 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
   // Node table. Fixed columns; the CPU and memory bars share what is left.
   const int nameW = 12, stateW = 10, powerW = 11, jobsW = 5, balW = w >= 100 ? 14 : 9;
   int rest = w - (nameW + stateW + powerW + jobsW + balW) - 5;
-  int cpuW = std::max(8, rest * 3 / 5), memW = std::max(8, rest - cpuW);
+  // Memory needs 13 columns for "23.2 GiB free"; the CPU meter takes the rest and more of it.
+  int memW = std::max(13, rest * 2 / 5), cpuW = std::max(8, rest - memW);
   Line head = {{fit("NODE", nameW) + " " + fit("STATE", stateW) + " " + fit("POWER", powerW) + " " +
                     fit("CPU", cpuW) + " " + fit("MEMORY", memW) + " " + fit("JOBS", jobsW) +
                     fit("BALANCE", balW),
