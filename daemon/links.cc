@@ -16,6 +16,9 @@ constexpr size_t kMaxHandshakeMessage = 256;
 // Connections still in their handshake; more are closed at once, so a flood of half-open
 // connections from the LAN costs a bounded amount of memory.
 constexpr size_t kMaxPendingConns = 32;
+// The kernel's accept queue: deep enough that a burst of connections (a household's nodes all
+// redialling after a restart, or a flood) is queued rather than dropped and retried a second later.
+constexpr int kListenBacklog = 128;
 constexpr std::string_view kHelloContext = "vesta link hello v1";
 
 // What a Hello signs: context, the signer's role and this handshake's hash, so a proof cannot be
@@ -69,9 +72,10 @@ Result<void> Links::start(const Key& linkKey, const PeerTable& peers) {
   uv_ip4_addr("0.0.0.0", static_cast<int>(config_.port), &any);
   int r = uv_tcp_bind(listener_, reinterpret_cast<const sockaddr*>(&any), 0);
   if (r == 0)
-    r = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), 16, [](uv_stream_t* s, int status) {
-      if (status == 0) static_cast<Links*>(s->data)->accept();
-    });
+    r = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), kListenBacklog,
+                  [](uv_stream_t* s, int status) {
+                    if (status == 0) static_cast<Links*>(s->data)->accept();
+                  });
   if (r != 0) {
     uv_close(reinterpret_cast<uv_handle_t*>(listener_),
              [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
