@@ -1,6 +1,7 @@
 // The commands of vesta. Each returns vesta's exit code and prints its own output.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,13 @@ struct CliOptions {
   bool local = false;             // --local: run on this node
   bool noSplit = false;           // --no-split: one node only
   std::vector<std::string> args;  // command and its positional arguments
+  // exec
+  std::vector<std::string> command;     // after --
+  std::vector<std::string> puts, gets;  // --put FILE, --get PATTERN (repeatable)
+  uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
+  bool each = false;  // --each ARGS... -- command {}
+  std::vector<std::string> eachArgs;
+  std::string eachFrom;  // --each-from FILE|-
 };
 
 // Prints a failure: one line on stderr, or {"error": ...} on stdout with --json.
@@ -30,6 +38,8 @@ int commandStopStress(Client& client, const CliOptions& options);
 int commandPeers(Client& client, const CliOptions& options);
 int commandJobs(Client& client, const CliOptions& options);
 int commandLedger(Client& client, const CliOptions& options);
+int commandExec(Client& client, const CliOptions& options);
+int commandExecEach(Client& client, const CliOptions& options);
 int commandCancel(Client& client, const CliOptions& options, const std::string& id);
 
 }  // namespace vesta

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.h"
+#include "exec_policy.h"
 #include "job.h"
 #include "vesta_version.h"
 
@@ -29,6 +30,10 @@ const char* kUsage =
     "  jobs                      list recent jobs\n"
     "  ledger                    what this node lent to and borrowed from each peer, and caps\n"
     "  cancel ID                 cancel a job\n"
+    "  exec [OPTIONS] -- CMD ARGS run CMD on the best node that permits it; its stdout, stderr\n"
+    "                            and exit status are vesta's (255: it could not run)\n"
+    "  exec --each A B... -- CMD {}  one CMD per argument across the federation ({} {.} {/}\n"
+    "                            {//} {/.} {#} as in GNU parallel), outputs grouped, summary\n"
     "\n"
     "Options (also as --flag):\n"
     "  -bus BUS     system, user or a D-Bus address (default: $VESTA_BUS, else system as root,\n"
@@ -36,10 +41,18 @@ const char* kUsage =
     "  -node NAME   talk to the vestad named NAME (several may share a bus)\n"
     "  --json       print one JSON document (errors too) for scripts\n"
     "\n"
-    "Placement (cpu and mem; the autopilot decides otherwise):\n"
+    "Placement (cpu, mem and exec; the autopilot decides otherwise):\n"
     "  --on NODE    run on NODE (it may still refuse)\n"
     "  --local      run on this node\n"
     "  --no-split   run a large cpu job whole on one node\n"
+    "\n"
+    "Exec options:\n"
+    "  --put FILE       copy FILE into the job's directory first (cached by content);\n"
+    "                   a ./program is shipped by itself (the node needs allow_shipped_exec)\n"
+    "  --get PATTERN    bring matching files back here afterwards (e.g. '*.flac')\n"
+    "  --timeout S      kill the command after S seconds (exit 124)\n"
+    "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
+    "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
     "\n"
     "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
 
@@ -58,8 +71,14 @@ tl::expected<uint64_t, CliError> number(const std::string& what, const std::stri
 // Splits the command line into options and positional arguments; options may appear anywhere.
 tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, bool& version) {
   CliOptions o;
+  bool execMode = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (execMode && arg == "--") {
+      // Everything after -- is the command, verbatim: never options of vesta's.
+      o.command.assign(argv + i + 1, argv + argc);
+      break;
+    }
     std::string name = arg;
     std::optional<std::string> inlineValue;
     if (arg.size() > 1 && arg[0] == '-') {
@@ -69,7 +88,16 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
         name = name.substr(0, eq);
       }
     } else {
-      o.args.push_back(arg);
+      if (o.args.empty() && arg == "exec") execMode = true;
+      if (execMode && !o.args.empty() && !o.each) {
+        // No --: the command starts at the first word that is not an option (as ssh reads it).
+        o.command.assign(argv + i, argv + argc);
+        break;
+      }
+      if (execMode && o.each && !o.args.empty())
+        o.eachArgs.push_back(arg);
+      else
+        o.args.push_back(arg);
       continue;
     }
     auto value = [&]() -> tl::expected<std::string, CliError> {
@@ -90,6 +118,25 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
       (name == "bus" ? o.bus : name == "node" ? o.node : name == "on" ? o.on : o.seed) = *v;
     } else if (name == "local") {
       o.local = true;
+    } else if (execMode && (name == "put" || name == "get" || name == "each-from")) {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      if (name == "each-from") {
+        o.eachFrom = *v;
+        o.each = true;
+      } else {
+        (name == "put" ? o.puts : o.gets).push_back(*v);
+      }
+    } else if (execMode && (name == "timeout" || name == "mem" || name == "cpu-time")) {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      auto n = number("--" + name, *v, 1, name == "mem" ? 1u << 20 : 7 * 86400);
+      if (!n) return tl::unexpected(n.error());
+      (name == "timeout" ? o.timeoutMs
+       : name == "mem"   ? o.memMb
+                         : o.cpuS) = name == "timeout" ? *n * 1000 : *n;
+    } else if (execMode && name == "each") {
+      o.each = true;
     } else if (name == "no-split") {
       o.noSplit = true;
     } else {
@@ -130,13 +177,14 @@ int run(int argc, char** argv) {
     return o.args.size() == n + 1 || (usageError(o, std::string("usage: vesta ") + usage), false);
   };
   static const char* kKnown[] = {"status", "cpu",    "mem",   "stress", "stop-stress",
-                                 "jobs",   "cancel", "peers", "ledger"};
+                                 "jobs",   "cancel", "peers", "ledger", "exec"};
   bool known = false;
   for (const char* k : kKnown) known |= cmd == k;
   if (!known) return usageError(o, "unknown command \"" + cmd + "\"");
   if (!o.seed.empty() && cmd != "cpu") return usageError(o, "--seed belongs to the cpu command");
-  if ((!o.on.empty() || o.local) && cmd != "cpu" && cmd != "mem")
-    return usageError(o, std::string(o.local ? "--local" : "--on") + " belongs to cpu and mem");
+  if ((!o.on.empty() || o.local) && cmd != "cpu" && cmd != "mem" && cmd != "exec")
+    return usageError(o,
+                      std::string(o.local ? "--local" : "--on") + " belongs to cpu, mem and exec");
   if (o.noSplit && cmd != "cpu") return usageError(o, "--no-split belongs to the cpu command");
   if (o.local && !o.on.empty()) return usageError(o, "--on and --local contradict each other");
 
@@ -160,6 +208,15 @@ int run(int argc, char** argv) {
       if (!n) return vesta::reportError(o, n.error());
       nums.push_back(*n);
     }
+  } else if (cmd == "exec") {
+    if (o.command.empty())
+      return usageError(
+          o, "usage: vesta exec [--on NODE] [--put FILE] [--get PATTERN] -- COMMAND [ARGS]");
+    if (o.command[0].empty()) return usageError(o, "exec: the command is an empty string");
+    for (auto& g : o.gets)
+      if (auto ok = vesta::checkGetPattern(g); !ok) return usageError(o, ok.error());
+    if (o.json)
+      return usageError(o, "exec: --json does not apply; the command's output is the output");
   } else if (cmd == "cancel") {
     if (!want(1, "cancel ID")) return vesta::kExitUsage;
   } else if (!want(0, cmd.c_str())) {
@@ -178,6 +235,7 @@ int run(int argc, char** argv) {
   if (cmd == "jobs") return commandJobs(*client, o);
   if (cmd == "peers") return commandPeers(*client, o);
   if (cmd == "ledger") return commandLedger(*client, o);
+  if (cmd == "exec") return o.each ? commandExecEach(*client, o) : commandExec(*client, o);
   return commandCancel(*client, o, o.args[1]);
 }
 

@@ -77,6 +77,8 @@ int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_me
       v = j.reason;
     else if (p == "Seed")
       v = j.kind == JobKind::Cpu ? toHex(j.seed) : "";
+    else if (p == "Command")
+      for (auto& a : j.argv) v += (v.empty() ? "" : " ") + a;
     return sd_bus_message_append(reply, "s", v.c_str());
   });
 }
@@ -102,6 +104,13 @@ int getU64(sd_bus*, const char*, const char*, const char* property, sd_bus_messa
 int getWorkers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
                sd_bus_error* error) {
   return guarded(error, [&] { return sd_bus_message_append(reply, "u", jobOf(found).workers); });
+}
+
+int getExitStatus(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
+                  void* found, sd_bus_error* error) {
+  return guarded(error, [&] {
+    return sd_bus_message_append(reply, "i", static_cast<int32_t>(jobOf(found).exitStatus));
+  });
 }
 
 int getProgress(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
@@ -138,6 +147,8 @@ const sd_bus_vtable kJobVtable[] = {
     SD_BUS_PROPERTY("MemoryMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("HoldMs", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Workers", "u", getWorkers, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Command", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("ExitStatus", "i", getExitStatus, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Reason", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Parts", "a(sstts)", getParts, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD("Cancel", "", "", cancel, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -178,7 +189,8 @@ void emitJobChange(sd_bus* bus, const Job& job, JobChange change) {
       break;
     case JobChange::State:
       sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "State", "Progress",
-                                     "Result", "Error", "ElapsedMs", "Reason", nullptr);
+                                     "Result", "Error", "ElapsedMs", "Reason", "ExitStatus",
+                                     nullptr);
       if (isTerminal(job.state))
         sd_bus_emit_signal(bus, path.c_str(), kJobInterface, "Finished", "sss",
                            jobStateName(job.state), job.result.c_str(), job.error.c_str());

@@ -357,6 +357,11 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_METHOD_WITH_NAMES("SubmitMem", "tta{sv}",
                              SD_BUS_PARAM(megabytes) SD_BUS_PARAM(hold_ms) SD_BUS_PARAM(options),
                              "o", SD_BUS_PARAM(job), submitMem, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Exec", "ashhha(ssbh)asa{sv}",
+                             SD_BUS_PARAM(argv) SD_BUS_PARAM(stdout) SD_BUS_PARAM(stderr)
+                                 SD_BUS_PARAM(files) SD_BUS_PARAM(puts) SD_BUS_PARAM(gets)
+                                     SD_BUS_PARAM(options),
+                             "o", SD_BUS_PARAM(job), execMethodHandler, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("Stress", "uu", SD_BUS_PARAM(cores) SD_BUS_PARAM(seconds), "", ,
                              stress, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD("StopStress", "", "", stopStress, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cpujob.h"
 #include "job.h"
@@ -43,8 +44,11 @@ struct Job {
   // mem
   uint64_t mem_mb = 0;
   uint64_t hold_ms = 0;
+  // exec
+  std::vector<std::string> argv;
+  int exitStatus = -1;  // 0..255 (128+N after signal N) once it ran; -1 before or never
   // outcome
-  std::string result;  // cpu: lowercase hex digest
+  std::string result;  // cpu: lowercase hex digest; exec: "exit N"
   std::string error;
   double fraction = 0;  // progress, kept by the coordinator
   Clock::time_point submitted{}, started{}, finished{};

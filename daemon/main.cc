@@ -1,6 +1,8 @@
 // vestad: parse the configuration, load the identity, run the node's loop until told to stop.
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -91,6 +93,12 @@ int run(int argc, char** argv) {
   }
 
   std::signal(SIGPIPE, SIG_IGN);
+  // Every exec job holds a few pipes; a fan-out of hundreds must not run out of descriptors.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   uv_loop_t loop;
   uv_loop_init(&loop);
   int code = 0;

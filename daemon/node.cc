@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include "capacity.h"
 #include "crypto.h"
 #include "log.h"
+#include "proto.h"
 #include "vesta_version.h"
 
 namespace vesta {
@@ -36,7 +38,8 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       progressTimer_(loop),
       watchdogTimer_(loop),
       closeTimer_(loop),
-      ledgerTimer_(loop) {}
+      ledgerTimer_(loop),
+      localTimer_(loop) {}
 
 Node::~Node() {
   shutdown("vestad is exiting");
@@ -64,7 +67,12 @@ Result<void> Node::start() {
                          },
                          [this] { ledger_->flush(); },
                          [this](const std::string& fp) { ledger_->noteCappedThere(fp); }});
-  jobs_->setCanceller([this](Job& job, const std::string& why) { coordinator_->cancel(job, why); });
+  jobs_->setCanceller([this](Job& job, const std::string& why) {
+    if (job.kind == JobKind::Exec)
+      execClient_->cancel(job, why);
+    else
+      coordinator_->cancel(job, why);
+  });
   lender_ = std::make_unique<Lender>(
       loop_, config_, *executor_,
       Lender::Hooks{
@@ -77,6 +85,38 @@ Result<void> Node::start() {
             ledgerChanged();
           },
           [this] { ledger_->flush(); }});
+
+  execRunner_ = std::make_unique<ExecRunner>(
+      loop_, config_, stateDir_,
+      ExecRunner::Hooks{
+          [this, send](const std::string& fp, const Frame& frame) {
+            if (!fp.empty()) return send(fp, frame);
+            sendLocal(false, frame);
+            return true;
+          },
+          [this](const std::string& fp) { return peerName(fp); },
+          [this]() -> const NodeStatus& { return status(); },
+          [this](const std::string& fp, std::string* why) { return ledger_->allows(fp, why); },
+          [this](const std::string& fp, const std::string& name, double core, double mib,
+                 bool ended) {
+            ledger_->recordLent(fp, name, core, mib, ended);
+            ledgerChanged();
+            if (ended) ledger_->flush();
+          }});
+  execClient_ = std::make_unique<ExecClient>(
+      loop_, config_, *jobs_,
+      ExecClient::Hooks{[this] { return views(); },
+                        [this, send](const std::string& fp, const Frame& frame) {
+                          if (!fp.empty()) return send(fp, frame);
+                          sendLocal(true, frame);
+                          return true;
+                        },
+                        [this](const std::string& fp, double core, double mib) {
+                          ledger_->recordBorrowed(fp, peerName(fp), core, mib, true);
+                          ledgerChanged();
+                          ledger_->flush();
+                        },
+                        [this] { updateProgressTimer(); }});
 
   auto bus = openBus(config_.bus);
   if (!bus) return fail(bus.error() + "; pass -bus system|user|ADDRESS");
@@ -251,7 +291,13 @@ void Node::onLinkChange(const std::string& fp, bool up) {
     // Work in either direction over this link stops or moves elsewhere at once.
     if (coordinator_) coordinator_->onLinkDown(fp);
     if (lender_) lender_->onLinkDown(fp);
+    if (execClient_) execClient_->onLinkDown(fp);
+    if (execRunner_) execRunner_->onLinkDown(fp);
+    peerExecPolicies_.erase(fp);
     updateProgressTimer();
+  } else if (links_) {
+    // Our consent to exec jobs, so the peer's placement only sends what we would run.
+    links_->send(fp, {FrameType::ExecPolicy, encode(execPolicy())});
   }
   if (!bus_) return;
   const Peer* p = discovery_->peers().find(fp);
@@ -262,16 +308,121 @@ void Node::onLinkChange(const std::string& fp, bool up) {
 void Node::onWorkFrame(const std::string& fp, const Frame& frame) {
   if (stopping_) return;
   switch (frame.type) {
+    case FrameType::ExecPolicy:
+      if (auto policy = decodeExecPolicy(frame.payload))
+        peerExecPolicies_[fp] = *policy;
+      else
+        log::warning("malformed exec policy from " + peerName(fp) + ": " + policy.error());
+      break;
+    case FrameType::ExecOffer:
+    case FrameType::FileData:
+      execRunner_->onFrame(fp, frame);
+      break;
+    case FrameType::ExecAccept:
+    case FrameType::Output:
+    case FrameType::ExecExit:
+      execClient_->onFrame(fp, frame);
+      break;
+    case FrameType::Credit: {
+      auto credit = decodeCredit(frame.payload);
+      if (credit && credit->for_output)
+        execRunner_->onFrame(fp, frame);
+      else
+        execClient_->onFrame(fp, frame);
+      break;
+    }
     case FrameType::Offer:
     case FrameType::Chunk:
-    case FrameType::Release:
-      lender_->onFrame(fp, frame);
+    case FrameType::Release: {
+      // Release names a job of the coordinator's: an exec job running here, or a loan.
+      auto m = frame.type == FrameType::Release ? decodeReason(frame.payload) : Result<ReasonMsg>{};
+      if (frame.type == FrameType::Release && m && execRunner_->owns(fp, m->job))
+        execRunner_->onFrame(fp, frame);
+      else
+        lender_->onFrame(fp, frame);
       break;
+    }
+    case FrameType::Refuse:
+    case FrameType::Usage: {
+      // Both start with our job id: an exec job's, or a cpu/mem job's.
+      ByteReader r(frame.payload);
+      uint64_t job = r.u64();
+      if (r.ok() && execClient_->owns(job))
+        execClient_->onFrame(fp, frame);
+      else
+        coordinator_->onFrame(fp, frame);
+      break;
+    }
     default:
       coordinator_->onFrame(fp, frame);
       break;
   }
   updateProgressTimer();
+}
+
+void Node::sendLocal(bool toRunner, Frame frame) {
+  localFrames_.emplace_back(toRunner, std::move(frame));
+  if (localFrames_.size() == 1) localTimer_.start(0, 0, [this] { deliverLocal(); });
+}
+
+void Node::deliverLocal() {
+  // Only what is queued now: frames these produce wait for the next round.
+  size_t n = localFrames_.size();
+  for (size_t i = 0; i < n && !localFrames_.empty() && !stopping_; ++i) {
+    auto [toRunner, frame] = std::move(localFrames_.front());
+    localFrames_.pop_front();
+    if (toRunner)
+      execRunner_->onFrame("", frame);
+    else
+      execClient_->onFrame("", frame);
+  }
+  if (!localFrames_.empty() && !stopping_) localTimer_.start(0, 0, [this] { deliverLocal(); });
+  updateProgressTimer();
+}
+
+void Node::watchSubmitter(uint64_t job, sd_bus_message* call) {
+  sd_bus_track* track = nullptr;
+  // sd-bus calls this again and again while the track is empty, until it is unref'd: so it
+  // always lets go of the track here (sd-bus holds a reference during the call).
+  auto gone = [](sd_bus_track* t, void* userdata) -> int {
+    auto* node = static_cast<Node*>(userdata);
+    auto spent = std::find(node->spentTracks_.begin(), node->spentTracks_.end(), t);
+    if (spent != node->spentTracks_.end()) node->spentTracks_.erase(spent);
+    for (auto& [id, tracked] : node->submitters_)
+      if (tracked == t) {
+        uint64_t jobId = id;
+        node->submitters_.erase(jobId);
+        if (Job* j = node->jobs_->find(jobId); j && !isTerminal(j->state))
+          node->jobs_->cancel(jobId, "the vesta exec that submitted it went away");
+        break;
+      }
+    sd_bus_track_unref(t);
+    return 0;
+  };
+  if (Job* j = jobs_->find(job); !j || isTerminal(j->state)) return;
+  if (sd_bus_track_new(bus_.get(), &track, gone, this) < 0) return;
+  if (sd_bus_track_add_sender(track, call) < 0) {
+    sd_bus_track_unref(track);
+    return;
+  }
+  submitters_[job] = track;
+}
+
+ExecPolicy Node::execPolicy() const {
+  ExecPolicy p{config_.allow_exec, config_.allow_shipped_exec, config_.exec_allowlist, 0};
+  p.slots = execSlots(status().cores, false, 1, config_);
+  return p;
+}
+
+Result<Job*> Node::submitExec(ExecClient::Request request) {
+  if (stopping_) {
+    for (int fd : {request.outFd, request.errFd, request.filesFd})
+      if (fd >= 0) ::close(fd);
+    for (auto& p : request.puts)
+      if (p.fd >= 0) ::close(p.fd);
+    return fail("vestad is stopping");
+  }
+  return execClient_->submit(std::move(request));
 }
 
 MemInfo Node::freshMeminfo() const {
@@ -295,6 +446,8 @@ std::vector<NodeView> Node::views() const {
   // The owner's own jobs are not held back by battery mode: that limits lending only.
   self.willingness = 1;
   self.rtt_ms = 0;
+  self.exec = execPolicy();
+  self.exec_slots = execSlots(s.cores, true, 1, config_);
   out.push_back(self);
   if (!discovery_) return out;
   for (const auto& [fp, p] : discovery_->peers().peers()) {
@@ -314,6 +467,12 @@ std::vector<NodeView> Node::views() const {
     v.age_ms = millisSince(p.last_seen);
     v.alive = p.state == PeerState::Alive;
     v.capped = ledger_ && ledger_->cappedThere(fp);
+    if (auto policy = peerExecPolicies_.find(fp); policy != peerExecPolicies_.end())
+      v.exec = policy->second;
+    // What it offers peers (its ExecPolicy), less while on battery.
+    v.exec_slots = v.willingness > 0 && v.exec.slots > 0
+                       ? std::max(1u, static_cast<unsigned>(v.exec.slots * v.willingness + 0.5))
+                       : 0;
     out.push_back(v);
   }
   return out;
@@ -337,8 +496,12 @@ void Node::ledgerChanged() {
 std::vector<Flow> Node::flows() const {
   std::vector<Flow> out;
   if (lender_) out = lender_->flows();
+  if (execRunner_)
+    for (auto& f : execRunner_->flows()) out.push_back(f);
   if (coordinator_)
     for (auto& f : coordinator_->flows()) out.push_back(f);
+  if (execClient_)
+    for (auto& f : execClient_->flows()) out.push_back(f);
   return out;
 }
 
@@ -355,7 +518,11 @@ void Node::shutdown(const std::string& why) {
   if (exitCode_ == 0) log::notice(why);
   if (jobs_) jobs_->cancelAll("vestad stopped");
   if (coordinator_) coordinator_->shutdown();
+  if (execClient_) execClient_->shutdown();
   if (lender_) lender_->shutdown("is stopping");  // before the links close: a clear reason
+  if (execRunner_) execRunner_->shutdown("is stopping");
+  localFrames_.clear();
+  localTimer_.close();
   if (ledger_) ledger_->close();
   ledgerTimer_.close();
   stress_.stop();
@@ -373,6 +540,10 @@ void Node::shutdown(const std::string& why) {
 }
 
 void Node::closeBus() {
+  for (auto& [id, t] : submitters_) spentTracks_.push_back(t);
+  submitters_.clear();
+  for (auto* t : spentTracks_) sd_bus_track_unref(t);
+  spentTracks_.clear();
   for (auto*& slot : slots_) slot = sd_bus_slot_unref(slot);
   if (bus_) sd_bus_flush(bus_.get());  // deliver the cancellations and Finished signals
   busLoop_.reset();
@@ -427,6 +598,10 @@ void Node::stopStress() {
 
 void Node::onJobChange(const Job& job, JobChange change) {
   if (change == JobChange::State && isTerminal(job.state)) {
+    if (auto t = submitters_.find(job.id); t != submitters_.end()) {
+      spentTracks_.push_back(t->second);
+      submitters_.erase(t);
+    }
     std::string what = std::string(jobStateName(job.state));
     if (job.state == JobState::Done && job.kind == JobKind::Cpu) what += ", result " + job.result;
     if (!job.error.empty()) what += ": " + job.error;
@@ -446,7 +621,9 @@ void Node::onJobChange(const Job& job, JobChange change) {
 }
 
 void Node::updateProgressTimer() {
-  bool want = (jobs_->active() > 0 || lender_->active() > 0) && !stopping_;
+  bool want = (jobs_->active() > 0 || lender_->active() > 0 || execRunner_->active() > 0 ||
+               execClient_->active() > 0) &&
+              !stopping_;
   if (want == progressTimerRunning_) return;
   progressTimerRunning_ = want;
   if (want)
@@ -459,10 +636,14 @@ void Node::updateProgressTimer() {
 void Node::onProgressTick() {
   coordinator_->tick();
   lender_->tick();
+  execClient_->tick();
+  execRunner_->tick();
+  for (auto* t : spentTracks_) sd_bus_track_unref(t);
+  spentTracks_.clear();
   jobs_->tick();
-  bool flows = coordinator_->flows().size() + lender_->active() > 0;
-  if (bus_ && (flows || hadFlows_)) emitManagerChanged(bus_.get(), {"Flows"});
-  hadFlows_ = flows;
+  bool anyFlows = !flows().empty();
+  if (bus_ && (anyFlows || hadFlows_)) emitManagerChanged(bus_.get(), {"Flows"});
+  hadFlows_ = anyFlows;
   updateProgressTimer();
 }
 

@@ -5,7 +5,9 @@
 #include <systemd/sd-bus.h>
 #include <uv.h>
 
+#include <deque>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,8 @@
 #include "config.h"
 #include "coordinator.h"
 #include "discovery.h"
+#include "exec_client.h"
+#include "exec_runner.h"
 #include "executor.h"
 #include "identity.h"
 #include "jobs.h"
@@ -63,6 +67,11 @@ class Node {
   Result<Job*> submitCpu(uint64_t millions, const std::string& seedHex,
                          const PlacementRequest& how);
   Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
+  Result<Job*> submitExec(ExecClient::Request request);
+  // This node's consent to exec jobs.
+  ExecPolicy execPolicy() const;
+  // Cancels exec job `job` when the bus client that sent `call` disconnects (sd_bus_track).
+  void watchSubmitter(uint64_t job, sd_bus_message* call);
   // Work moving between this node and its peers now: lending first, then borrowing.
   std::vector<Flow> flows() const;
   const LedgerStore* ledger() const { return ledger_.get(); }
@@ -79,6 +88,10 @@ class Node {
   void onPeerEvents(const std::vector<PeerEvent>& events);
   void onLinkChange(const std::string& fingerprint, bool up);
   void onWorkFrame(const std::string& fingerprint, const Frame& frame);
+  // Frames between this node's exec coordinator and its own runner, delivered on the next loop
+  // iteration (never inside the sender's call) and in order.
+  void sendLocal(bool toRunner, Frame frame);
+  void deliverLocal();
   std::vector<NodeView> views() const;
   MemInfo freshMeminfo() const;
   void onProgressTick();
@@ -101,13 +114,19 @@ class Node {
   std::unique_ptr<Coordinator> coordinator_;  // our jobs, wherever they run
   std::unique_ptr<Lender> lender_;            // peers' work running here
   std::unique_ptr<LedgerStore> ledger_;       // what we lent to and borrowed from each peer
+  std::unique_ptr<ExecClient> execClient_;    // our exec jobs, wherever they run
+  std::unique_ptr<ExecRunner> execRunner_;    // exec jobs running here, ours and peers'
+  std::map<std::string, ExecPolicy> peerExecPolicies_;  // by fingerprint, from their links
+  std::deque<std::pair<bool, Frame>> localFrames_;
+  std::map<uint64_t, sd_bus_track*> submitters_;  // exec jobs' submitters, by job id
+  std::vector<sd_bus_track*> spentTracks_;        // unref'd on the next tick, not in callbacks
   bool hadFlows_ = false;
   std::unique_ptr<Discovery> discovery_;
   std::unique_ptr<Links> links_;
   bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
-  uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_;
+  uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_, localTimer_;
   bool ledgerSignalPending_ = false;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;
@@ -121,6 +140,7 @@ class Node {
 
 // Bus interfaces (one file each). Register return a negative errno on failure.
 int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot);
+int execMethodHandler(sd_bus_message* m, void* userdata, sd_bus_error* error);  // Manager.Exec
 int registerJobObjects(sd_bus* bus, Node& node, sd_bus_slot** vtableSlot,
                        sd_bus_slot** enumeratorSlot);
 std::string jobPath(uint64_t id);

@@ -23,6 +23,14 @@ class ByteWriter {
     u8(static_cast<uint8_t>(n));
     out_.insert(out_.end(), s.begin(), s.begin() + static_cast<long>(n));
   }
+  // Bytes of any length (up to 4 GiB), with a four-byte length before them.
+  void blob(std::span<const uint8_t> b) {
+    u32(static_cast<uint32_t>(b.size()));
+    bytes(b);
+  }
+  void blob(const std::string& s) {
+    blob(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size()));
+  }
   std::vector<uint8_t>& data() { return out_; }
 
  private:
@@ -57,6 +65,24 @@ class ByteReader {
     std::string s(in_.begin() + pos_, in_.begin() + pos_ + n);
     pos_ += n;
     return s;
+  }
+  // A blob (four-byte length, then bytes) of at most `max` bytes; fails when longer or short.
+  std::string blob(size_t max) {
+    size_t n = u32();
+    if (!ok_ || n > max || in_.size() - pos_ < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(in_.begin() + pos_, in_.begin() + pos_ + n);
+    pos_ += n;
+    return s;
+  }
+  // Everything not read yet.
+  std::vector<uint8_t> rest() {
+    if (!ok_) return {};
+    std::vector<uint8_t> out(in_.begin() + pos_, in_.end());
+    pos_ = in_.size();
+    return out;
   }
   bool ok() const { return ok_; }
   // True when everything was read without running short and nothing is left over.

@@ -30,6 +30,8 @@ struct Config {
   uint32_t split_min_millions = 50;  // cpu jobs this large (M iterations) split over nodes
   bool allow_exec = false;
   std::vector<std::string> exec_allowlist;
+  bool allow_shipped_exec = false;  // run programs a submitter shipped (bypasses the allowlist)
+  uint32_t exec_cache_mb = 1024;    // shipped files kept for reuse, by content
   double max_borrow_ratio = 5;
   double goodwill_core_s = 3600;  // what any new peer may borrow before it has lent anything
   uint32_t battery_min_pct = 15;

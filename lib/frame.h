@@ -36,6 +36,14 @@ enum class FrameType : uint8_t {
   JobDone = 11,   // runner: a mem job ended, or the runner gives up on a job
   Release = 12,   // coordinator: stop all work on this job (done, cancelled, or given elsewhere)
   Usage = 13,     // runner: what a piece of work used here, for both sides' ledgers
+  // Exec jobs (payloads in lib/exec_proto.h).
+  ExecPolicy = 14,  // either side, once per link: may the other run commands here, which ones
+  ExecOffer = 15,   // coordinator: run this command, with these files
+  ExecAccept = 16,  // runner: yes; send me these files I have not cached
+  FileData = 17,    // coordinator: a piece of a shipped file
+  Output = 18,      // runner: stdout, stderr or fetched files (--get) of a running command
+  Credit = 19,      // either side: I consumed this many bytes of yours; send more
+  ExecExit = 20,    // runner: the command ended (exit status, signal, timeout)
 };
 bool knownFrameType(uint8_t type);
 

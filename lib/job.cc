@@ -3,7 +3,15 @@
 namespace vesta {
 
 const char* jobKindName(JobKind kind) {
-  return kind == JobKind::Cpu ? "cpu" : "mem";
+  switch (kind) {
+    case JobKind::Cpu:
+      return "cpu";
+    case JobKind::Mem:
+      return "mem";
+    case JobKind::Exec:
+      return "exec";
+  }
+  return "?";
 }
 
 const char* jobStateName(JobState state) {

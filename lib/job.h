@@ -10,7 +10,7 @@
 
 namespace vesta {
 
-enum class JobKind { Cpu, Mem };
+enum class JobKind { Cpu, Mem, Exec };
 enum class JobState { Queued, Running, Done, Failed, Cancelled };
 
 const char* jobKindName(JobKind kind);

@@ -154,4 +154,96 @@ Plan place(const PlacementRequest& r, const std::vector<NodeView>& nodes,
   return plan;
 }
 
+unsigned execSlots(unsigned cores, bool self, double willingness, const Config& c) {
+  double share = self ? 1.0 - c.reserve_pct / 100.0 : c.cpu_offer_pct / 100.0 * willingness;
+  if (!self && (willingness <= 0 || c.cpu_offer_pct == 0)) return 0;
+  return std::max(1u, static_cast<unsigned>(cores * share + 1e-9));
+}
+
+namespace {
+
+// Why `n` will not run this command, by its gates and consent only (not its load).
+std::string whyNotExec(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
+  if (!n.refused.empty()) return n.name + " " + n.refused;
+  if (!n.self) {
+    if (!n.alive) return n.name + " is not alive";
+    if (!n.link_up) return n.name + " has no link";
+    if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
+    if (n.capped) return n.name + " would refuse: this node is over its borrowing cap there";
+    if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
+    // Our own commands there count as busy in its measurement; only the owner's load matters.
+    // Asked for by name (--on), the node judges its load itself.
+    if (r.on.empty() && n.spare_cores + n.exec_running < p.min_spare_cores)
+      return n.name + " has " + cores(n.spare_cores) + " spare cores";
+  }
+  return execWouldRefuse(n.exec, n.name, r.argv0, r.shipped);
+}
+
+unsigned freeSlots(const NodeView& n) {
+  return n.exec_slots > n.exec_running ? n.exec_slots - n.exec_running : 0;
+}
+
+}  // namespace
+
+Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
+               const PlacementPolicy& p) {
+  Plan plan;
+  std::vector<const NodeView*> willing;
+  std::vector<std::string> refusals;
+  for (const auto& n : nodes) {
+    if (r.local && !n.self) continue;
+    if (!r.on.empty() && n.name != r.on) continue;
+    std::string why = whyNotExec(n, r, p);
+    if (why.empty())
+      willing.push_back(&n);
+    else
+      refusals.push_back(why);
+  }
+  if (willing.empty()) {
+    if (!r.on.empty() && refusals.empty())
+      plan.error = "no node named " + r.on + " is known";
+    else
+      plan.error = (r.local || !r.on.empty() ? "cannot run there: " : "no node can run it: ") +
+                   joinReasons(refusals);
+    return plan;
+  }
+  const NodeView* self = nullptr;
+  std::vector<const NodeView*> peers;
+  for (auto* n : willing) {
+    if (n->self)
+      self = n;
+    else if (freeSlots(*n) > 0)
+      peers.push_back(n);
+  }
+  std::stable_sort(peers.begin(), peers.end(), [](const NodeView* a, const NodeView* b) {
+    if (freeSlots(*a) != freeSlots(*b)) return freeSlots(*a) > freeSlots(*b);
+    return better(*a, *b);
+  });
+  bool selfFree = self && freeSlots(*self) > 0;
+  const NodeView* chosen = nullptr;
+  if (selfFree && (self->cpu_busy * 100 < p.spill_cpu_pct || r.local)) {
+    chosen = self;
+    plan.reason = self->name + ": local, " + pct(self->cpu_busy) + " busy";
+  } else if (!peers.empty()) {
+    chosen = peers.front();
+    plan.reason = chosen->name + ": " + std::to_string(freeSlots(*chosen)) + " free of " +
+                  std::to_string(chosen->exec_slots) + " slots, " + cores(chosen->spare_cores) +
+                  " spare cores";
+    if (self && self->cpu_busy * 100 >= p.spill_cpu_pct)
+      plan.reason += "; " + self->name + " over spill threshold " +
+                     std::to_string(p.spill_cpu_pct) + "% (" + pct(self->cpu_busy) + ")";
+  } else if (selfFree) {
+    chosen = self;
+    plan.reason = self->name + ": local, no peer has a free slot";
+  }
+  if (!chosen) {
+    plan.wait = true;
+    plan.reason = "every node that would run it is full";
+    return plan;
+  }
+  plan.nodes = {chosen->name};
+  if (!refusals.empty()) plan.reason += "; " + joinReasons(refusals);
+  return plan;
+}
+
 }  // namespace vesta

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config.h"
+#include "exec_policy.h"
 #include "job.h"
 #include "power.h"
 
@@ -32,6 +33,11 @@ struct NodeView {
   bool link_up = true;  // an authenticated link exists (always true for self)
   bool capped = false;  // over its borrowing cap in our ledger (the ledger issue)
   std::string refused;  // why it turned this job down or lost it already; never asked again
+  // Exec jobs: the node's consent (its ExecPolicy frame), how many commands of ours it may run
+  // at once, and how many of ours run there now.
+  ExecPolicy exec;
+  unsigned exec_slots = 0;
+  unsigned exec_running = 0;
 };
 
 struct PlacementRequest {
@@ -41,6 +47,8 @@ struct PlacementRequest {
   std::string on;           // --on NODE; empty = automatic
   bool local = false;       // --local
   bool no_split = false;    // --no-split
+  std::string argv0;        // exec: the program as typed
+  bool shipped = false;     // exec: the program travels with the job (--put)
 };
 
 struct PlacementPolicy {
@@ -55,11 +63,23 @@ struct Plan {
   std::vector<std::string> nodes;  // one node, or several for a split (this node first)
   std::string reason;              // "pi4: 3.0 spare cores, desk over spill threshold 80% (93%)"
   std::string error;               // set when no node can take the job
+  bool wait = false;               // exec: nodes would take it, but every one is full now
   bool ok() const { return error.empty() && !nodes.empty(); }
   bool split() const { return nodes.size() > 1; }
 };
 
 Plan place(const PlacementRequest& request, const std::vector<NodeView>& nodes,
            const PlacementPolicy& policy);
+
+// Exec jobs: one command on one node. Only nodes whose policy would accept the program; each
+// runs at most exec_slots of our commands at once. This node first while under the spill
+// threshold, then the peer with the most free slots (then spare cores, power, RTT, name), then
+// this node even when busy. When every willing node is full the plan says wait (the job queues).
+Plan placeExec(const PlacementRequest& request, const std::vector<NodeView>& nodes,
+               const PlacementPolicy& policy);
+
+// How many commands of ours a node runs at once: this node all cores but the reserve; a peer
+// what it offers, scaled by its willingness. At least one where anything is lent.
+unsigned execSlots(unsigned cores, bool self, double willingness, const Config& config);
 
 }  // namespace vesta

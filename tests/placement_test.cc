@@ -166,3 +166,63 @@ TEST_CASE("--on and --local override the autopilot but not the gates", "[placeme
   CHECK(vesta::place(local, {self(0.99), peer("pi4", 3)}, kPolicy).nodes ==
         std::vector<std::string>{"desk"});
 }
+
+TEST_CASE("exec jobs go only where they would be accepted, local first, queue when full",
+          "[placement]") {
+  vesta::PlacementPolicy policy;
+  PlacementRequest r;
+  r.kind = JobKind::Exec;
+  r.argv0 = "make";
+  auto desk = self(0.1);
+  desk.exec = {true, false, {}, 0};
+  desk.exec_slots = 2;
+  auto pi4 = peer("pi4", 3.0);
+  pi4.exec = {true, false, {"make"}, 3};
+  pi4.exec_slots = 3;
+  auto nas = peer("nas", 3.5);
+  nas.exec = {false, false, {}, 2};
+  nas.exec_slots = 2;
+
+  auto plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes[0] == "desk");
+
+  desk.cpu_busy = 0.95;  // over the spill threshold: the willing peer with free slots
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes[0] == "pi4");
+  CHECK(plan.reason.find("nas: exec is off there") != std::string::npos);
+
+  pi4.exec_running = 3;  // pi4 full: back to the busy desk rather than nowhere
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes[0] == "desk");
+
+  desk.exec_running = 2;  // everyone willing is full: wait
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  CHECK(plan.wait);
+  CHECK_FALSE(plan.ok());
+
+  r.argv0 = "ls";  // desk is full, pi4 would refuse ls: wait for desk, do not fail
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  CHECK(plan.wait);
+
+  desk.exec.allow_exec = false;  // now no node would run ls at all
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  CHECK_FALSE(plan.wait);
+  REQUIRE_FALSE(plan.error.empty());
+  CHECK(plan.error.find("pi4: ls is not in its exec_allowlist") != std::string::npos);
+
+  r.argv0 = "make";
+  r.on = "nas";
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  CHECK(plan.error.find("nas: exec is off there") != std::string::npos);
+}
+
+TEST_CASE("exec slots follow the offer, the reserve and the battery", "[placement]") {
+  vesta::Config c;  // reserve 20%, offer 75%
+  CHECK(vesta::execSlots(8, true, 1, c) == 6);
+  CHECK(vesta::execSlots(4, false, 1, c) == 3);
+  CHECK(vesta::execSlots(1, false, 1, c) == 1);
+  CHECK(vesta::execSlots(4, false, 0, c) == 0);
+}

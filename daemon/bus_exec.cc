@@ -1,0 +1,167 @@
+// Manager.Exec: `vesta exec` hands over the command, the write ends of its stdout, stderr and
+// --get pipes, and the files to ship (open file descriptors, so vestad never needs to read the
+// submitter's files by path). The job ends when its command does; the submitter is watched on
+// the bus, and a submitter that disconnects cancels its job.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bus_util.h"
+#include "hex.h"
+#include "node.h"
+
+namespace vesta {
+namespace {
+
+// A duplicate of a received descriptor (the message owns the original), or -1 with `why` set.
+int takeFd(int fd, const char* what, bool pipeLike, std::string& why) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    why = std::string(what) + ": not an open file descriptor";
+    return -1;
+  }
+  // Output goes to pipes or sockets only: vestad makes its end non-blocking, and doing that
+  // to a terminal or file the caller shares would change it under the caller.
+  if (pipeLike && !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) {
+    why = std::string(what) + ": expected a pipe or socket";
+    return -1;
+  }
+  if (!pipeLike && !S_ISREG(st.st_mode)) {
+    why = std::string(what) + ": expected a regular file";
+    return -1;
+  }
+  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (dup < 0) why = std::string(what) + ": cannot duplicate the descriptor";
+  return dup;
+}
+
+int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
+  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+  if (r < 0) return r;
+  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+    const char* key = nullptr;
+    if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
+    std::string k = key;
+    if (k == "on") {
+      const char* node = nullptr;
+      if (sd_bus_message_read(m, "v", "s", &node) < 0)
+        return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
+      req.on = node;
+    } else if (k == "local") {
+      int flag = 0;
+      if (sd_bus_message_read(m, "v", "b", &flag) < 0)
+        return replyError(error, kErrorInvalidArgument, "option \"local\" takes a boolean");
+      req.local = flag != 0;
+    } else if (k == "timeout_ms" || k == "mem_mb" || k == "cpu_s") {
+      uint64_t v = 0;
+      if (sd_bus_message_read(m, "v", "t", &v) < 0)
+        return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a uint64");
+      (k == "timeout_ms" ? req.timeout_ms : k == "mem_mb" ? req.mem_mb : req.cpu_s) = v;
+    } else {
+      return replyError(error, kErrorInvalidArgument,
+                        "option \"" + k +
+                            "\" is not known to this vestad; known: on, local, "
+                            "timeout_ms, mem_mb, cpu_s");
+    }
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  }
+  if (r < 0) return r;
+  return sd_bus_message_exit_container(m);
+}
+
+int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  Node& node = *static_cast<Node*>(userdata);
+  ExecClient::Request req;
+  // Descriptors taken so far are closed on any early return.
+  struct Closer {
+    ExecClient::Request* req;
+    ~Closer() {
+      if (!req) return;
+      for (int fd : {req->outFd, req->errFd, req->filesFd})
+        if (fd >= 0) ::close(fd);
+      for (auto& p : req->puts)
+        if (p.fd >= 0) ::close(p.fd);
+    }
+  } closer{&req};
+  return guarded(error, [&]() -> int {
+    char** argv = nullptr;
+    int r = sd_bus_message_read_strv(m, &argv);
+    if (r < 0) return r;
+    for (char** a = argv; a && *a; ++a) {
+      req.argv.emplace_back(*a);
+      free(*a);
+    }
+    free(argv);
+    int fds[3] = {-1, -1, -1};
+    if ((r = sd_bus_message_read(m, "hhh", &fds[0], &fds[1], &fds[2])) < 0) return r;
+    std::string why;
+    const char* names[3] = {"stdout", "stderr", "files"};
+    int* targets[3] = {&req.outFd, &req.errFd, &req.filesFd};
+    for (int i = 0; i < 3; ++i) {
+      *targets[i] = takeFd(fds[i], names[i], true, why);
+      if (*targets[i] < 0) return replyError(error, kErrorInvalidArgument, why);
+    }
+    if ((r = sd_bus_message_enter_container(m, 'a', "(ssbh)")) < 0) return r;
+    const char *name = nullptr, *sha = nullptr;
+    int executable = 0, fd = -1;
+    while ((r = sd_bus_message_read(m, "(ssbh)", &name, &sha, &executable, &fd)) > 0) {
+      ExecClient::PutFile p;
+      p.name = name;
+      p.executable = executable != 0;
+      if (auto ok = checkFileName(p.name); !ok)
+        return replyError(error, kErrorInvalidArgument, "put: " + ok.error());
+      auto digest = fromHex(sha);
+      if (!digest || digest->size() != 32)
+        return replyError(
+            error, kErrorInvalidArgument,
+            std::string("put ") + name + ": sha256 \"" + sha + "\" is not 64 hex digits");
+      std::copy(digest->begin(), digest->end(), p.sha256.begin());
+      p.fd = takeFd(fd, name, false, why);
+      if (p.fd < 0) return replyError(error, kErrorInvalidArgument, "put " + why);
+      struct stat st {};
+      ::fstat(p.fd, &st);
+      p.size = static_cast<uint64_t>(st.st_size);
+      for (auto& other : req.puts)
+        if (other.name == p.name) {
+          ::close(p.fd);
+          return replyError(error, kErrorInvalidArgument, "put: " + p.name + " is given twice");
+        }
+      req.puts.push_back(p);
+    }
+    if (r < 0) return r;
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+    char** gets = nullptr;
+    if ((r = sd_bus_message_read_strv(m, &gets)) < 0) return r;
+    for (char** g = gets; g && *g; ++g) {
+      req.gets.emplace_back(*g);
+      free(*g);
+    }
+    free(gets);
+    for (auto& g : req.gets)
+      if (auto ok = checkGetPattern(g); !ok)
+        return replyError(error, kErrorInvalidArgument, ok.error());
+    if (req.argv.empty())
+      return replyError(error, kErrorInvalidArgument,
+                        "argv: empty; give the command after --, e.g. vesta exec -- make -j4");
+    if (req.argv.size() > kMaxArgs || req.puts.size() > kMaxShippedFiles ||
+        req.gets.size() > kMaxGetPatterns)
+      return replyError(error, kErrorInvalidArgument, "too many arguments, files or patterns");
+    if ((r = readExecOptions(m, error, req)) < 0) return r;
+    if (req.local && !req.on.empty())
+      return replyError(error, kErrorInvalidArgument,
+                        "options \"on\" and \"local\" contradict each other; give one");
+    closer.req = nullptr;  // the job owns the descriptors from here on
+    auto job = node.submitExec(std::move(req));
+    if (!job) return replyError(error, kErrorRefused, job.error());
+    node.watchSubmitter((*job)->id, m);
+    return sd_bus_reply_method_return(m, "o", jobPath((*job)->id).c_str());
+  });
+}
+
+}  // namespace
+
+int execMethodHandler(sd_bus_message* m, void* userdata, sd_bus_error* error) {
+  return execMethod(m, userdata, error);
+}
+
+}  // namespace vesta

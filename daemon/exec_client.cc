@@ -1,0 +1,475 @@
+#include "exec_client.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "log.h"
+#include "proto.h"
+#include "uvpp.h"
+
+namespace vesta {
+namespace {
+
+constexpr uint64_t kOfferTimeoutMs = 10'000;  // no Accept or Refuse by then: place elsewhere
+constexpr uint64_t kCreditEvery = kStreamWindow / 8;
+
+std::string commandLine(const std::vector<std::string>& argv) {
+  std::string out;
+  for (auto& a : argv) out += (out.empty() ? "" : " ") + a;
+  return out.size() > 120 ? out.substr(0, 117) + "..." : out;
+}
+
+}  // namespace
+
+// One of the submitter's pipes. Writes never block the loop: what the pipe cannot take now
+// waits here (at most a window's worth, because credit only returns once it is written).
+struct ExecClient::Sink {
+  int fd = -1;
+  std::unique_ptr<uv::Poll> poll;
+  std::deque<Bytes> queue;
+  size_t offset = 0;  // into queue.front()
+  bool broken = false;
+  ~Sink() { close(); }
+  void close() {
+    if (poll) poll->close();
+    poll.reset();
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+    queue.clear();
+  }
+};
+
+struct ExecClient::Run {
+  Job* job = nullptr;
+  Request req;
+  enum class Stage { Queued, Offered, Running, Ended } stage = Stage::Queued;
+  std::string node, fp;  // where it was offered or runs; fp empty for this node
+  uint64_t offeredAt = 0;
+  std::map<std::string, std::string> refused;  // node -> why, never asked again for this job
+  Sink sinks[3];
+  uint64_t creditOwed = 0;     // output written to the submitter, not yet credited to the runner
+  std::vector<size_t> toSend;  // indexes into req.puts, as the runner asked
+  size_t sending = 0;          // position in toSend
+  uint64_t sendOffset = 0;
+  uint64_t fileCredit = kStreamWindow;
+  ~Run() {
+    for (auto& p : req.puts)
+      if (p.fd >= 0) ::close(p.fd);
+  }
+};
+
+ExecClient::ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks)
+    : loop_(loop),
+      config_(config),
+      jobs_(jobs),
+      hooks_(std::move(hooks)),
+      policy_(PlacementPolicy::from(config)) {}
+
+ExecClient::~ExecClient() = default;
+
+Result<Job*> ExecClient::submit(Request req) {
+  auto closeAll = [&] {
+    for (int fd : {req.outFd, req.errFd, req.filesFd})
+      if (fd >= 0) ::close(fd);
+    for (auto& p : req.puts)
+      if (p.fd >= 0) ::close(p.fd);
+  };
+  if (req.argv.empty() || req.argv[0].empty()) {
+    closeAll();
+    return fail("argv: empty; give the command after --, e.g. vesta exec -- make -j4");
+  }
+  if (req.local && !req.on.empty()) {
+    closeAll();
+    return fail("on and local contradict each other");
+  }
+  Job& job = jobs_.create(JobKind::Exec);
+  job.argv = req.argv;
+  job.workers = 1;
+  auto run = std::make_unique<Run>();
+  run->job = &job;
+  int fds[3] = {req.outFd, req.errFd, req.filesFd};
+  for (int i = 0; i < 3; ++i) {
+    run->sinks[i].fd = fds[i];
+    if (fds[i] < 0) continue;
+    ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+    run->sinks[i].poll = std::make_unique<uv::Poll>(loop_, fds[i]);
+  }
+  run->req = std::move(req);
+  runs_[job.id] = std::move(run);
+  queue_.push_back(job.id);
+  jobs_.publish(job);
+  log::info("job " + job.idText() + " exec " + commandLine(job.argv),
+            {{"VESTA_JOB", job.idText()}});
+  dispatch();
+  return &job;
+}
+
+std::map<std::string, unsigned> ExecClient::runningOn() const {
+  std::map<std::string, unsigned> out;
+  for (auto& [id, run] : runs_)
+    if (run->stage == Run::Stage::Offered || run->stage == Run::Stage::Running) ++out[run->node];
+  return out;
+}
+
+void ExecClient::dispatch() {
+  if (dispatching_) return;  // a local refusal can arrive while we are placing
+  dispatching_ = true;
+  std::deque<uint64_t> waiting;
+  while (!queue_.empty()) {
+    uint64_t id = queue_.front();
+    queue_.pop_front();
+    auto it = runs_.find(id);
+    if (it == runs_.end() || it->second->stage != Run::Stage::Queued) continue;
+    Run& run = *it->second;
+    auto views = hooks_.views();
+    auto running = runningOn();
+    for (auto& v : views) {
+      v.exec_running = running.count(v.name) ? running[v.name] : 0;
+      if (auto r = run.refused.find(v.name); r != run.refused.end()) v.refused = r->second;
+    }
+    PlacementRequest how;
+    how.kind = JobKind::Exec;
+    how.on = run.req.on;
+    how.local = run.req.local;
+    how.argv0 = run.req.argv[0];
+    how.shipped = run.req.argv[0].find('/') != std::string::npos && run.req.argv[0][0] != '/';
+    Plan plan = placeExec(how, views, policy_);
+    if (plan.wait) {
+      waiting.push_back(id);
+      continue;
+    }
+    if (!plan.ok()) {
+      finish(run, JobState::Failed, "", plan.error);
+      continue;
+    }
+    for (auto& v : views)
+      if (v.name == plan.nodes[0]) offer(run, v, plan.reason);
+  }
+  queue_ = std::move(waiting);
+  dispatching_ = false;
+}
+
+void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason) {
+  run.stage = Run::Stage::Offered;
+  run.node = node.name;
+  run.fp = node.self ? "" : node.fingerprint;
+  run.offeredAt = uv_now(loop_);
+  Job& job = *run.job;
+  job.node = node.name;
+  job.reason = job.reason.empty() ? reason : job.reason + "; then " + reason;
+  jobs_.partsChanged(job);
+  ExecOfferMsg m;
+  m.job = job.id;
+  m.argv = run.req.argv;
+  m.timeout_ms = run.req.timeout_ms;
+  m.mem_mb = run.req.mem_mb;
+  m.cpu_s = run.req.cpu_s;
+  for (auto& p : run.req.puts) m.files.push_back({p.name, p.sha256, p.size, p.executable});
+  m.gets = run.req.gets;
+  log::info("job " + job.idText() + " offered to " + node.name + ": " + reason,
+            {{"VESTA_JOB", job.idText()}});
+  if (!hooks_.send(run.fp, {FrameType::ExecOffer, encode(m)})) requeue(run, "could not be reached");
+}
+
+void ExecClient::requeue(Run& run, const std::string& why) {
+  if (run.stage == Run::Stage::Ended) return;
+  run.refused[run.node] = why;
+  log::info("job " + run.job->idText() + ": " + run.node + " " + why,
+            {{"VESTA_JOB", run.job->idText()}});
+  run.stage = Run::Stage::Queued;
+  queue_.push_front(run.job->id);
+  dispatch();
+}
+
+ExecClient::Run* ExecClient::runFrom(const std::string& fp, uint64_t job) {
+  auto it = runs_.find(job);
+  if (it == runs_.end() || it->second->fp != fp) return nullptr;
+  Run& run = *it->second;
+  if (run.stage != Run::Stage::Offered && run.stage != Run::Stage::Running) return nullptr;
+  return &run;
+}
+
+void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
+  switch (frame.type) {
+    case FrameType::Refuse: {
+      auto m = decodeRefuse(frame.payload);
+      if (!m) return;
+      Run* run = runFrom(fp, m->job);
+      if (!run || run->stage != Run::Stage::Offered) return;
+      // The runner names itself in its reason ("pi4: exec is off there (allow_exec)").
+      std::string why = m->reason;
+      if (why.rfind(run->node, 0) == 0) why = why.substr(run->node.size());
+      if (!why.empty() && why[0] == ':') why = "refused:" + why.substr(1);
+      return requeue(*run, why.empty() ? "refused" : why);
+    }
+    case FrameType::ExecAccept: {
+      auto m = decodeExecAccept(frame.payload);
+      if (!m) return;
+      Run* run = runFrom(fp, m->job);
+      if (!run || run->stage != Run::Stage::Offered) return;
+      run->stage = Run::Stage::Running;
+      for (auto& d : m->missing) {
+        auto p = std::find_if(run->req.puts.begin(), run->req.puts.end(),
+                              [&](const PutFile& f) { return f.sha256 == d; });
+        if (p == run->req.puts.end()) {
+          hooks_.send(fp, {FrameType::Release,
+                           encode(ReasonMsg{m->job, "asked for a file it was not offered"})});
+          return finish(*run, JobState::Failed, "",
+                        run->node + " asked for a file it was not offered");
+        }
+        run->toSend.push_back(static_cast<size_t>(p - run->req.puts.begin()));
+      }
+      jobs_.setRunning(*run->job);
+      return pumpFiles(*run);
+    }
+    case FrameType::Credit: {
+      auto m = decodeCredit(frame.payload);
+      if (!m || m->for_output) return;
+      Run* run = runFrom(fp, m->job);
+      if (!run) return;
+      run->fileCredit = std::min(kStreamWindow, run->fileCredit + m->bytes);
+      return pumpFiles(*run);
+    }
+    case FrameType::Output: {
+      auto m = decodeOutput(frame.payload);
+      if (!m) return;
+      Run* run = runFrom(fp, m->job);
+      if (!run) return;
+      return deliver(*run, m->stream, std::move(m->data));
+    }
+    case FrameType::ExecExit: {
+      auto m = decodeExecExit(frame.payload);
+      if (!m) return;
+      Run* run = runFrom(fp, m->job);
+      if (!run) return;
+      return onExit(*run, *m);
+    }
+    case FrameType::Usage: {
+      auto m = decodeUsage(frame.payload);
+      if (!m || fp.empty() || !runs_.count(m->job)) return;
+      hooks_.borrowed(fp, static_cast<double>(m->cpu_us) / 1e6,
+                      static_cast<double>(m->mib_ms) / 1000.0);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+// Sends the shipped files the runner asked for, a window at a time.
+void ExecClient::pumpFiles(Run& run) {
+  uint8_t buf[kMaxDataPiece];
+  while (run.fileCredit > 0 && run.sending < run.toSend.size()) {
+    PutFile& p = run.req.puts[run.toSend[run.sending]];
+    if (run.sendOffset == p.size) {
+      ++run.sending;
+      run.sendOffset = 0;
+      continue;
+    }
+    size_t want = static_cast<size_t>(
+        std::min<uint64_t>({sizeof buf, run.fileCredit, p.size - run.sendOffset}));
+    ssize_t n = ::pread(p.fd, buf, want, static_cast<off_t>(run.sendOffset));
+    if (n <= 0) {
+      std::string why =
+          p.name + (n < 0 ? std::string(": ") + std::strerror(errno) : " shrank while being sent");
+      hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{run.job->id, why})});
+      return finish(run, JobState::Failed, "", why);
+    }
+    FileDataMsg m{run.job->id, p.sha256, run.sendOffset, Bytes(buf, buf + n)};
+    hooks_.send(run.fp, {FrameType::FileData, encode(m)});
+    run.sendOffset += static_cast<uint64_t>(n);
+    run.fileCredit -= static_cast<uint64_t>(n);
+  }
+}
+
+void ExecClient::deliver(Run& run, OutputStream stream, Bytes data) {
+  int i = static_cast<int>(stream) - 1;
+  Sink& sink = run.sinks[i];
+  if (sink.fd < 0 || sink.broken) {
+    // Nobody reads this stream (no --get, or the submitter closed it): credit it at once.
+    run.creditOwed += data.size();
+    return creditBack(run, false);
+  }
+  sink.queue.push_back(std::move(data));
+  flushSink(run, i);
+}
+
+void ExecClient::flushSink(Run& run, int i) {
+  Sink& sink = run.sinks[i];
+  while (!sink.queue.empty()) {
+    Bytes& front = sink.queue.front();
+    ssize_t n = ::write(sink.fd, front.data() + sink.offset, front.size() - sink.offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n < 0) {
+      // EPIPE: the submitter is gone. Its job goes with it.
+      sink.broken = true;
+      sink.close();
+      uint64_t id = run.job->id;
+      if (run.stage != Run::Stage::Ended)
+        jobs_.cancel(id, "the vesta exec that submitted it went away");
+      return;
+    }
+    sink.offset += static_cast<size_t>(n);
+    run.creditOwed += static_cast<uint64_t>(n);
+    if (sink.offset == front.size()) {
+      sink.queue.pop_front();
+      sink.offset = 0;
+    }
+  }
+  uint64_t id = run.job->id;
+  if (sink.queue.empty()) {
+    sink.poll->stop();
+  } else {
+    sink.poll->start(UV_WRITABLE, [this, id, i](int, int) {
+      auto it = runs_.find(id);
+      if (it != runs_.end()) flushSink(*it->second, i);
+    });
+  }
+  creditBack(run, false);
+  maybeFree(run);
+}
+
+void ExecClient::creditBack(Run& run, bool force) {
+  if (run.creditOwed == 0 || run.stage != Run::Stage::Running) return;
+  if (!force && run.creditOwed < kCreditEvery) {
+    bool idle = true;
+    for (auto& s : run.sinks) idle &= s.queue.empty();
+    if (!idle) return;
+  }
+  while (run.creditOwed > 0) {
+    uint64_t n = std::min(run.creditOwed, kStreamWindow);
+    hooks_.send(run.fp, {FrameType::Credit, encode(CreditMsg{run.job->id, true, n})});
+    run.creditOwed -= n;
+  }
+}
+
+void ExecClient::onExit(Run& run, const ExecExitMsg& exit) {
+  Job& job = *run.job;
+  if (exit.status < 0) return finish(run, JobState::Failed, "", exit.error);
+  job.exitStatus = exit.status;
+  if (exit.timed_out)
+    return finish(run, JobState::Failed, "exit " + std::to_string(exit.status),
+                  run.node + ": " + (exit.error.empty() ? "timed out" : exit.error));
+  finish(run, JobState::Done, "exit " + std::to_string(exit.status), "");
+}
+
+void ExecClient::finish(Run& run, JobState state, const std::string& result,
+                        const std::string& error) {
+  if (run.stage == Run::Stage::Ended) return;
+  run.stage = Run::Stage::Ended;
+  Job& job = *run.job;
+  if (!isTerminal(job.state)) jobs_.finish(job, state, result, error);
+  log::info("job " + job.idText() + " " + jobStateName(job.state) + " on " + run.node +
+                (error.empty() ? ": " + result : ": " + error),
+            {{"VESTA_JOB", job.idText()}});
+  if (hooks_.jobEnded) hooks_.jobEnded();
+  maybeFree(run);
+  dispatch();  // a slot is free
+}
+
+// An ended run stays until the submitter has all of its output; then its pipes close (the
+// submitter sees end-of-file) and it is freed at the next tick.
+void ExecClient::maybeFree(Run& run) {
+  if (run.stage != Run::Stage::Ended) return;
+  for (auto& s : run.sinks)
+    if (!s.queue.empty()) return;
+  auto it = runs_.find(run.job->id);
+  if (it == runs_.end()) return;
+  for (auto& s : run.sinks) s.close();
+  freed_.push_back(std::move(it->second));
+  runs_.erase(it);
+}
+
+void ExecClient::onLinkDown(const std::string& fp) {
+  std::vector<uint64_t> ids;
+  for (auto& [id, run] : runs_)
+    if (run->fp == fp && !fp.empty() &&
+        (run->stage == Run::Stage::Offered || run->stage == Run::Stage::Running))
+      ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) continue;
+    Run& run = *it->second;
+    if (run.stage == Run::Stage::Offered)
+      requeue(run, "lost its link before answering");
+    else
+      finish(run, JobState::Failed, "",
+             "lost " + run.node +
+                 " mid-job (its link went down); a command is not re-run "
+                 "elsewhere by itself");
+  }
+}
+
+void ExecClient::cancel(Job& job, const std::string& why) {
+  auto it = runs_.find(job.id);
+  if (it == runs_.end()) return;
+  Run& run = *it->second;
+  if (run.stage == Run::Stage::Offered || run.stage == Run::Stage::Running)
+    hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{job.id, why})});
+  run.stage = Run::Stage::Ended;
+  for (auto& s : run.sinks) s.close();
+  maybeFree(run);
+}
+
+void ExecClient::tick() {
+  freed_.clear();
+  uint64_t now = uv_now(loop_);
+  std::vector<uint64_t> late;
+  for (auto& [id, run] : runs_)
+    if (run->stage == Run::Stage::Offered && now - run->offeredAt > kOfferTimeoutMs)
+      late.push_back(id);
+  for (uint64_t id : late) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) continue;
+    hooks_.send(it->second->fp, {FrameType::Release, encode(ReasonMsg{id, "no answer in time"})});
+    requeue(*it->second, "did not answer in time");
+  }
+  if (!queue_.empty()) dispatch();  // nodes free up and change their minds
+}
+
+void ExecClient::shutdown() {
+  std::vector<uint64_t> ids;
+  for (auto& [id, run] : runs_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    auto it = runs_.find(id);
+    if (it == runs_.end()) continue;
+    Run& run = *it->second;
+    if (run.stage != Run::Stage::Ended) {
+      if (run.stage != Run::Stage::Queued)
+        hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{id, "its node is stopping"})});
+      finish(run, JobState::Cancelled, "", config_.name + " is stopping");
+    }
+    auto again = runs_.find(id);
+    if (again != runs_.end()) {
+      for (auto& s : again->second->sinks) s.close();
+      freed_.push_back(std::move(again->second));
+      runs_.erase(again);
+    }
+  }
+  queue_.clear();
+}
+
+std::vector<Flow> ExecClient::flows() const {
+  std::vector<Flow> out;
+  uint64_t now = uv_now(loop_);
+  for (auto& [id, run] : runs_) {
+    if (run->fp.empty() || run->stage != Run::Stage::Running) continue;
+    Flow f;
+    f.lending = false;
+    f.job = id;
+    f.kind = JobKind::Exec;
+    f.peer = run->node;
+    f.peerFingerprint = run->fp;
+    f.cores = 1;
+    f.elapsedMs = now - run->offeredAt;
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace vesta

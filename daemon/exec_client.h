@@ -1,0 +1,100 @@
+// The coordinator of exec jobs submitted on this node (`vesta exec`): queues each command until
+// a node that would run it has a free slot (lib/placement placeExec), offers it there (this
+// node's own runner included), ships its --put files as the runner asks, passes its output to
+// the submitter's pipes under credit (so a slow terminal slows the command, not our memory), and
+// ends the job with the command's exit status. A refusal places the command elsewhere; a runner
+// lost after the command started fails the job (a command is not assumed safe to run twice).
+// Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "exec_proto.h"
+#include "flow.h"
+#include "frame.h"
+#include "jobs.h"
+#include "placement.h"
+
+namespace vesta {
+
+class ExecClient {
+ public:
+  struct Hooks {
+    std::function<std::vector<NodeView>()> views;  // exec_running is filled in here
+    // To a runner; the empty fingerprint is this node's own runner.
+    std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
+    std::function<void(const std::string& fingerprint, double coreSeconds, double mibSeconds)>
+        borrowed;
+    std::function<void()> jobEnded;
+  };
+  struct PutFile {
+    std::string name;
+    Digest sha256{};
+    uint64_t size = 0;
+    bool executable = false;
+    int fd = -1;  // a regular file, read with pread; owned from submit() on
+  };
+  struct Request {
+    std::vector<std::string> argv;
+    std::vector<PutFile> puts;
+    std::vector<std::string> gets;
+    uint64_t timeout_ms = 0, mem_mb = 0, cpu_s = 0;
+    std::string on;
+    bool local = false;
+    // The submitter's pipes (write ends), owned from submit() on; filesFd may be -1.
+    int outFd = -1, errFd = -1, filesFd = -1;
+  };
+
+  ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks);
+  ~ExecClient();
+
+  // Queues the command and places it as soon as a node has room. Errors are about the request.
+  Result<Job*> submit(Request request);
+  // ExecAccept, Refuse, Credit, Output, ExecExit and Usage frames for our jobs.
+  void onFrame(const std::string& fingerprint, const Frame& frame);
+  bool owns(uint64_t job) const { return runs_.count(job) > 0; }
+  void onLinkDown(const std::string& fingerprint);
+  void cancel(Job& job, const std::string& why);
+  void tick();  // offer timeouts, placing queued commands, freeing ended runs
+  void shutdown();
+
+  // How many of our commands each node runs now (by node name), for placement.
+  std::map<std::string, unsigned> runningOn() const;
+  std::vector<Flow> flows() const;  // peers running our commands
+  size_t active() const { return runs_.size(); }
+
+ private:
+  struct Run;
+  struct Sink;
+  void dispatch();
+  void offer(Run& run, const NodeView& node, const std::string& reason);
+  void requeue(Run& run, const std::string& why);
+  void pumpFiles(Run& run);
+  void deliver(Run& run, OutputStream stream, Bytes data);
+  void flushSink(Run& run, int index);
+  void creditBack(Run& run, bool force);
+  void onExit(Run& run, const ExecExitMsg& exit);
+  void finish(Run& run, JobState state, const std::string& result, const std::string& error);
+  void maybeFree(Run& run);
+  Run* runFrom(const std::string& fingerprint, uint64_t job);
+
+  uv_loop_t* loop_;
+  const Config& config_;
+  JobTable& jobs_;
+  Hooks hooks_;
+  PlacementPolicy policy_;
+  std::map<uint64_t, std::unique_ptr<Run>> runs_;  // by job id
+  std::deque<uint64_t> queue_;                     // waiting for a free slot, oldest first
+  std::vector<std::unique_ptr<Run>> freed_;        // freed at the next tick
+  bool dispatching_ = false;
+};
+
+}  // namespace vesta

@@ -1,0 +1,592 @@
+#include "exec_runner.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "capacity.h"
+#include "log.h"
+#include "proto.h"
+#include "spawn.h"
+#include "uvpp.h"
+
+namespace vesta {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int kExecNice = 10;
+constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
+constexpr uint64_t kBorrowedProcesses = 512;
+constexpr double kMinSpareCores = 0.5;
+constexpr uint64_t kBadFrameLogMs = 10'000;
+constexpr size_t kReadPiece = 64 * 1024;
+
+std::string searchPath() {
+  const char* p = std::getenv("PATH");
+  return p && *p ? p : "/usr/local/bin:/usr/bin:/bin";
+}
+
+std::string realPath(const std::string& path) {
+  char buf[PATH_MAX];
+  return ::realpath(path.c_str(), buf) ? std::string(buf) : std::string();
+}
+
+// Makes everything under `dir` removable (a job may leave read-only directories), then removes it.
+void removeTree(const std::string& dir) {
+  std::error_code ec;
+  for (auto it =
+           fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec)) ::chmod(it->path().c_str(), 0700);
+  ::chmod(dir.c_str(), 0700);
+  fs::remove_all(dir, ec);
+  if (ec) log::warning("cannot remove " + dir + ": " + ec.message());
+}
+
+}  // namespace
+
+struct ExecRunner::Job {
+  Key key;
+  std::string origin;
+  ExecOfferMsg offer;
+  std::string scratch;
+  bool local = false;
+  std::vector<Digest> missing;
+  std::map<Digest, std::unique_ptr<FileCache::Receiver>> receiving;
+  uint64_t fileCreditOwed = 0;
+  bool started = false, exited = false, released = false, timedOut = false, finished = false;
+  pid_t pid = -1;
+  int pidfd = -1;
+  std::unique_ptr<uv::Poll> exitPoll;
+  int fds[2] = {-1, -1};  // stdout, stderr read ends
+  std::unique_ptr<uv::Poll> polls[2];
+  bool polling[2] = {false, false};
+  uint64_t credit = kStreamWindow;  // output bytes we may still send unconsumed
+  int waitStatus = 0;
+  rusage usage{};
+  uint64_t startedMs = 0;
+  std::unique_ptr<uv::Timer> timeout, killTimer;
+  // --get
+  bool filesListed = false;
+  std::vector<std::string> gets;
+  int getFd = -1;
+  uint64_t getRemaining = 0;
+  std::string getName;
+
+  ~Job() {
+    for (int i = 0; i < 2; ++i) {
+      if (polls[i]) polls[i]->close();
+      if (fds[i] >= 0) ::close(fds[i]);
+    }
+    if (exitPoll) exitPoll->close();
+    if (pidfd >= 0) ::close(pidfd);
+    if (getFd >= 0) ::close(getFd);
+  }
+};
+
+ExecRunner::ExecRunner(uv_loop_t* loop, const Config& config, const std::string& stateDir,
+                       Hooks hooks)
+    : loop_(loop),
+      config_(config),
+      scratchRoot_(stateDir + "/scratch"),
+      cache_(stateDir + "/cache", uint64_t{config.exec_cache_mb} << 20),
+      hooks_(std::move(hooks)) {
+  // Scratch directories of a run that crashed belong to commands that no longer exist.
+  std::error_code ec;
+  if (fs::exists(scratchRoot_, ec))
+    for (auto& e : fs::directory_iterator(scratchRoot_, ec)) removeTree(e.path().string());
+  fs::create_directories(scratchRoot_, ec);
+  ::chmod(scratchRoot_.c_str(), 0700);
+}
+
+ExecRunner::~ExecRunner() {
+  for (auto& [key, job] : jobs_)
+    if (job->pid > 0 && !job->exited) ::kill(-job->pid, SIGKILL);
+}
+
+ExecPolicy ExecRunner::policy() const {
+  return {config_.allow_exec, config_.allow_shipped_exec, config_.exec_allowlist, 0};
+}
+
+unsigned ExecRunner::borrowedRunning() const {
+  unsigned n = 0;
+  for (auto& [key, job] : jobs_) n += !job->local && job->started && !job->exited;
+  return n;
+}
+
+void ExecRunner::badFrame(const std::string& fp, const std::string& error) {
+  uint64_t now = uv_now(loop_);
+  if (lastBadFrameLog_ && now - lastBadFrameLog_ < kBadFrameLogMs) return;
+  lastBadFrameLog_ = now;
+  log::warning("malformed exec frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
+}
+
+void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
+  switch (frame.type) {
+    case FrameType::ExecOffer:
+      return offer(fp, frame);
+    case FrameType::FileData:
+      return fileData(fp, frame);
+    case FrameType::Credit: {
+      auto m = decodeCredit(frame.payload);
+      if (!m || !m->for_output) return badFrame(fp, m ? "file credit sent to a runner" : m.error());
+      auto it = jobs_.find({fp, m->job});
+      if (it == jobs_.end()) return;
+      Job& job = *it->second;
+      job.credit = std::min(kStreamWindow, job.credit + m->bytes);
+      pumpOutput(job);
+      if (job.exited) maybeFinish(job);
+      return;
+    }
+    case FrameType::Release: {
+      auto m = decodeReason(frame.payload);
+      if (!m) return badFrame(fp, m.error());
+      auto it = jobs_.find({fp, m->job});
+      if (it != jobs_.end()) kill(*it->second, m->reason);
+      return;
+    }
+    default:
+      return badFrame(fp, "unexpected frame type " + std::to_string(static_cast<int>(frame.type)));
+  }
+}
+
+std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) const {
+  const std::string& me = config_.name;
+  if (stopping_) return me + " is stopping";
+  ExecPolicy p = policy();
+  if (!p.allow_exec) return me + ": exec is off there (allow_exec)";
+  if (!fp.empty()) {
+    const NodeStatus& s = hooks_.status();
+    if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
+    if (std::string why; !hooks_.mayBorrow(fp, &why)) return me + ": " + why;
+    double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+    if (spare + borrowedRunning() < kMinSpareCores)
+      return me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU";
+    if (m.mem_mb > config_.mem_offer_mb)
+      return me + ": " + std::to_string(m.mem_mb) + " MiB is more than its mem_offer_mb " +
+             std::to_string(config_.mem_offer_mb) + " MiB";
+  }
+  const std::string& argv0 = m.argv[0];
+  if (argv0.find('/') != std::string::npos && argv0[0] != '/') {
+    // A program in the job's directory: it can only have been shipped with the job.
+    std::string name = normalPath(argv0);
+    bool shipped = std::any_of(m.files.begin(), m.files.end(),
+                               [&](const ShippedFile& f) { return f.name == name; });
+    if (!shipped) return me + ": " + argv0 + " is not among the shipped files (--put it)";
+    return execWouldRefuse(p, me, argv0, true);
+  }
+  auto program = resolveProgram(argv0, scratchRoot_ + "/none", searchPath());
+  if (!program) return me + ": " + program.error();
+  std::string real = realPath(program->path),
+              state = realPath(fs::path(scratchRoot_).parent_path());
+  if (!state.empty() && real.rfind(state + "/", 0) == 0)
+    return me + ": " + argv0 + " lies in vestad's state directory";
+  return execRefusal(p, me, argv0, *program);
+}
+
+void ExecRunner::offer(const std::string& fp, const Frame& frame) {
+  auto m = decodeExecOffer(frame.payload);
+  if (!m) return badFrame(fp, m.error());
+  Key key{fp, m->job};
+  if (jobs_.count(key)) return;  // a repeated offer: the first answer stands
+  std::string origin = fp.empty() ? config_.name : hooks_.nameOf(fp);
+  if (std::string why = whyRefuse(fp, *m); !why.empty()) {
+    log::info("refused exec job " + std::to_string(m->job) + " from " + origin + ": " + why,
+              {{"VESTA_PEER", fp}});
+    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
+    return;
+  }
+  auto job = std::make_unique<Job>();
+  job->key = key;
+  job->origin = origin;
+  job->local = fp.empty();
+  job->offer = std::move(*m);
+  job->scratch = scratchRoot_ + "/" + origin + "-" + std::to_string(key.second) + "-" +
+                 std::to_string(nextScratch_++);
+  std::error_code ec;
+  fs::create_directory(job->scratch, ec);
+  if (ec) {
+    std::string why = config_.name + ": cannot make a scratch directory: " + ec.message();
+    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{key.second, RefuseCode::Other, why})});
+    return;
+  }
+  ::chmod(job->scratch.c_str(), 0700);
+  std::set<Digest> asked;
+  for (auto& f : job->offer.files)
+    if (!cache_.has(f.sha256) && asked.insert(f.sha256).second) job->missing.push_back(f.sha256);
+  Job& j = *job;
+  jobs_[key] = std::move(job);
+  if (!j.offer.files.empty())
+    log::info("job " + std::to_string(key.second) + " from " + origin + ": " +
+                  std::to_string(j.offer.files.size()) + " shipped file" +
+                  (j.offer.files.size() == 1 ? "" : "s") + ", " +
+                  std::to_string(j.offer.files.size() - j.missing.size()) + " from the cache",
+              {{"VESTA_PEER", fp}});
+  hooks_.send(fp, {FrameType::ExecAccept, encode(ExecAcceptMsg{key.second, j.missing})});
+  if (j.missing.empty()) start(j);
+}
+
+void ExecRunner::fileData(const std::string& fp, const Frame& frame) {
+  auto m = decodeFileData(frame.payload);
+  if (!m) return badFrame(fp, m.error());
+  auto it = jobs_.find({fp, m->job});
+  if (it == jobs_.end()) return;
+  Job& job = *it->second;
+  if (std::find(job.missing.begin(), job.missing.end(), m->sha256) == job.missing.end())
+    return badFrame(fp, "file data nobody asked for");
+  auto& receiver = job.receiving[m->sha256];
+  auto failJob = [&](const std::string& error) {
+    end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
+  };
+  if (!receiver) {
+    uint64_t size = 0;
+    for (auto& f : job.offer.files)
+      if (f.sha256 == m->sha256) size = f.size;
+    auto r = cache_.receive(m->sha256, size);
+    if (!r) return failJob(r.error());
+    receiver = std::move(*r);
+  }
+  if (auto ok = receiver->append(m->offset, m->data); !ok) return failJob(ok.error());
+  job.fileCreditOwed += m->data.size();
+  bool complete = receiver->received() == receiver->size();
+  if (job.fileCreditOwed >= kStreamWindow / 4 || complete) {
+    hooks_.send(fp,
+                {FrameType::Credit, encode(CreditMsg{job.key.second, false, job.fileCreditOwed})});
+    job.fileCreditOwed = 0;
+  }
+  if (!complete) return;
+  if (auto ok = receiver->finish(); !ok) return failJob(ok.error());
+  job.receiving.erase(m->sha256);
+  job.missing.erase(std::find(job.missing.begin(), job.missing.end(), m->sha256));
+  if (job.missing.empty()) start(job);
+}
+
+void ExecRunner::start(Job& job) {
+  auto failJob = [&](const std::string& error) {
+    end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
+  };
+  for (auto& f : job.offer.files)
+    if (auto ok = cache_.copyTo(f.sha256, job.scratch + "/" + f.name, f.executable); !ok)
+      return failJob(ok.error());
+  cache_.trim();
+  const std::string& argv0 = job.offer.argv[0];
+  auto program = resolveProgram(argv0, job.scratch, searchPath());
+  if (!program) return failJob(program.error());
+  if (std::string why = execRefusal(policy(), config_.name, argv0, *program); !why.empty())
+    return failJob(why);
+
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0) return failJob(std::strerror(errno));
+  if (::pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0) {
+    ::close(out[0]);
+    ::close(out[1]);
+    return failJob(std::strerror(errno));
+  }
+  // The child's ends block: a command that writes faster than we forward simply waits.
+  ::fcntl(out[1], F_SETFL, 0);
+  ::fcntl(err[1], F_SETFL, 0);
+  SpawnSpec spec;
+  spec.program = program->path;
+  spec.argv = job.offer.argv;
+  const char* lang = std::getenv("LANG");
+  spec.env = {
+      "PATH=" + searchPath(),       "HOME=" + job.scratch,
+      "TMPDIR=" + job.scratch,      std::string("LANG=") + (lang && *lang ? lang : "C.UTF-8"),
+      "VESTA_NODE=" + config_.name, "VESTA_JOB=" + std::to_string(job.key.second),
+      "VESTA_ORIGIN=" + job.origin};
+  spec.cwd = job.scratch;
+  spec.nice = kExecNice;
+  uint64_t memMb = job.offer.mem_mb;
+  if (!job.local && memMb == 0) memMb = config_.mem_offer_mb;
+  spec.memBytes = memMb << 20;
+  spec.cpuSeconds = job.offer.cpu_s;
+  spec.maxProcesses = job.local ? 0 : kBorrowedProcesses;
+  spec.stdoutFd = out[1];
+  spec.stderrFd = err[1];
+  auto spawned = spawnConfined(spec);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (!spawned) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return failJob(spawned.error());
+  }
+  job.started = true;
+  job.startedMs = uv_now(loop_);
+  job.pid = spawned->pid;
+  job.pidfd = spawned->pidfd;
+  job.fds[0] = out[0];
+  job.fds[1] = err[0];
+  log::info("running job " + std::to_string(job.key.second) + " from " + job.origin + ": " +
+                program->path + (landlockAbi() > 0 ? "" : " (no Landlock: writes not confined)"),
+            {{"VESTA_PEER", job.key.first}});
+  Key key = job.key;
+  job.exitPoll = std::make_unique<uv::Poll>(loop_, job.pidfd);
+  job.exitPoll->start(UV_READABLE, [this, key](int, int) {
+    auto it = jobs_.find(key);
+    if (it != jobs_.end()) onExit(*it->second);
+  });
+  for (int i = 0; i < 2; ++i) job.polls[i] = std::make_unique<uv::Poll>(loop_, job.fds[i]);
+  if (job.offer.timeout_ms) {
+    job.timeout = std::make_unique<uv::Timer>(loop_);
+    job.timeout->start(job.offer.timeout_ms, 0, [this, key] {
+      auto it = jobs_.find(key);
+      if (it == jobs_.end() || it->second->exited) return;
+      it->second->timedOut = true;
+      ::kill(-it->second->pid, SIGTERM);
+      it->second->killTimer = std::make_unique<uv::Timer>(loop_);
+      pid_t pid = it->second->pid;
+      it->second->killTimer->start(kKillGraceMs, 0, [pid] { ::kill(-pid, SIGKILL); });
+    });
+  }
+  pumpOutput(job);
+}
+
+// Reads from the command's pipes while credit lasts; with none left the pipes fill and the
+// command blocks, so a chatty command costs at most one window of memory anywhere.
+void ExecRunner::pumpOutput(Job& job) {
+  for (int i = 0; i < 2; ++i) {
+    if (job.fds[i] < 0) continue;
+    bool want = job.credit > 0;
+    if (want == job.polling[i]) continue;
+    job.polling[i] = want;
+    if (!want) {
+      job.polls[i]->stop();
+      continue;
+    }
+    Key key = job.key;
+    job.polls[i]->start(UV_READABLE, [this, key, i](int, int) {
+      auto it = jobs_.find(key);
+      if (it != jobs_.end()) readOutput(*it->second, i);
+    });
+  }
+}
+
+void ExecRunner::readOutput(Job& job, int stream) {
+  uint8_t buf[kReadPiece];
+  size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, job.credit));
+  if (want == 0) return pumpOutput(job);
+  ssize_t n = ::read(job.fds[stream], buf, want);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    job.polls[stream]->close();
+    job.polls[stream].reset();
+    ::close(job.fds[stream]);
+    job.fds[stream] = -1;
+    job.polling[stream] = false;
+    return maybeFinish(job);
+  }
+  if (!job.released) {
+    OutputMsg m{job.key.second, stream == 0 ? OutputStream::Stdout : OutputStream::Stderr,
+                Bytes(buf, buf + n)};
+    hooks_.send(job.key.first, {FrameType::Output, encode(m)});
+    job.credit -= static_cast<uint64_t>(n);
+  }
+  pumpOutput(job);
+}
+
+void ExecRunner::onExit(Job& job) {
+  pid_t r = ::wait4(job.pid, &job.waitStatus, WNOHANG, &job.usage);
+  if (r != job.pid) return;
+  job.exited = true;
+  // The job ends with its first process: whatever it left running in its group goes too, so
+  // nothing of a peer's outlives the job here (and the pipes reach their end).
+  ::kill(-job.pid, SIGKILL);
+  job.exitPoll->close();
+  job.exitPoll.reset();
+  ::close(job.pidfd);
+  job.pidfd = -1;
+  if (job.timeout) job.timeout->stop();
+  maybeFinish(job);
+}
+
+void ExecRunner::maybeFinish(Job& job) {
+  if (job.finished || !job.exited || job.fds[0] >= 0 || job.fds[1] >= 0) return;
+  if (job.released) {
+    ExecExitMsg none{job.key.second, -1, 0, false, "released"};
+    return end(job, none);
+  }
+  sendFiles(job);
+}
+
+// Streams the files that match the --get patterns (regular files at the top of the scratch
+// directory), as credit allows, then reports the exit.
+void ExecRunner::sendFiles(Job& job) {
+  if (!job.filesListed) {
+    job.filesListed = true;
+    std::error_code ec;
+    std::set<std::string> names;
+    for (auto& e : fs::directory_iterator(job.scratch, ec)) {
+      std::string name = e.path().filename().string();
+      if (!e.is_regular_file(ec) || e.is_symlink(ec)) continue;
+      for (auto& pattern : job.offer.gets)
+        if (::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0) names.insert(name);
+    }
+    job.gets.assign(names.rbegin(), names.rend());  // popped from the back: sorted order
+  }
+  auto send = [&](Bytes bytes) {
+    job.credit -= std::min<uint64_t>(job.credit, bytes.size());
+    hooks_.send(job.key.first,
+                {FrameType::Output,
+                 encode(OutputMsg{job.key.second, OutputStream::Files, std::move(bytes)})});
+  };
+  while (job.credit > 0) {
+    if (job.getFd < 0) {
+      if (job.gets.empty()) break;
+      job.getName = job.gets.back();
+      job.gets.pop_back();
+      job.getFd =
+          ::open((job.scratch + "/" + job.getName).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st {};
+      if (job.getFd < 0 || ::fstat(job.getFd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (job.getFd >= 0) ::close(job.getFd);
+        job.getFd = -1;
+        continue;
+      }
+      job.getRemaining = static_cast<uint64_t>(st.st_size);
+      send(encodeFileRecordHeader({job.getName, job.getRemaining}));
+      if (job.getRemaining == 0) {
+        ::close(job.getFd);
+        job.getFd = -1;
+      }
+      continue;
+    }
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>({job.credit, job.getRemaining, kMaxDataPiece}));
+    Bytes piece(want);
+    ssize_t n = ::read(job.getFd, piece.data(), want);
+    if (n <= 0) {
+      ::close(job.getFd);
+      job.getFd = -1;
+      return end(job, ExecExitMsg{job.key.second, -1, 0, false,
+                                  config_.name + ": " + job.getName + " shrank while being sent"});
+    }
+    piece.resize(static_cast<size_t>(n));
+    job.getRemaining -= static_cast<uint64_t>(n);
+    send(std::move(piece));
+    if (job.getRemaining == 0) {
+      ::close(job.getFd);
+      job.getFd = -1;
+    }
+  }
+  if (job.getFd >= 0 || !job.gets.empty()) return;  // more when credit returns
+  ExecExitMsg exit{job.key.second, 0, 0, job.timedOut, ""};
+  if (WIFEXITED(job.waitStatus)) {
+    exit.status = WEXITSTATUS(job.waitStatus);
+  } else if (WIFSIGNALED(job.waitStatus)) {
+    exit.signal = static_cast<uint8_t>(WTERMSIG(job.waitStatus));
+    exit.status = 128 + exit.signal;
+  }
+  if (job.timedOut) {
+    exit.status = 124;  // as timeout(1) reports it
+    char text[64];
+    std::snprintf(text, sizeof text, "timed out after %.1f s",
+                  static_cast<double>(job.offer.timeout_ms) / 1000.0);
+    exit.error = text;
+  }
+  end(job, exit);
+}
+
+void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
+  if (job.finished) return;
+  job.finished = true;
+  if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
+  if (!job.released) hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
+  if (job.started && job.exited) {
+    double core =
+        static_cast<double>(job.usage.ru_utime.tv_sec + job.usage.ru_stime.tv_sec) +
+        static_cast<double>(job.usage.ru_utime.tv_usec + job.usage.ru_stime.tv_usec) / 1e6;
+    uint64_t ms = uv_now(loop_) - job.startedMs;
+    double mib =
+        static_cast<double>(job.usage.ru_maxrss) / 1024.0 * static_cast<double>(ms) / 1000.0;
+    if (!job.local) {
+      hooks_.send(job.key.first, {FrameType::Usage,
+                                  encode(UsageMsg{job.key.second, static_cast<uint64_t>(core * 1e6),
+                                                  static_cast<uint64_t>(mib * 1000)})});
+      hooks_.lent(job.key.first, job.origin, core, mib, true);
+    }
+  }
+  log::info("exec job " + std::to_string(job.key.second) + " from " + job.origin + " ended" +
+                (exit.status >= 0 ? ": exit " + std::to_string(exit.status) : ": " + exit.error),
+            {{"VESTA_PEER", job.key.first}});
+  removeTree(job.scratch);
+  auto it = jobs_.find(job.key);
+  ended_.push_back(std::move(it->second));
+  jobs_.erase(it);
+}
+
+void ExecRunner::kill(Job& job, const std::string& why) {
+  if (job.released) return;
+  job.released = true;
+  log::info(
+      "stopping exec job " + std::to_string(job.key.second) + " from " + job.origin + ": " + why,
+      {{"VESTA_PEER", job.key.first}});
+  if (!job.started || job.exited) return end(job, ExecExitMsg{job.key.second, -1, 0, false, why});
+  ::kill(-job.pid, SIGTERM);
+  job.killTimer = std::make_unique<uv::Timer>(loop_);
+  pid_t pid = job.pid;
+  job.killTimer->start(kKillGraceMs, 0, [pid] { ::kill(-pid, SIGKILL); });
+  // Stop reading: nobody wants the output now; the pipes are drained and closed at exit.
+  job.credit = kStreamWindow;
+  pumpOutput(job);
+}
+
+void ExecRunner::onLinkDown(const std::string& fp) {
+  std::vector<Key> gone;
+  for (auto& [key, job] : jobs_)
+    if (key.first == fp) gone.push_back(key);
+  for (auto& key : gone) {
+    auto it = jobs_.find(key);
+    if (it != jobs_.end()) kill(*it->second, "its node's link is down");
+  }
+}
+
+void ExecRunner::tick() {
+  ended_.clear();
+}
+
+void ExecRunner::shutdown(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  std::vector<Key> all;
+  for (auto& [key, job] : jobs_) all.push_back(key);
+  for (auto& key : all) {
+    auto it = jobs_.find(key);
+    if (it == jobs_.end()) continue;
+    Job& job = *it->second;
+    if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
+    end(job, ExecExitMsg{key.second, -1, 0, false, config_.name + " " + why});
+  }
+}
+
+std::vector<Flow> ExecRunner::flows() const {
+  std::vector<Flow> out;
+  uint64_t now = uv_now(loop_);
+  for (auto& [key, job] : jobs_) {
+    if (job->local) continue;
+    Flow f;
+    f.lending = true;
+    f.job = key.second;
+    f.kind = JobKind::Exec;
+    f.peer = job->origin;
+    f.peerFingerprint = key.first;
+    f.cores = 1;
+    f.elapsedMs = job->started ? now - job->startedMs : 0;
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace vesta

@@ -1,0 +1,86 @@
+// Runs exec jobs on this node, for peers and for this node's own `vesta exec` alike (the local
+// coordinator reaches it in-process, under the empty fingerprint): checks consent and the
+// allowlist, receives shipped files into the cache, starts the command confined (daemon/spawn),
+// streams its output under the coordinator's credit, sends back --get files, and reports the
+// exit. Borrowed commands run at nice 10; a peer's link going down kills its commands at once.
+// Loop thread only.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.h"
+#include "exec_policy.h"
+#include "exec_proto.h"
+#include "file_cache.h"
+#include "flow.h"
+#include "frame.h"
+#include "sampler.h"
+
+namespace vesta {
+
+class ExecRunner {
+ public:
+  struct Hooks {
+    // To the coordinator; the empty fingerprint is this node's own coordinator.
+    std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
+    std::function<std::string(const std::string& fingerprint)> nameOf;
+    std::function<const NodeStatus&()> status;
+    std::function<bool(const std::string& fingerprint, std::string* why)> mayBorrow;
+    std::function<void(const std::string& fingerprint, const std::string& name, double coreSeconds,
+                       double mibSeconds, bool jobEnded)>
+        lent;
+  };
+  ExecRunner(uv_loop_t* loop, const Config& config, const std::string& stateDir, Hooks hooks);
+  ~ExecRunner();
+
+  ExecPolicy policy() const;
+  // ExecOffer, FileData, Credit and Release frames.
+  void onFrame(const std::string& fingerprint, const Frame& frame);
+  bool owns(const std::string& fingerprint, uint64_t job) const {
+    return jobs_.count({fingerprint, job}) > 0;
+  }
+  void onLinkDown(const std::string& fingerprint);
+  void tick();  // frees ended jobs
+  // Kills every command and tells their coordinators. Idempotent.
+  void shutdown(const std::string& why);
+
+  std::vector<Flow> flows() const;  // peers' commands running here
+  size_t active() const { return jobs_.size(); }
+  unsigned borrowedRunning() const;
+
+ private:
+  struct Job;
+  using Key = std::pair<std::string, uint64_t>;  // (coordinator fingerprint, its job id)
+  void offer(const std::string& fingerprint, const Frame& frame);
+  void fileData(const std::string& fingerprint, const Frame& frame);
+  std::string whyRefuse(const std::string& fingerprint, const ExecOfferMsg& offer) const;
+  void start(Job& job);
+  void readOutput(Job& job, int stream);
+  void pumpOutput(Job& job);
+  void onExit(Job& job);
+  void maybeFinish(Job& job);
+  void sendFiles(Job& job);
+  void end(Job& job, const ExecExitMsg& exit);
+  void kill(Job& job, const std::string& why);
+  void badFrame(const std::string& fingerprint, const std::string& error);
+
+  uv_loop_t* loop_;
+  const Config& config_;
+  std::string scratchRoot_;
+  FileCache cache_;
+  Hooks hooks_;
+  std::map<Key, std::unique_ptr<Job>> jobs_;
+  std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks
+  uint64_t nextScratch_ = 0;
+  uint64_t lastBadFrameLog_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace vesta

@@ -1,0 +1,161 @@
+#include "spawn.h"
+
+#include <fcntl.h>
+#include <linux/landlock.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vesta {
+namespace {
+
+// Write rights Landlock can withhold, by ABI version (1: the basics, 2: REFER, 3: TRUNCATE).
+uint64_t writeRights(int abi) {
+  uint64_t rights = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
+                    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |
+                    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |
+                    LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |
+                    LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+  if (abi >= 2) rights |= LANDLOCK_ACCESS_FS_REFER;
+#endif
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+  if (abi >= 3) rights |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+  return rights;
+}
+
+bool addRule(int ruleset, const char* path, uint64_t rights) {
+  int fd = ::open(path, O_PATH | O_CLOEXEC);
+  if (fd < 0) return false;
+  landlock_path_beneath_attr attr{};
+  attr.allowed_access = rights;
+  attr.parent_fd = fd;
+  long r = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0);
+  ::close(fd);
+  return r == 0;
+}
+
+// A ruleset that forbids writing anywhere but `dir` (and /dev/null), or -1 without Landlock.
+int makeRuleset(const std::string& dir) {
+  int abi = landlockAbi();
+  if (abi <= 0) return -1;
+  landlock_ruleset_attr attr{};
+  attr.handled_access_fs = writeRights(abi);
+  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
+  if (ruleset < 0) return -1;
+  uint64_t fileRights = LANDLOCK_ACCESS_FS_WRITE_FILE;
+#ifdef LANDLOCK_ACCESS_FS_TRUNCATE
+  if (abi >= 3) fileRights |= LANDLOCK_ACCESS_FS_TRUNCATE;
+#endif
+  if (!addRule(ruleset, dir.c_str(), writeRights(abi)) ||
+      !addRule(ruleset, "/dev/null", fileRights)) {
+    ::close(ruleset);
+    return -1;
+  }
+  ::fcntl(ruleset, F_SETFD, FD_CLOEXEC);
+  return ruleset;
+}
+
+// In the child, between fork and execve: only async-signal-safe calls. Reports errno through
+// `errorFd` and exits 127 when a step fails.
+[[noreturn]] void childFail(int errorFd, int step) {
+  int report[2] = {step, errno};
+  ssize_t ignored = ::write(errorFd, report, sizeof report);
+  (void)ignored;
+  ::_exit(127);
+}
+
+}  // namespace
+
+int landlockAbi() {
+  static const int abi = [] {
+    long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return v < 0 ? 0 : static_cast<int>(v);
+  }();
+  return abi;
+}
+
+Result<Spawned> spawnConfined(const SpawnSpec& spec) {
+  // Everything the child needs is prepared here: after fork only syscalls are safe.
+  std::vector<char*> argv, envp;
+  for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devNull < 0) return fail(std::string("/dev/null: ") + std::strerror(errno));
+  int errorPipe[2];
+  if (::pipe2(errorPipe, O_CLOEXEC) != 0) {
+    ::close(devNull);
+    return fail(std::string("pipe: ") + std::strerror(errno));
+  }
+  int ruleset = makeRuleset(spec.cwd);
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int err = errorPipe[1];
+    // Default signal handling: the daemon's handlers and mask must not leak into the job.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(s, SIG_DFL);
+    if (::setpgid(0, 0) != 0) childFail(err, 1);
+    if (::dup2(devNull, 0) < 0 || ::dup2(spec.stdoutFd, 1) < 0 || ::dup2(spec.stderrFd, 2) < 0)
+      childFail(err, 2);
+    if (::chdir(spec.cwd.c_str()) != 0) childFail(err, 3);
+    errno = 0;
+    if (spec.nice) ::setpriority(PRIO_PROCESS, 0, spec.nice);
+    auto limit = [&](int resource, uint64_t value) {
+      rlimit l{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
+      if (::setrlimit(resource, &l) != 0) childFail(err, 4);
+    };
+    if (spec.memBytes) limit(RLIMIT_AS, spec.memBytes);
+    if (spec.cpuSeconds) limit(RLIMIT_CPU, spec.cpuSeconds);
+    if (spec.maxProcesses) limit(RLIMIT_NPROC, spec.maxProcesses);
+    if (spec.maxOpenFiles) limit(RLIMIT_NOFILE, spec.maxOpenFiles);
+    limit(RLIMIT_CORE, 0);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) childFail(err, 5);
+    if (ruleset >= 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) childFail(err, 6);
+    ::execve(spec.program.c_str(), argv.data(), envp.data());
+    childFail(err, 7);
+  }
+  int forkErrno = errno;
+  ::close(errorPipe[1]);
+  ::close(devNull);
+  if (ruleset >= 0) ::close(ruleset);
+  if (pid < 0) {
+    ::close(errorPipe[0]);
+    return fail(std::string("fork: ") + std::strerror(forkErrno));
+  }
+  int report[2] = {0, 0};
+  ssize_t n;
+  do n = ::read(errorPipe[0], report, sizeof report);
+  while (n < 0 && errno == EINTR);
+  ::close(errorPipe[0]);
+  if (n == static_cast<ssize_t>(sizeof report)) {
+    ::waitpid(pid, nullptr, 0);
+    static const char* kSteps[] = {"",          "setpgid", "redirect", "chdir",
+                                   "setrlimit", "prctl",   "landlock", "execve"};
+    int step = report[0] >= 1 && report[0] <= 7 ? report[0] : 0;
+    return fail(std::string(kSteps[step]) + " " + spec.program + ": " + std::strerror(report[1]));
+  }
+  Spawned out;
+  out.pid = pid;
+  out.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (out.pidfd < 0) {
+    int e = errno;
+    ::kill(-pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return fail(std::string("pidfd_open: ") + std::strerror(e));
+  }
+  return out;
+}
+
+}  // namespace vesta

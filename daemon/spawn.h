@@ -1,0 +1,43 @@
+// Starts one exec job's process: its own process group, niced, with resource limits, an
+// explicit environment, stdin from /dev/null, stdout and stderr into the given pipes, no new
+// privileges, and (where the kernel has Landlock) no writes outside its scratch directory.
+// fork + execve directly: no shell ever sees the arguments.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "result.h"
+
+namespace vesta {
+
+struct SpawnSpec {
+  std::string program;            // resolved absolute path
+  std::vector<std::string> argv;  // argv[0] as the submitter typed it
+  std::vector<std::string> env;   // NAME=value, the whole environment
+  std::string cwd;                // the scratch directory; also the only writable place
+  int nice = 0;
+  uint64_t memBytes = 0;      // RLIMIT_AS; 0 = unlimited
+  uint64_t cpuSeconds = 0;    // RLIMIT_CPU; 0 = unlimited
+  uint64_t maxProcesses = 0;  // RLIMIT_NPROC; 0 = unchanged
+  uint64_t maxOpenFiles = 1024;
+  int stdoutFd = -1, stderrFd = -1;  // write ends; the caller closes its copies afterwards
+};
+
+struct Spawned {
+  pid_t pid = -1;  // also the process group id
+  int pidfd = -1;  // readable once the process has exited (close it after reaping)
+};
+
+// Forks and execs. Fails (with errno's text) when the program could not be started; the child
+// reports a failed execve back through a close-on-exec pipe, so the error is the real one.
+Result<Spawned> spawnConfined(const SpawnSpec& spec);
+
+// The Landlock ABI version the kernel offers (0: none), checked once. Without it, a command can
+// write wherever the vestad user can; the systemd unit's ProtectSystem still confines it there.
+int landlockAbi();
+
+}  // namespace vesta

@@ -1,0 +1,136 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "exec_policy.h"
+
+using vesta::ExecPolicy;
+using vesta::ResolvedProgram;
+
+namespace {
+
+// A throwaway tree: bin/ with an executable "make", a plain file, a symlink; scratch/ with a
+// shipped "tool".
+struct Tree {
+  std::string root;
+  Tree() {
+    char tmpl[] = "/tmp/vesta-exec-policy-XXXXXX";
+    root = ::mkdtemp(tmpl);
+    std::filesystem::create_directories(root + "/bin");
+    std::filesystem::create_directories(root + "/scratch");
+    executable(root + "/bin/make");
+    executable(root + "/bin/sh");
+    std::ofstream(root + "/bin/notes.txt") << "not a program";
+    std::filesystem::create_symlink(root + "/bin/make", root + "/bin/gmake");
+    std::filesystem::create_symlink(root + "/bin/sh", root + "/bin/evil-make-dir");
+    executable(root + "/scratch/tool");
+    std::filesystem::create_symlink(root + "/bin/sh", root + "/scratch/escape");
+  }
+  ~Tree() { std::filesystem::remove_all(root); }
+  static void executable(const std::string& path) {
+    std::ofstream(path) << "#!/bin/sh\n";
+    ::chmod(path.c_str(), 0755);
+  }
+  std::string path() const { return root + "/bin"; }
+  std::string scratch() const { return root + "/scratch"; }
+};
+
+}  // namespace
+
+TEST_CASE("normalPath removes dots, double slashes and climbs", "[exec_policy]") {
+  CHECK(vesta::normalPath("/usr/bin/../bin/./ls") == "/usr/bin/ls");
+  CHECK(vesta::normalPath("//usr///bin/") == "/usr/bin");
+  CHECK(vesta::normalPath("/..") == "/");
+  CHECK(vesta::normalPath("./piwork") == "piwork");
+  CHECK(vesta::normalPath("a/../../b") == "../b");
+  CHECK(vesta::normalPath(".") == ".");
+}
+
+TEST_CASE("a bare name is looked up in PATH, absolute entries only", "[exec_policy]") {
+  Tree t;
+  auto found = vesta::resolveProgram("make", t.scratch(), "relative/dir:" + t.path());
+  REQUIRE(found);
+  CHECK(found->path == t.path() + "/make");
+  CHECK_FALSE(found->shipped);
+  auto missing = vesta::resolveProgram("ffmpeg", t.scratch(), t.path());
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().find("no such program in PATH") != std::string::npos);
+  CHECK_FALSE(vesta::resolveProgram("notes.txt", t.scratch(), t.path()));
+}
+
+TEST_CASE("an empty argv[0] is refused with a hint", "[exec_policy]") {
+  auto r = vesta::resolveProgram("", "/tmp", "/usr/bin");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().find("empty") != std::string::npos);
+}
+
+TEST_CASE("a relative program lives in the job's directory and may not leave it", "[exec_policy]") {
+  Tree t;
+  auto shipped = vesta::resolveProgram("./tool", t.scratch(), t.path());
+  REQUIRE(shipped);
+  CHECK(shipped->shipped);
+  CHECK(shipped->path == t.scratch() + "/tool");
+  CHECK_FALSE(vesta::resolveProgram("../bin/make", t.scratch(), t.path()));
+  CHECK_FALSE(vesta::resolveProgram("./a/../../bin/make", t.scratch(), t.path()));
+  auto escape = vesta::resolveProgram("./escape", t.scratch(), t.path());
+  REQUIRE_FALSE(escape);
+  CHECK(escape.error().find("out of the job's directory") != std::string::npos);
+  CHECK_FALSE(vesta::resolveProgram("./absent", t.scratch(), t.path()));
+}
+
+TEST_CASE("the allowlist matches basenames and exact files", "[exec_policy]") {
+  Tree t;
+  ResolvedProgram make{t.path() + "/make", false};
+  ResolvedProgram gmake{t.path() + "/gmake", false};
+  ResolvedProgram sh{t.path() + "/sh", false};
+  ResolvedProgram dotdot{vesta::normalPath(t.path() + "/../bin/sh"), false};
+  CHECK(vesta::allowlistPermits({"make"}, make));
+  CHECK_FALSE(vesta::allowlistPermits({"make"}, sh));
+  CHECK_FALSE(vesta::allowlistPermits({"make"}, dotdot));
+  // A full-path entry: the same file, also through a symlink to it; never another file.
+  CHECK(vesta::allowlistPermits({t.path() + "/make"}, make));
+  CHECK(vesta::allowlistPermits({t.path() + "/make"}, gmake));
+  CHECK_FALSE(vesta::allowlistPermits({t.path() + "/make"}, sh));
+  CHECK_FALSE(vesta::allowlistPermits({t.path() + "/evil-make-dir"}, make));
+  CHECK_FALSE(vesta::allowlistPermits({}, make));
+}
+
+TEST_CASE("the lender's decision names the node and the rule", "[exec_policy]") {
+  Tree t;
+  ResolvedProgram make{t.path() + "/make", false}, tool{t.scratch() + "/tool", true};
+  CHECK(vesta::execRefusal({false, false, {}, 0}, "pi4", "make", make) ==
+        "pi4: exec is off there (allow_exec)");
+  CHECK(vesta::execRefusal({true, false, {}, 0}, "pi4", "make", make).empty());
+  CHECK(vesta::execRefusal({true, false, {"cc"}, 0}, "pi4", "make", make)
+            .find("not in its exec_allowlist") != std::string::npos);
+  // Shipped programs need their own consent, and then bypass the allowlist.
+  CHECK(vesta::execRefusal({true, false, {"tool"}, 0}, "pi4", "./tool", tool)
+            .find("allow_shipped_exec") != std::string::npos);
+  CHECK(vesta::execRefusal({true, true, {"cc"}, 0}, "pi4", "./tool", tool).empty());
+}
+
+TEST_CASE("a submitter predicts refusals from a peer's policy", "[exec_policy]") {
+  ExecPolicy p{true, false, {"make", "/usr/bin/python3"}, 4};
+  CHECK(vesta::execWouldRefuse(p, "pi4", "make", false).empty());
+  CHECK(vesta::execWouldRefuse(p, "pi4", "/usr/local/bin/make", false).empty());
+  CHECK(vesta::execWouldRefuse(p, "pi4", "python3", false).empty());
+  CHECK_FALSE(vesta::execWouldRefuse(p, "pi4", "ls", false).empty());
+  CHECK_FALSE(vesta::execWouldRefuse(p, "pi4", "./make", true).empty());
+  CHECK_FALSE(vesta::execWouldRefuse({false, true, {}, 4}, "pi4", "make", false).empty());
+}
+
+TEST_CASE("file names and --get patterns stay inside one directory", "[exec_policy]") {
+  CHECK(vesta::checkFileName("song.wav"));
+  CHECK_FALSE(vesta::checkFileName(""));
+  CHECK_FALSE(vesta::checkFileName(".."));
+  CHECK_FALSE(vesta::checkFileName("a/b"));
+  CHECK_FALSE(vesta::checkFileName("bad\nname"));
+  CHECK_FALSE(vesta::checkFileName(std::string(256, 'x')));
+  CHECK(vesta::checkGetPattern("*.flac"));
+  CHECK_FALSE(vesta::checkGetPattern("../*"));
+  CHECK_FALSE(vesta::checkGetPattern(""));
+}
