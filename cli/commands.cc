@@ -357,6 +357,13 @@ int commandStatus(Client& c, const CliOptions& options) {
   for (const auto& f : asRows(p, "Flows")) {
     if (f.size() < 9) continue;
     double done = std::strtod(f[6].c_str(), nullptr), total = std::strtod(f[7].c_str(), nullptr);
+    if (total <= 0) {  // an exec job: no units to count, only time
+      std::printf("  %s %s: job %s %s, %s %s, %s\n", f[0] == "lend" ? "lending to" : "borrowing from",
+                  f[3].c_str(), f[1].c_str(), f[2].c_str(), f[5].c_str(),
+                  f[5] == "1" ? "core" : "cores",
+                  formatDuration(std::strtoull(f[8].c_str(), nullptr, 10)).c_str());
+      continue;
+    }
     // "lending to pi4: job 3 cpu, 2 cores, 41.9 M of 200 M (21%), 4.2 s"
     std::printf("  %s %s: job %s %s, %s cores, %s of %s (%.0f%%), %s\n",
                 f[0] == "lend" ? "lending to" : "borrowing from", f[3].c_str(), f[1].c_str(),

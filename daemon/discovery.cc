@@ -146,32 +146,43 @@ void Discovery::tickPeers() {
     peerTimer_.stop();
 }
 
-std::vector<sockaddr_in> Discovery::targets() const {
-  std::vector<sockaddr_in> out = seeds_;
-  auto port = static_cast<uint16_t>(config_.dport);
+const std::vector<Discovery::Interface>& Discovery::interfaces() const {
+  constexpr Millis kRefreshMs = 10'000;  // a laptop that changes networks is heard within 10 s
+  if (interfacesRead_ && now() - interfacesRead_ < kRefreshMs) return interfaces_;
+  interfacesRead_ = std::max<Millis>(now(), 1);
+  interfaces_.clear();
   uv_interface_address_t* ifs = nullptr;
   int count = 0;
   if (uv_interface_addresses(&ifs, &count) != 0) count = 0;
+  for (int i = 0; i < count; ++i) {
+    if (ifs[i].address.address4.sin_family != AF_INET) continue;
+    interfaces_.push_back({ntohl(ifs[i].address.address4.sin_addr.s_addr),
+                           ntohl(ifs[i].netmask.netmask4.sin_addr.s_addr),
+                           ifs[i].is_internal != 0});
+  }
+  uv_free_interface_addresses(ifs, count);
+  return interfaces_;
+}
+
+std::vector<sockaddr_in> Discovery::targets() const {
+  std::vector<sockaddr_in> out = seeds_;
+  auto port = static_cast<uint16_t>(config_.dport);
   struct Subnet {
     uint32_t addr, mask;
   };
   std::vector<Subnet> local;
-  for (int i = 0; i < count; ++i) {
-    if (ifs[i].address.address4.sin_family != AF_INET) continue;
-    uint32_t addr = ntohl(ifs[i].address.address4.sin_addr.s_addr);
-    uint32_t mask = ntohl(ifs[i].netmask.netmask4.sin_addr.s_addr);
-    local.push_back({addr, mask});
+  for (const auto& i : interfaces()) {
+    local.push_back({i.addr, i.mask});
     // Every up IPv4 interface with a broadcast address (address | ~netmask), unless -broadcast
     // chose the addresses. Loopback counts as internal: one machine alone uses
     // -broadcast 127.255.255.255.
-    if (!config_.broadcast.empty() || ifs[i].is_internal || mask == 0xffffffffu) continue;
+    if (!config_.broadcast.empty() || i.internal || i.mask == 0xffffffffu) continue;
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(addr | ~mask);
+    sa.sin_addr.s_addr = htonl(i.addr | ~i.mask);
     out.push_back(sa);
   }
-  uv_free_interface_addresses(ifs, count);
   for (const auto& b : config_.broadcast) out.push_back(ipv4(b, port));
   // Peers beyond every local subnet (they found us through their -seed, across a router) hear
   // no broadcast: answer them by unicast so the link of trust goes both ways.

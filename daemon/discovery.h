@@ -64,6 +64,15 @@ class Discovery {
   std::map<DropReason, uint64_t> dropped_;
   std::map<DropReason, Millis> lastDropLog_;
   std::vector<sockaddr_in> seeds_;
+  // This machine's IPv4 interfaces (address, netmask, internal), read at most every 10 s: asking
+  // the kernel costs a netlink round trip, and a beacon goes out every second.
+  struct Interface {
+    uint32_t addr, mask;
+    bool internal;
+  };
+  mutable std::vector<Interface> interfaces_;
+  mutable Millis interfacesRead_ = 0;
+  const std::vector<Interface>& interfaces() const;
   std::array<char, 2048> buffer_{};  // one datagram at a time; beacons are at most 512 bytes
 };
 

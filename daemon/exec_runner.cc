@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -28,7 +29,7 @@ namespace fs = std::filesystem;
 
 constexpr int kExecNice = 10;
 constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
-constexpr uint64_t kBorrowedProcesses = 512;
+constexpr uint64_t kBorrowedProcesses = 512;  // processes a peer's command may add
 constexpr double kMinSpareCores = 0.5;
 constexpr uint64_t kBadFrameLogMs = 10'000;
 constexpr size_t kReadPiece = 64 * 1024;
@@ -36,6 +37,19 @@ constexpr size_t kReadPiece = 64 * 1024;
 std::string searchPath() {
   const char* p = std::getenv("PATH");
   return p && *p ? p : "/usr/local/bin:/usr/bin:/bin";
+}
+
+// RLIMIT_NPROC counts every process and thread of the user, not of the job: a vestad running as
+// a desktop user shares it with the browser. So the cap is "this many more than exist now"
+// (all of the machine's threads, from /proc/loadavg, bound the user's), which still stops a
+// fork bomb.
+uint64_t processCap(uint64_t more) {
+  std::FILE* f = std::fopen("/proc/loadavg", "r");
+  unsigned long running = 0, total = 0;
+  double l1, l5, l15;
+  bool ok = f && std::fscanf(f, "%lf %lf %lf %lu/%lu", &l1, &l5, &l15, &running, &total) == 5;
+  if (f) std::fclose(f);
+  return ok ? total + more : 0;  // 0: leave the limit as it is
 }
 
 std::string realPath(const std::string& path) {
@@ -312,7 +326,7 @@ void ExecRunner::start(Job& job) {
   if (!job.local && memMb == 0) memMb = config_.mem_offer_mb;
   spec.memBytes = memMb << 20;
   spec.cpuSeconds = job.offer.cpu_s;
-  spec.maxProcesses = job.local ? 0 : kBorrowedProcesses;
+  spec.maxProcesses = job.local ? 0 : processCap(kBorrowedProcesses);
   spec.stdoutFd = out[1];
   spec.stderrFd = err[1];
   auto spawned = spawnConfined(spec);

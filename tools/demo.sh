@@ -39,13 +39,16 @@ fake_machine "$work/laptop" 2 1500
 
 # Beacons stay on loopback (-broadcast 127.255.255.255): the demo never broadcasts on this
 # machine's real network.
+# piwork is "installed" on every node (on the daemons' PATH), and every node allows exec jobs.
+export PATH="$PWD/build/piwork:$PATH"
 dport=$((20000 + RANDOM % 10000))
 port=$((dport + 1))
 for name in desk pi4 laptop; do
   root=()
   [ "$name" != desk ] && root=(-sysroot "$work/$name")
   build/daemon/vestad -name "$name" -key demo-federation-key-change-me -state-dir "$work/state" \
-    -broadcast 127.255.255.255 -dport "$dport" -port "$port" "${root[@]}" 2>"$work/$name.log" &
+    -broadcast 127.255.255.255 -dport "$dport" -port "$port" -allow-exec "${root[@]}" \
+    2>"$work/$name.log" &
   echo $! >>"$work/vestad.pid"
   port=$((port + 1))
 done
@@ -80,6 +83,8 @@ echo "(all three share this machine's CPU, so the stress slows pi4's work here t
 vesta -node desk stress 0 30
 wait_desk above 80
 vesta -node desk cpu 20
+echo "vesta exec -- piwork 50 on the busy desk: piwork says where it ran"
+vesta -node desk exec -- piwork 50
 vesta -node desk stop-stress
 wait_desk below 50
 
@@ -95,8 +100,11 @@ if [ -x build/top/vestatop ]; then
 fi
 wait "$job"
 
-step "piwork 100"
-build/piwork/piwork 100
+step "vesta exec -- piwork 100 on desk, now idle: it runs here"
+vesta -node desk exec -- piwork 100
+
+step "vesta exec --each 1 2 3 4 -- piwork 20 -seed {}: one job per seed over every node"
+vesta -node desk exec --each 1 2 3 4 -- piwork 20 -seed {}
 
 step "desk's log"
 cat "$work/desk.log"

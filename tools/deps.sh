@@ -9,6 +9,10 @@ PACKAGES=(
   catch2
   dbus systemd python3 iproute2 tmux
 )
+# bench/ compares Vesta with ssh and GNU parallel: `tools/deps.sh --bench` adds them. The bench
+# runs its own sshd on 127.0.0.1 with throwaway keys; Debian's package may also start the system
+# sshd (`systemctl disable --now ssh` if this machine should not accept ssh logins).
+if [ "${1:-}" = --bench ]; then PACKAGES+=(openssh-server openssh-client parallel); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,78 @@
+#!/bin/bash
+# Exec figures side by side with what users would use instead: the round trip of a remote `true`
+# (vesta exec --on PEER vs ssh, fresh and with ControlMaster, vs plain true) and the throughput of
+# many short jobs (vesta exec --each vs GNU parallel locally and over ssh). Two vestad on loopback
+# and an sshd on 127.0.0.1 with throwaway keys, all of this run's own. Figures, not pass/fail.
+# Usage: bench/exec.sh [runs] [jobs]   (defaults 30 and 1000). Needs openssh-server and parallel.
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+runs=${1:-30}
+jobs=${2:-1000}
+for tool in /usr/sbin/sshd parallel; do
+  command -v "$tool" >/dev/null || { echo "bench/exec.sh: $tool is missing: apt-get install openssh-server parallel" >&2; exit 1; }
+done
+vesta() { build/cli/vesta "$@"; }
+
+# An sshd for this run only: loopback, its own port, host key and user key.
+ssh_port=$((30000 + RANDOM % 10000))
+ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
+ssh-keygen -q -t ed25519 -N '' -f "$work/user_key"
+cp "$work/user_key.pub" "$work/authorized_keys"
+cat >"$work/sshd_config" <<CONF
+Port $ssh_port
+ListenAddress 127.0.0.1
+HostKey $work/host_key
+AuthorizedKeysFile $work/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile $work/sshd.pid
+CONF
+mkdir -p /run/sshd
+/usr/sbin/sshd -f "$work/sshd_config" -D -E "$work/sshd.log" &
+PIDS_TO_KILL+=($!)
+ssh_opts=(-p "$ssh_port" -i "$work/user_key" -o BatchMode=yes -o StrictHostKeyChecking=no
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
+cm_opts=("${ssh_opts[@]}" -o ControlMaster=auto -o "ControlPath=$work/cm-%C" -o ControlPersist=120)
+for _ in $(seq 50); do ssh "${ssh_opts[@]}" 127.0.0.1 true 2>/dev/null && break; sleep 0.1; done
+
+bench_bus
+dport=$((20000 + RANDOM % 10000))
+port=$((dport + 1))
+for name in desk pi4; do
+  build/daemon/vestad -name "$name" -key bench-federation-key-0000 -state-dir "$work/state-$name" \
+    -broadcast 127.255.255.255 -dport "$dport" -port "$port" -allow-exec 2>"$work/$name.log" &
+  PIDS_TO_KILL+=($!)
+  port=$((port + 1))
+done
+for _ in $(seq 100); do
+  [ "$(vesta -node desk --json peers 2>/dev/null | grep -o '"link":"up"' | wc -l)" -eq 1 ] && break
+  sleep 0.1
+done
+sleep 1
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo
+echo "round trip of a remote true, median of $runs (min, max), ms:"
+t() { printf '  %-44s %s\n' "$1" "$(bench/timeit.py "$runs" "${@:2}")"; }
+t "true (plain, local)" true
+t "vesta exec --on pi4 -- true" build/cli/vesta -node desk exec --on pi4 -- true
+t "vesta exec --local -- true" build/cli/vesta -node desk exec --local -- true
+t "ssh 127.0.0.1 true (fresh connection)" ssh "${ssh_opts[@]}" 127.0.0.1 true
+ssh "${cm_opts[@]}" 127.0.0.1 true  # open the master
+t "ssh 127.0.0.1 true (ControlMaster)" ssh "${cm_opts[@]}" 127.0.0.1 true
+
+echo
+echo "throughput of $jobs true jobs, seconds (jobs/s):"
+tp() {
+  local start end
+  start=$(date +%s.%N)
+  "${@:2}" >/dev/null 2>&1
+  end=$(date +%s.%N)
+  python3 -c "d=$end-$start; print(f'  {\"$1\":<44} {d:.2f} s ({$jobs/d:.0f} jobs/s)')"
+}
+tp "vesta exec --each (desk + pi4)" build/cli/vesta -node desk exec --each $(seq "$jobs") -- true
+tp "parallel -j$(nproc) true (local)" sh -c "seq $jobs | parallel -j$(nproc) true"
+tp "parallel -S 127.0.0.1 over ssh (ControlMaster)" sh -c "seq $jobs | parallel -j$(nproc) --ssh 'ssh ${cm_opts[*]}' -S 127.0.0.1 true"
