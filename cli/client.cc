@@ -228,4 +228,27 @@ tl::expected<Properties, CliError> Client::getAll(const std::string& path,
   return props;
 }
 
+tl::expected<std::string, CliError> Client::callForJob(sd_bus_message* call, int r,
+                                                       int code) const {
+  if (r < 0) {
+    sd_bus_message_unref(call);
+    return tl::unexpected(CliError{code, "cannot build the D-Bus call"});
+  }
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
+  sd_bus_message* reply = nullptr;
+  r = sd_bus_call(bus_.get(), call, 0, &error, &reply);
+  sd_bus_message_unref(call);
+  if (r < 0) {
+    CliError e = failure(error, code);
+    sd_bus_error_free(&error);
+    return tl::unexpected(e);
+  }
+  const char* path = nullptr;
+  r = sd_bus_message_read(reply, "o", &path);
+  std::string out = r >= 0 && path ? path : "";
+  sd_bus_message_unref(reply);
+  if (out.empty()) return tl::unexpected(CliError{code, "malformed reply from vestad"});
+  return out;
+}
+
 }  // namespace vesta

@@ -47,6 +47,11 @@ class Client {
   // name, else the daemon's one-line message (exit `code`).
   CliError failure(const sd_bus_error& error, int code) const;
 
+  // Sends a method call built by the caller (`r` is the result of building it; the call is
+  // consumed either way) whose reply is a job path. Failures end vesta with `code`, except an
+  // unreachable vestad (3).
+  tl::expected<std::string, CliError> callForJob(sd_bus_message* call, int r, int code) const;
+
   // All properties of `interface` at `path`.
   tl::expected<Properties, CliError> getAll(const std::string& path, const char* interface) const;
 

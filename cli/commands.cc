@@ -59,25 +59,7 @@ tl::expected<std::string, CliError> submitJob(Client& c, const CliOptions& o, co
   if (r >= 0 && o.local) r = sd_bus_message_append(call, "{sv}", "local", "b", 1);
   if (r >= 0 && o.noSplit) r = sd_bus_message_append(call, "{sv}", "no_split", "b", 1);
   if (r >= 0) r = sd_bus_message_close_container(call);
-  if (r < 0) {
-    sd_bus_message_unref(call);
-    return tl::unexpected(CliError{kExitJobFailed, "cannot build the D-Bus call"});
-  }
-  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
-  sd_bus_message* reply = nullptr;
-  r = sd_bus_call(c.bus(), call, 0, &error, &reply);
-  sd_bus_message_unref(call);
-  if (r < 0) {
-    CliError e = c.failure(error, kExitJobFailed);
-    sd_bus_error_free(&error);
-    return tl::unexpected(e);
-  }
-  const char* path = nullptr;
-  r = sd_bus_message_read(reply, "o", &path);
-  std::string out = r >= 0 && path ? path : "";
-  sd_bus_message_unref(reply);
-  if (out.empty()) return tl::unexpected(CliError{kExitJobFailed, "malformed reply from vestad"});
-  return out;
+  return c.callForJob(call, r, kExitJobFailed);
 }
 
 struct FinishWatch {
@@ -358,9 +340,9 @@ int commandStatus(Client& c, const CliOptions& options) {
     if (f.size() < 9) continue;
     double done = std::strtod(f[6].c_str(), nullptr), total = std::strtod(f[7].c_str(), nullptr);
     if (total <= 0) {  // an exec job: no units to count, only time
-      std::printf("  %s %s: job %s %s, %s %s, %s\n", f[0] == "lend" ? "lending to" : "borrowing from",
-                  f[3].c_str(), f[1].c_str(), f[2].c_str(), f[5].c_str(),
-                  f[5] == "1" ? "core" : "cores",
+      std::printf("  %s %s: job %s %s, %s %s, %s\n",
+                  f[0] == "lend" ? "lending to" : "borrowing from", f[3].c_str(), f[1].c_str(),
+                  f[2].c_str(), f[5].c_str(), f[5] == "1" ? "core" : "cores",
                   formatDuration(std::strtoull(f[8].c_str(), nullptr, 10)).c_str());
       continue;
     }

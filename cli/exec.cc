@@ -136,26 +136,9 @@ tl::expected<std::string, CliError> callExec(Client& c, const CliOptions& o,
   if (r >= 0 && o.memMb) r = sd_bus_message_append(call, "{sv}", "mem_mb", "t", o.memMb);
   if (r >= 0 && o.cpuS) r = sd_bus_message_append(call, "{sv}", "cpu_s", "t", o.cpuS);
   if (r >= 0) r = sd_bus_message_close_container(call);
-  if (r < 0) {
-    sd_bus_message_unref(call);
-    return tl::unexpected(CliError{kExecFailed, "cannot build the D-Bus call"});
-  }
-  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
-  sd_bus_message* reply = nullptr;
-  r = sd_bus_call(c.bus(), call, 0, &error, &reply);
-  sd_bus_message_unref(call);
-  if (r < 0) {
-    CliError e = c.failure(error, kExecFailed);
-    if (e.code != kExitUnreachable) e.code = kExecFailed;
-    sd_bus_error_free(&error);
-    return tl::unexpected(e);
-  }
-  const char* path = nullptr;
-  r = sd_bus_message_read(reply, "o", &path);
-  std::string out = r >= 0 && path ? path : "";
-  sd_bus_message_unref(reply);
-  if (out.empty()) return tl::unexpected(CliError{kExecFailed, "malformed reply from vestad"});
-  return out;
+  auto path = c.callForJob(call, r, kExecFailed);
+  if (!path && path.error().code != kExitUnreachable) path.error().code = kExecFailed;
+  return path;
 }
 
 // Submits one command with fresh pipes. On success `run` holds the read ends.

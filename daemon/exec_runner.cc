@@ -28,7 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExecNice = 10;
-constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
+constexpr uint64_t kKillGraceMs = 2000;       // SIGTERM, then SIGKILL this much later
 constexpr uint64_t kBorrowedProcesses = 512;  // processes a peer's command may add
 constexpr double kMinSpareCores = 0.5;
 constexpr uint64_t kBadFrameLogMs = 10'000;

@@ -24,7 +24,8 @@ void parseFiles(std::span<const uint8_t> bytes) {
   size_t half = bytes.size() / 2;
   for (auto piece : {bytes.subspan(0, half), bytes.subspan(half)}) {
     auto ok = parser.feed(piece, [](const vesta::FilesStreamParser::Event& e) {
-      if (e.kind == vesta::FilesStreamParser::Event::Kind::Begin && !vesta::checkFileName(e.header.name))
+      if (e.kind == vesta::FilesStreamParser::Event::Kind::Begin &&
+          !vesta::checkFileName(e.header.name))
         std::abort();
     });
     if (!ok) return;

@@ -18,17 +18,22 @@ std::string cores(double n) {
   return buf;
 }
 
-// Why `n` cannot take the job, or "" when it can. Gates first (link, age, power, ledger), then
-// capacity, as design section 4 orders them.
-std::string whyNot(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
+// The gates every kind of job passes first (refused already, link, age, ledger, power), as
+// design section 4 orders them; "" when `n` passes.
+std::string whyGated(const NodeView& n, const PlacementPolicy& p) {
   if (!n.refused.empty()) return n.name + " " + n.refused;
-  if (!n.self) {
-    if (!n.alive) return n.name + " is not alive";
-    if (!n.link_up) return n.name + " has no link";
-    if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
-    if (n.capped) return n.name + " would refuse: this node is over its borrowing cap there";
-    if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
-  }
+  if (n.self) return "";
+  if (!n.alive) return n.name + " is not alive";
+  if (!n.link_up) return n.name + " has no link";
+  if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
+  if (n.capped) return n.name + " would refuse: this node is over its borrowing cap there";
+  if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
+  return "";
+}
+
+// Why `n` cannot take the job, or "" when it can: the gates, then capacity.
+std::string whyNot(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
+  if (std::string gated = whyGated(n, p); !gated.empty()) return gated;
   if (r.kind == JobKind::Mem) {
     if (r.mem_mb > n.mem_offer_mb)
       return n.name + ": " + std::to_string(r.mem_mb) + " MiB is more than its mem_offer_mb " +
@@ -164,18 +169,11 @@ namespace {
 
 // Why `n` will not run this command, by its gates and consent only (not its load).
 std::string whyNotExec(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
-  if (!n.refused.empty()) return n.name + " " + n.refused;
-  if (!n.self) {
-    if (!n.alive) return n.name + " is not alive";
-    if (!n.link_up) return n.name + " has no link";
-    if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
-    if (n.capped) return n.name + " would refuse: this node is over its borrowing cap there";
-    if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
-    // Our own commands there count as busy in its measurement; only the owner's load matters.
-    // Asked for by name (--on), the node judges its load itself.
-    if (r.on.empty() && n.spare_cores + n.exec_running < p.min_spare_cores)
-      return n.name + " has " + cores(n.spare_cores) + " spare cores";
-  }
+  if (std::string gated = whyGated(n, p); !gated.empty()) return gated;
+  // Our own commands there count as busy in its measurement; only the owner's load matters.
+  // Asked for by name (--on), the node judges its load itself.
+  if (!n.self && r.on.empty() && n.spare_cores + n.exec_running < p.min_spare_cores)
+    return n.name + " has " + cores(n.spare_cores) + " spare cores";
   return execWouldRefuse(n.exec, n.name, r.argv0, r.shipped);
 }
 
