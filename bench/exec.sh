@@ -13,11 +13,22 @@ for tool in /usr/sbin/sshd parallel; do
 done
 vesta() { build/cli/vesta "$@"; }
 
-# An sshd for this run only: loopback, its own port, host key and user key.
+# An sshd for this run only: loopback, its own port, host key and user key. As root, the login is
+# a throwaway user with /bin/sh and an empty home, so a heavy ~/.bashrc (which bash reads for
+# every ssh command) does not weigh on ssh's figures; without root, the current user.
+ssh_user=$(id -un)
+if [ "$(id -u)" -eq 0 ]; then
+  ssh_user="vbench$$"
+  # "*": no password, yet not locked (sshd refuses locked accounts even for keys).
+  useradd --system --no-create-home --home-dir "$work" --shell /bin/sh -p "*" "$ssh_user"
+  CLEANUP_HOOKS+=("pkill -u $ssh_user; userdel $ssh_user")
+fi
 ssh_port=$((30000 + RANDOM % 10000))
 ssh-keygen -q -t ed25519 -N '' -f "$work/host_key"
 ssh-keygen -q -t ed25519 -N '' -f "$work/user_key"
 cp "$work/user_key.pub" "$work/authorized_keys"
+chmod 755 "$work"
+chmod 644 "$work/authorized_keys"
 cat >"$work/sshd_config" <<CONF
 Port $ssh_port
 ListenAddress 127.0.0.1
@@ -33,7 +44,7 @@ CONF
 mkdir -p /run/sshd
 /usr/sbin/sshd -f "$work/sshd_config" -D -E "$work/sshd.log" &
 PIDS_TO_KILL+=($!)
-ssh_opts=(-p "$ssh_port" -i "$work/user_key" -o BatchMode=yes -o StrictHostKeyChecking=no
+ssh_opts=(-l "$ssh_user" -p "$ssh_port" -i "$work/user_key" -o BatchMode=yes -o StrictHostKeyChecking=no
   -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 cm_opts=("${ssh_opts[@]}" -o ControlMaster=auto -o "ControlPath=$work/cm-%C" -o ControlPersist=120)
 for _ in $(seq 50); do ssh "${ssh_opts[@]}" 127.0.0.1 true 2>/dev/null && break; sleep 0.1; done
@@ -75,4 +86,4 @@ tp() {
 }
 tp "vesta exec --each (desk + pi4)" build/cli/vesta -node desk exec --each $(seq "$jobs") -- true
 tp "parallel -j$(nproc) true (local)" sh -c "seq $jobs | parallel -j$(nproc) true"
-tp "parallel -S 127.0.0.1 over ssh (ControlMaster)" sh -c "seq $jobs | parallel -j$(nproc) --ssh 'ssh ${cm_opts[*]}' -S 127.0.0.1 true"
+tp "parallel -S 127.0.0.1 over ssh (ControlMaster)" sh -c "seq $jobs | parallel -j$(nproc) --ssh 'ssh ${cm_opts[*]}' -S $ssh_user@127.0.0.1 true"

@@ -29,9 +29,9 @@ if [ -x build/top/vestatop ] && command -v tmux >/dev/null; then
   sleep 2
   top_pid=$(pgrep -f "build/top/vestatop -node desk" | head -1)
 fi
-clk=$(getconf CLK_TCK)
 pid=$(cat "$work/desk.pid")
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CPU time in ns of every thread (schedstat), finer than /proc/PID/stat's 10 ms ticks.
+ticks() { cat "/proc/$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
 before=$(ticks "$pid")
 [ -n "$top_pid" ] && top_before=$(ticks "$top_pid")
 sleep "$seconds"
@@ -40,9 +40,9 @@ after=$(ticks "$pid")
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
 pss=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup")
 anon=$(awk '/RssAnon/ {print $2}' "/proc/$pid/status")
-python3 -c "print(f'vestad with three peers, {$seconds} s: RSS {$rss/1024:.1f} MiB (PSS {$pss/1024:.1f} MiB, anonymous {$anon/1024:.1f} MiB), CPU {($after-$before)/$clk/$seconds*100:.3f}% of a core')"
+python3 -c "print(f'vestad with three peers, {$seconds} s: RSS {$rss/1024:.1f} MiB (PSS {$pss/1024:.1f} MiB, anonymous {$anon/1024:.1f} MiB), CPU {($after-$before)/1e9/$seconds*100:.3f}% of a core')"
 if [ -n "$top_pid" ]; then
-  python3 -c "print(f'vestatop watching them, {$seconds} s: CPU {($top_after-$top_before)/$clk/$seconds*100:.3f}% of a core')"
+  python3 -c "print(f'vestatop watching them, {$seconds} s: CPU {($top_after-$top_before)/1e9/$seconds*100:.3f}% of a core')"
   tmux -L "vb$$" kill-server
 fi
 

@@ -29,10 +29,11 @@ print(f"openssl speed -evp sha256 -bytes 16:       {o/1e6:.2f} M hashes/s")
 print(f"ratio vesta/openssl:                        {v/o:.2f}")
 PY
 
-clk=$(getconf CLK_TCK)
-ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# CPU time in ns of every thread (schedstat), finer than /proc/PID/stat's 10 ms ticks.
+cpu_ns() { cat "/proc/$1"/task/*/schedstat | awk '{s += $1} END {print s}'; }
+ticks() { cpu_ns "$pid"; }
 before=$(ticks)
 sleep "$idle"
 after=$(ticks)
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
-python3 -c "print(f'vestad idle over $idle s: RSS {$rss/1024:.1f} MiB, CPU {($after-$before)/$clk/$idle*100:.3f}% of a core')"
+python3 -c "print(f'vestad idle over $idle s: RSS {$rss/1024:.1f} MiB, CPU {($after-$before)/1e9/$idle*100:.3f}% of a core')"

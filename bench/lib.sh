@@ -5,6 +5,7 @@ set -euo pipefail
 work=$(mktemp -d /tmp/vesta-bench-XXXXXX)
 NS=${NS:-vb$$}  # prefix of every namespace this run creates
 PIDS_TO_KILL=()
+CLEANUP_HOOKS=()  # commands run (as strings) on exit, e.g. removing a throwaway user
 
 bench_cleanup() {
   if command -v ip >/dev/null; then
@@ -14,6 +15,7 @@ bench_cleanup() {
     done
   fi
   for pid in "${PIDS_TO_KILL[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for hook in "${CLEANUP_HOOKS[@]}"; do eval "$hook" || true; done
   [ -f "$work/dbus.pid" ] && kill "$(cat "$work/dbus.pid")" 2>/dev/null
   rm -rf "$work"
 }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -343,7 +344,17 @@ int commandExec(Client& c, const CliOptions& o) {
                  run.path.substr(run.path.rfind('/') + 1).c_str());
     return kExecInterrupted;
   }
-  Properties p = finalProperties(c, run);
+  // The Finished signal said it all ("exit N" as the result); ask only when it was missed.
+  Properties p;
+  if (!run.state.empty()) {
+    p["Id"] = run.path.substr(run.path.rfind('/') + 1);
+    p["State"] = run.state;
+    p["Error"] = run.error;
+    p["ExitStatus"] =
+        int64_t{run.result.rfind("exit ", 0) == 0 ? std::atoi(run.result.c_str() + 5) : -1};
+  } else {
+    p = finalProperties(c, run);
+  }
   if (!run.filesError.empty()) std::fprintf(stderr, "vesta: --get: %s\n", run.filesError.c_str());
   int code = exitCodeOf(p);
   std::string error = asString(p, "Error");

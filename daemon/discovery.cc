@@ -125,14 +125,25 @@ Result<void> Discovery::start(const Key& beaconKey) {
 }
 
 void Discovery::scheduleNext() {
-  // +-10% jitter keeps nodes started together from beaconing in lockstep.
+  // The deadline, should no sample come first: an interval and a jittered 10-30% more, so nodes
+  // started together do not beacon in lockstep.
   static thread_local std::mt19937 rng{std::random_device{}()};
   Millis interval = config_.advertise_spare_ms;
-  std::uniform_int_distribution<Millis> jitter(interval * 9 / 10, interval * 11 / 10);
+  std::uniform_int_distribution<Millis> jitter(interval * 11 / 10, interval * 13 / 10);
   timer_.start(jitter(rng), 0, [this] {
     sendBeacon(false);
     scheduleNext();
   });
+}
+
+void Discovery::beat() {
+  if (!running_) return;
+  // Samples come every interval (or every second when the interval is longer); allow a little
+  // timer slack so a beacon is not skipped for being a millisecond early.
+  Millis interval = config_.advertise_spare_ms;
+  if (now() - lastBeacon_ + interval / 20 < interval) return;
+  sendBeacon(false);
+  scheduleNext();
 }
 
 void Discovery::tickPeers() {
@@ -216,6 +227,7 @@ void Discovery::sendBeacon(bool leaving) {
   b.name = config_.name;
   b.status = status_();
   Bytes packet = sealBeacon(key_, b);
+  if (!leaving) lastBeacon_ = now();
   uv_buf_t buf =
       uv_buf_init(reinterpret_cast<char*>(packet.data()), static_cast<unsigned>(packet.size()));
   for (const auto& target : targets())

@@ -1,5 +1,6 @@
-// Discovery: sends this node's sealed beacon on a jittered timer (broadcast on the chosen or every
-// up IPv4 interface, unicast to seeds), receives the others', and keeps the peer table.
+// Discovery: sends this node's sealed beacon right after each fresh measurement once an interval
+// has passed (broadcast on the chosen or every up IPv4 interface, unicast to seeds), receives
+// the others', and keeps the peer table.
 #pragma once
 
 #include <uv.h>
@@ -35,6 +36,10 @@ class Discovery {
   const PeerTable& peers() const { return table_; }
   const std::map<DropReason, uint64_t>& dropped() const { return dropped_; }
   bool running() const { return running_; }
+  // A fresh measurement is ready: the beacon goes out now if one is due. Riding on the sampler's
+  // wakeup costs no wakeup of its own and carries the newest figures; a jittered timer remains
+  // the deadline should samples stop.
+  void beat();
 
  private:
   void sendBeacon(bool leaving);
@@ -60,6 +65,7 @@ class Discovery {
   uint64_t sequence_ = 0;
   bool running_ = false;
   Millis lastEagerBeacon_ = 0;
+  Millis lastBeacon_ = 0;
   bool eagerPending_ = false;
   std::map<DropReason, uint64_t> dropped_;
   std::map<DropReason, Millis> lastDropLog_;
