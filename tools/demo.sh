@@ -100,7 +100,8 @@ if [ -x build/top/vestatop ]; then
 fi
 wait "$job"
 
-step "vesta exec -- piwork 100 on desk, now idle: it runs here"
+wait_desk below 50
+step "vesta exec -- piwork 100 on desk, idle again: local first, it runs here"
 vesta -node desk exec -- piwork 100
 
 step "vesta exec --each 1 2 3 4 -- piwork 20 -seed {}: one job per seed over every node"
