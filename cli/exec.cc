@@ -344,14 +344,14 @@ int commandExec(Client& c, const CliOptions& o) {
                  run.path.substr(run.path.rfind('/') + 1).c_str());
     return kExecInterrupted;
   }
-  // The Finished signal said it all ("exit N" as the result); ask only when it was missed.
+  // A command that ended normally is told whole by the Finished signal (result "exit N"); any
+  // other end (a timeout, a failure, a missed signal) asks for the job's ExitStatus and Error.
   Properties p;
-  if (!run.state.empty()) {
+  if (run.state == "done" && run.result.rfind("exit ", 0) == 0) {
     p["Id"] = run.path.substr(run.path.rfind('/') + 1);
     p["State"] = run.state;
     p["Error"] = run.error;
-    p["ExitStatus"] =
-        int64_t{run.result.rfind("exit ", 0) == 0 ? std::atoi(run.result.c_str() + 5) : -1};
+    p["ExitStatus"] = int64_t{std::atoi(run.result.c_str() + 5)};
   } else {
     p = finalProperties(c, run);
   }
