@@ -517,6 +517,8 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   if (job.finished) return;
   job.finished = true;
   if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
+  // Gone before the coordinator hears of the end: a job leaves nothing behind once it is over.
+  removeTree(job.scratch);
   if (!job.released) hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
   if (job.started && job.exited) {
     double core =
@@ -535,7 +537,6 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   log::info("exec job " + std::to_string(job.key.second) + " from " + job.origin + " ended" +
                 (exit.status >= 0 ? ": exit " + std::to_string(exit.status) : ": " + exit.error),
             {{"VESTA_PEER", job.key.first}});
-  removeTree(job.scratch);
   auto it = jobs_.find(job.key);
   ended_.push_back(std::move(it->second));
   jobs_.erase(it);

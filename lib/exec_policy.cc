@@ -125,12 +125,13 @@ std::string execWouldRefuse(const ExecPolicy& policy, const std::string& node,
   if (policy.allowlist.empty()) return "";
   std::string base = baseName(normalPath(argv0));
   for (const auto& entry : policy.allowlist) {
-    if (entry.find('/') == std::string::npos ? entry == base
-                                             : normalPath(entry) == normalPath(argv0))
-      return "";
-    // A full-path entry may still match a bare name found through PATH: only the node knows.
-    if (entry.find('/') != std::string::npos && argv0.find('/') == std::string::npos &&
-        baseName(entry) == argv0)
+    if (entry.find('/') == std::string::npos) {
+      if (entry == base) return "";
+      continue;
+    }
+    // A full-path entry may match what only the node can resolve: a bare name found through its
+    // PATH, or an absolute path that is a symlink there. The node decides those.
+    if (argv0.find('/') == std::string::npos ? baseName(entry) == argv0 : argv0[0] == '/')
       return "";
   }
   return node + ": " + base + " is not in its exec_allowlist";

@@ -119,6 +119,10 @@ TEST_CASE("a submitter predicts refusals from a peer's policy", "[exec_policy]")
   CHECK(vesta::execWouldRefuse(p, "pi4", "/usr/local/bin/make", false).empty());
   CHECK(vesta::execWouldRefuse(p, "pi4", "python3", false).empty());
   CHECK_FALSE(vesta::execWouldRefuse(p, "pi4", "ls", false).empty());
+  // An absolute path may be a symlink to /usr/bin/python3 there: only the node can tell.
+  CHECK(vesta::execWouldRefuse(p, "pi4", "/opt/links/py", false).empty());
+  CHECK_FALSE(
+      vesta::execWouldRefuse({true, false, {"make"}, 4}, "pi4", "/opt/links/py", false).empty());
   CHECK_FALSE(vesta::execWouldRefuse(p, "pi4", "./make", true).empty());
   CHECK_FALSE(vesta::execWouldRefuse({false, true, {}, 4}, "pi4", "make", false).empty());
 }

@@ -41,8 +41,8 @@ expect_contains "a .. path is judged by what it names" "not in its exec_allowlis
 out=$(V exec --on pi4 -- ./../../bin/echo hi 2>&1)
 expect_contains "a relative path may not climb out of the job's directory" "exec" "$out"
 mkdir -p "$WORK/links" && ln -sf /usr/bin/tr "$WORK/links/tr" && ln -sf /usr/bin/ls "$WORK/links/lsx"
-check "a symlink to a full-path entry runs as that program" \
-  test "$(echo abc | V exec --on pi4 -- "$WORK/links/tr" a-z A-Z </dev/null; echo)" = ""
+V exec --on pi4 -- "$WORK/links/tr" a-z A-Z </dev/null
+check "a symlink to a full-path entry runs as that program" test $? -eq 0
 out=$(V exec --on pi4 -- "$WORK/links/lsx" 2>&1)
 expect_contains "a symlink to another program is refused" "not in its exec_allowlist" "$out"
 out=$(V exec --on lab -- no-such-program-here 2>&1); rc=$?
@@ -106,7 +106,8 @@ sha=$(sha256sum in.txt | cut -d' ' -f1)
 check "pi4 keeps the shipped file by its SHA-256" test -f "$WORK/state-pi4/cache/$sha"
 V exec --on pi4 --put in.txt -- cat in.txt >/dev/null
 check "a repeated input is not sent again" grep -q "1 shipped file, 1 from the cache" "$WORK/pi4.log"
-check "the job's scratch directories are gone afterwards" test -z "$(ls -A "$WORK/state-pi4/scratch")"
+scratch_empty() { [ -z "$(ls -A "$WORK/state-pi4/scratch")" ]; }
+check "the job's scratch directories are gone afterwards" wait_for 5 scratch_empty
 printf '#!/bin/sh\necho "shipped ran on $VESTA_NODE"\n' >tool.sh && chmod +x tool.sh
 out=$(V exec --on pi4 -- ./tool.sh 2>&1)
 expect_contains "a shipped program is refused without allow_shipped_exec" "allow_shipped_exec" "$out"
