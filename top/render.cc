@@ -262,14 +262,13 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
       }
     } else if (v.selected < order.size(s)) {
       const FlowRow& f = s.flows[v.selected - order.nodes.size()];
-      out.push_back(
-          {{fit(" job " + std::to_string(f.job) + dot +
-                    (f.total ? formatCount(static_cast<double>(f.done)) + " of " +
-                                   formatCount(static_cast<double>(f.total)) + " units"
-                             : f.kind + " command") +
-                    dot + (f.lending ? "lent to " : "borrowed from ") + f.peer,
-                w),
-            Color::Heading}});
+      out.push_back({{fit(" job " + std::to_string(f.job) + dot +
+                              (f.total ? formatCount(static_cast<double>(f.done)) + " of " +
+                                             formatCount(static_cast<double>(f.total)) + " units"
+                                       : f.kind + " command") +
+                              dot + (f.lending ? "lent to " : "borrowed from ") + f.peer,
+                          w),
+                      Color::Heading}});
     }
   }
 
