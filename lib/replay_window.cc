@@ -16,12 +16,12 @@ void ReplayWindow::mark(uint64_t counter) {
     if (!any_ || toWord - fromWord + 1 >= kWords) {
       bits_.fill(0);
     } else {
-      for (uint64_t w = fromWord; w <= toWord; ++w) bits_[w % kWords] = 0;
+      for (uint64_t w = fromWord; w <= toWord; ++w) bits_[static_cast<std::size_t>(w % kWords)] = 0;
     }
     highest_ = counter;
     any_ = true;
   }
-  bits_[(counter / 64) % kWords] |= uint64_t{1} << (counter % 64);
+  bits_[word(counter)] |= uint64_t{1} << (counter % 64);
 }
 
 }  // namespace vesta

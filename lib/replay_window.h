@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace vesta {
@@ -21,7 +22,11 @@ class ReplayWindow {
   uint64_t highest() const { return highest_; }
 
  private:
-  bool bit(uint64_t counter) const { return bits_[(counter / 64) % kWords] >> (counter % 64) & 1; }
+  bool bit(uint64_t counter) const { return bits_[word(counter)] >> (counter % 64) & 1; }
+  // The word holding `counter`'s bit; below kWords, so it fits a 32-bit size_t too.
+  static std::size_t word(uint64_t counter) {
+    return static_cast<std::size_t>(counter / 64 % kWords);
+  }
 
   static constexpr uint64_t kWords = kSize / 64 + 1;  // one spare word for the partial edge
   std::array<uint64_t, kWords> bits_{};
