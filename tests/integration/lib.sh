@@ -2,8 +2,7 @@
 # processes on it. Every node broadcasts on loopback only (-broadcast 127.255.255.255).
 set -u
 
-PASSED=0
-FAILED=0
+source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 WORK=$(mktemp -d /tmp/vesta-it-XXXXXX)
 KEY=integration-test-federation-key
 # A beacon port of this run's own, so parallel runs and a vestad on the machine stay apart.
@@ -11,19 +10,6 @@ DPORT=$((20000 + RANDOM % 10000))
 NEXT_LINK_PORT=$((DPORT + 1000))  # each node started gets a link port of its own
 DATA=${VESTA_TEST_DATA:?run through meson test}
 
-ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
-not_ok() {
-  FAILED=$((FAILED + 1))
-  echo "not ok - $1"
-  [ $# -gt 1 ] && printf '    %s\n' "${@:2}"
-  return 0
-}
-# check "description" command...: passes when the command succeeds.
-check() {
-  local what=$1
-  shift
-  if "$@"; then ok "$what"; else not_ok "$what" "command failed: $*"; fi
-}
 # expect_output "description" "needle" text
 expect_contains() {
   if [[ "$3" == *"$2"* ]]; then ok "$1"; else not_ok "$1" "expected to find: $2" "in: $3"; fi
