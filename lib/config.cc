@@ -403,8 +403,8 @@ std::string configHelp() {
     if (f.json) out << " [" << f.json << "]";
     out << "\n";
   }
-  out << "  -help                          show this text\n"
-         "  -version                       show the version\n\n"
+  out << "  -help                        show this text\n"
+         "  -version                     show the version\n\n"
          "Example: vestad -name desk -key-file /etc/vesta/key\n";
   return out.str();
 }
