@@ -12,6 +12,7 @@
 
 #include "format.h"
 #include "job.h"
+#include "plural.h"
 
 namespace vesta {
 namespace {
@@ -177,7 +178,8 @@ std::string partsLine(const Rows& parts) {
     std::string part = row[0] + " ";
     uint64_t iterations = std::strtoull(row[2].c_str(), nullptr, 10);
     if (iterations)
-      part += formatCount(static_cast<double>(iterations)) + " (" + row[3] + " chunks)";
+      part += formatCount(static_cast<double>(iterations)) + " (" +
+              countOf(std::strtoull(row[3].c_str(), nullptr, 10), "chunk") + ")";
     if (row[1] != "done" && row[1] != "running") part += (iterations ? ", " : "") + row[1];
     if (!row[4].empty()) part += ": " + row[4];
     out += (out.empty() ? "" : "; ") + part;
@@ -224,6 +226,7 @@ int commandStatus(Client& c, const CliOptions& options) {
     writeString(w, "name", asString(p, "Name"));
     writeString(w, "fingerprint", asString(p, "Fingerprint"));
     writeString(w, "version", asString(p, "Version"));
+    writeString(w, "bus", c.busDescription());
     w.Key("cores");
     w.Uint(static_cast<unsigned>(asDouble(p, "Cores")));
     w.Key("workers");
@@ -252,6 +255,9 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.Uint(static_cast<unsigned>(asDouble(p, "StressCores")));
     w.Key("jobs_active");
     w.Uint(static_cast<unsigned>(asDouble(p, "JobsActive")));
+    w.Key("allow_exec");
+    w.Bool(asDouble(p, "AllowExec") != 0);
+    writeString(w, "exec_confinement", asString(p, "ExecConfinement"));
     w.EndObject();
     w.Key("flows");
     w.StartArray();
@@ -304,6 +310,7 @@ int commandStatus(Client& c, const CliOptions& options) {
   }
   std::printf("%s  %s  vestad %s\n", asString(p, "Name").c_str(),
               asString(p, "Fingerprint").c_str(), asString(p, "Version").c_str());
+  std::printf("  bus     %s\n", c.busDescription().c_str());
   std::printf("  cpu     %u cores, %.1f%% busy, %u workers for jobs\n",
               static_cast<unsigned>(asDouble(p, "Cores")), cpu,
               static_cast<unsigned>(asDouble(p, "Workers")));
@@ -316,6 +323,8 @@ int commandStatus(Client& c, const CliOptions& options) {
               formatMiB(static_cast<uint64_t>(asDouble(p, "MemAvailableMB"))).c_str(),
               formatMiB(static_cast<uint64_t>(asDouble(p, "MemTotalMB"))).c_str(),
               formatMiB(static_cast<uint64_t>(asDouble(p, "MemOfferMB"))).c_str());
+  if (asDouble(p, "AllowExec") != 0)
+    std::printf("  exec    allowed; %s\n", asString(p, "ExecConfinement").c_str());
   std::printf("  power   %s (%s), lends %.0f%% of its offer\n", asString(p, "PowerMode").c_str(),
               asString(p, "PowerReason").c_str(), asDouble(p, "Willingness") * 100);
   if (temperature >= 0) std::printf("  heat    %.0f °C\n", temperature);
@@ -325,8 +334,9 @@ int commandStatus(Client& c, const CliOptions& options) {
   std::printf("  network %s\n",
               drops.empty() ? "no packets dropped" : ("dropped " + drops).c_str());
   unsigned stress = static_cast<unsigned>(asDouble(p, "StressCores"));
-  std::printf("  jobs    %u active%s\n", static_cast<unsigned>(asDouble(p, "JobsActive")),
-              stress ? (", stress on " + std::to_string(stress) + " cores").c_str() : "");
+  std::printf("  jobs    %s active%s\n",
+              countOf(static_cast<uint64_t>(asDouble(p, "JobsActive")), "job").c_str(),
+              stress ? (", stress on " + countOf(stress, "core")).c_str() : "");
   for (const auto& r : asRows(p, "Ledger")) {
     if (r.size() < 8) continue;
     double lent = std::strtod(r[2].c_str(), nullptr), borrowed = std::strtod(r[3].c_str(), nullptr);
@@ -459,7 +469,7 @@ int commandStress(Client& c, const CliOptions& options, uint32_t cores, uint32_t
     std::printf("{\"stress_cores\":%u,\"seconds\":%u}\n", cores, seconds);
   } else {
     std::printf("stressing %s for %u s (vesta stop-stress ends it)\n",
-                cores ? (std::to_string(cores) + " cores").c_str() : "all cores", seconds);
+                cores ? countOf(cores, "core").c_str() : "all cores", seconds);
   }
   return kExitOk;
 }

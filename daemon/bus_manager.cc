@@ -4,6 +4,7 @@
 
 #include "bus_util.h"
 #include "node.h"
+#include "spawn.h"
 #include "vesta_version.h"
 
 namespace vesta {
@@ -156,6 +157,8 @@ int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_me
       v = n.status().power.reason;
     else if (p == "StateDirectory")
       v = n.stateDir();
+    else if (p == "ExecConfinement")
+      v = confinementSummary();
     return sd_bus_message_append(reply, "s", v.c_str());
   });
 }
@@ -177,6 +180,16 @@ int getU32(sd_bus*, const char*, const char*, const char* property, sd_bus_messa
     else if (p == "Gpus")
       v = static_cast<uint32_t>(n.status().gpus);
     return sd_bus_message_append(reply, "u", v);
+  });
+}
+
+int getBool(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+            void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    std::string p = property;
+    int v = 0;
+    if (p == "AllowExec") v = nodeOf(userdata).config().allow_exec;
+    return sd_bus_message_append(reply, "b", v);
   });
 }
 
@@ -330,6 +343,8 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("Fingerprint", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Version", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("StateDirectory", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("AllowExec", "b", getBool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("ExecConfinement", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Cores", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Workers", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Gpus", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -6,6 +6,7 @@
 #include "capacity.h"
 #include "hex.h"
 #include "log.h"
+#include "plural.h"
 #include "proto.h"
 
 namespace vesta {
@@ -362,7 +363,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       part->workers = std::max<unsigned>(m->workers, 1);
       part->sinceMs = uv_now(loop_);
       log::info("job " + std::to_string(run->id) + ": " + part->name + " accepted with " +
-                    std::to_string(part->workers) + " workers",
+                    countOf(part->workers, "worker"),
                 {{"VESTA_JOB", std::to_string(run->id)}, {"VESTA_PEER", fp}});
       if (run->kind == JobKind::Cpu) run->chunks->addRunner(part->name, part->workers);
       part->memTotal = run->memMb * 256 + run->holdMs;  // pages + ms, as the runner counts

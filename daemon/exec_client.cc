@@ -364,7 +364,9 @@ void ExecClient::finish(Run& run, JobState state, const std::string& result,
   run.stage = Run::Stage::Ended;
   Job& job = *run.job;
   if (!isTerminal(job.state)) jobs_.finish(job, state, result, error);
-  log::info("job " + job.idText() + " " + jobStateName(job.state) + " on " + run.node +
+  // A job that was never placed has no node to name.
+  log::info("job " + job.idText() + " " + jobStateName(job.state) +
+                (run.node.empty() ? "" : " on " + run.node) +
                 (error.empty() ? ": " + result : ": " + error),
             {{"VESTA_JOB", job.idText()}});
   if (hooks_.jobEnded) hooks_.jobEnded();

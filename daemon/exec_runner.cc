@@ -343,9 +343,12 @@ void ExecRunner::start(Job& job) {
   job.pidfd = spawned->pidfd;
   job.fds[0] = out[0];
   job.fds[1] = err[0];
-  log::info("running job " + std::to_string(job.key.second) + " from " + job.origin + ": " +
-                program->path + (landlockAbi() > 0 ? "" : " (no Landlock: writes not confined)"),
-            {{"VESTA_PEER", job.key.first}});
+  std::string running = "running job " + std::to_string(job.key.second) + " from " + job.origin +
+                        ": " + program->path;
+  if (confined())
+    log::info(running, {{"VESTA_PEER", job.key.first}});
+  else
+    log::warning(running + " " + confinementSummary(), {{"VESTA_PEER", job.key.first}});
   Key key = job.key;
   job.exitPoll = std::make_unique<uv::Poll>(loop_, job.pidfd);
   job.exitPoll->start(UV_READABLE, [this, key](int, int) {

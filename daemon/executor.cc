@@ -9,6 +9,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "log.h"
+
 namespace vesta {
 namespace {
 
@@ -24,9 +26,20 @@ uint64_t threadCpuNs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// Lowers this thread's priority to `level` (never raises it: vestad may run nicer already). On
+// Linux, nice applies per thread when given the thread id. A failure is logged once per process
+// (a system call filter that blocks setpriority would otherwise run jobs at the daemon's
+// priority unnoticed); the job still runs, since refusing the owner's own job helps nobody.
 void niceThisThread(int level) {
-  // On Linux, nice applies per thread when given the thread id.
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), level);
+  auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  int current = ::getpriority(PRIO_PROCESS, tid);
+  if (errno == 0 && current >= level) return;
+  if (errno == 0 && ::setpriority(PRIO_PROCESS, tid, level) == 0) return;
+  static std::atomic<bool> warned{false};
+  if (!warned.exchange(true))
+    log::warning("cannot nice job threads to " + std::to_string(level) + ": setpriority: " +
+                 std::strerror(errno) + "; borrowed work runs at the daemon's priority");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "capacity.h"
 #include "chunks.h"
 #include "log.h"
+#include "plural.h"
 #include "proto.h"
 
 namespace vesta {
@@ -114,7 +115,7 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   Loan& l = *loan;
   loans_[key] = std::move(loan);
   log::info("lending to " + origin + ": job " + std::to_string(m->job) + " " +
-                jobKindName(m->kind) + " on " + std::to_string(executor_.workers()) + " workers",
+                jobKindName(m->kind) + " on " + countOf(executor_.workers(), "worker"),
             {{"VESTA_PEER", fp}});
   hooks_.send(fp, {FrameType::Accept,
                    encode(AcceptMsg{m->job, static_cast<uint16_t>(executor_.workers())})});

@@ -12,7 +12,9 @@
 #include "capacity.h"
 #include "crypto.h"
 #include "log.h"
+#include "plural.h"
 #include "proto.h"
+#include "spawn.h"
 #include "vesta_version.h"
 
 namespace vesta {
@@ -189,9 +191,11 @@ void Node::maybeReady() {
   const char* address = nullptr;
   sd_bus_get_address(bus_.get(), &address);
   log::notice("vestad " VESTA_VERSION " ready: node " + config_.name + ", fingerprint " +
-                  identity_.fingerprint() + ", " + std::to_string(status().cores) + " cores, " +
-                  std::to_string(workers()) + " workers, bus " + (address ? address : "?"),
+                  identity_.fingerprint() + ", " + countOf(status().cores, "core") + ", " +
+                  countOf(workers(), "worker") + ", bus " + (address ? address : "?"),
               {{"VESTA_FINGERPRINT", identity_.fingerprint()}});
+  // An owner who allowed exec expects its jobs confined: say so loudly where they cannot be.
+  if (config_.allow_exec && !confined()) log::warning("allow_exec: " + confinementSummary());
   sd_notify(0, "READY=1");
   notifyStatus();
 }
@@ -574,7 +578,7 @@ Result<void> Node::startStress(unsigned cores, unsigned seconds) {
   if (stopping_) return fail("vestad is stopping");
   unsigned all = status().cores;
   if (cores > all)
-    return fail("stress: " + std::to_string(cores) + " cores is more than this node has (" +
+    return fail("stress: " + countOf(cores, "core") + " is more than this node has (" +
                 std::to_string(all) + "); use 0 for all");
   if (seconds < 1 || seconds > 86400)
     return fail("stress: " + std::to_string(seconds) +
@@ -584,7 +588,7 @@ Result<void> Node::startStress(unsigned cores, unsigned seconds) {
     log::info("stress ended");
     emitManagerChanged(bus_.get(), {"StressCores"});
   });
-  log::info("stress: " + std::to_string(n) + " cores for " + std::to_string(seconds) + " s");
+  log::info("stress: " + countOf(n, "core") + " for " + std::to_string(seconds) + " s");
   emitManagerChanged(bus_.get(), {"StressCores"});
   return {};
 }
@@ -662,7 +666,7 @@ void Node::onSample() {
 }
 
 void Node::notifyStatus() {
-  std::string text = "STATUS=" + std::to_string(jobs_->active()) + " jobs active";
+  std::string text = "STATUS=" + countOf(jobs_->active(), "job") + " active";
   if (text != lastStatus_) {
     lastStatus_ = text;
     sd_notify(0, text.c_str());

@@ -74,12 +74,53 @@ int makeRuleset(const std::string& dir) {
 
 }  // namespace
 
-int landlockAbi() {
-  static const int abi = [] {
+namespace {
+
+struct LandlockProbe {
+  int abi = 0;
+  int error = 0;  // errno of the probe when abi is 0
+};
+
+const LandlockProbe& probe() {
+  static const LandlockProbe p = [] {
     long v = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    return v < 0 ? 0 : static_cast<int>(v);
+    return v < 0 ? LandlockProbe{0, errno} : LandlockProbe{static_cast<int>(v), 0};
   }();
-  return abi;
+  return p;
+}
+
+}  // namespace
+
+int landlockAbi() {
+  return probe().abi;
+}
+
+const std::string& confinementSummary() {
+  static const std::string summary = [] {
+    const LandlockProbe& p = probe();
+    if (p.abi > 0)
+      return "Landlock ABI " + std::to_string(p.abi) +
+             ": writes only in the job's scratch directory";
+    std::string why;
+    switch (p.error) {
+      case ENOSYS:
+        why = "the kernel has no Landlock (Linux 5.13 or later with CONFIG_SECURITY_LANDLOCK)";
+        break;
+      case EOPNOTSUPP:
+        why = "Landlock is disabled at boot (add landlock to the kernel's lsm= list)";
+        break;
+      case EPERM:
+        why =
+            "a system call filter blocks landlock_create_ruleset (the unit's or container's "
+            "SystemCallFilter=; allow landlock_create_ruleset landlock_add_rule "
+            "landlock_restrict_self)";
+        break;
+      default:
+        why = std::string("landlock_create_ruleset: ") + std::strerror(p.error);
+    }
+    return "NOT confined: exec jobs may write wherever the vestad user can, because " + why;
+  }();
+  return summary;
 }
 
 Result<Spawned> spawnConfined(const SpawnSpec& spec) {
@@ -97,6 +138,14 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     return fail(std::string("pipe: ") + std::strerror(errno));
   }
   int ruleset = makeRuleset(spec.cwd);
+  if (ruleset < 0 && landlockAbi() > 0) {
+    int e = errno;
+    ::close(devNull);
+    ::close(errorPipe[0]);
+    ::close(errorPipe[1]);
+    return fail("landlock " + spec.cwd + ": " + std::strerror(e) +
+                "; the job is not started unconfined");
+  }
 
   pid_t pid = ::fork();
   if (pid == 0) {
@@ -110,8 +159,12 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     if (::dup2(devNull, 0) < 0 || ::dup2(spec.stdoutFd, 1) < 0 || ::dup2(spec.stderrFd, 2) < 0)
       childFail(err, 2);
     if (::chdir(spec.cwd.c_str()) != 0) childFail(err, 3);
+    // Borrowed work must run niced: a failed setpriority fails the start rather than running
+    // the job at the daemon's priority. Never raise it (vestad may already run nicer).
     errno = 0;
-    if (spec.nice) ::setpriority(PRIO_PROCESS, 0, spec.nice);
+    int current = ::getpriority(PRIO_PROCESS, 0);
+    if (errno != 0) childFail(err, 8);
+    if (spec.nice > current && ::setpriority(PRIO_PROCESS, 0, spec.nice) != 0) childFail(err, 8);
     auto limit = [&](int resource, uint64_t value) {
       rlimit l{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
       if (::setrlimit(resource, &l) != 0) childFail(err, 4);
@@ -141,9 +194,9 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   ::close(errorPipe[0]);
   if (n == static_cast<ssize_t>(sizeof report)) {
     ::waitpid(pid, nullptr, 0);
-    static const char* kSteps[] = {"",          "setpgid", "redirect", "chdir",
-                                   "setrlimit", "prctl",   "landlock", "execve"};
-    int step = report[0] >= 1 && report[0] <= 7 ? report[0] : 0;
+    static const char* kSteps[] = {"",      "setpgid",  "redirect", "chdir",      "setrlimit",
+                                   "prctl", "landlock", "execve",   "setpriority"};
+    int step = report[0] >= 1 && report[0] <= 8 ? report[0] : 0;
     return fail(std::string(kSteps[step]) + " " + spec.program + ": " + std::strerror(report[1]));
   }
   Spawned out;

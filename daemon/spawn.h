@@ -40,4 +40,11 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec);
 // write wherever the vestad user can; the systemd unit's ProtectSystem still confines it there.
 int landlockAbi();
 
+// How exec jobs are confined here, for the owner: "Landlock ABI 3: writes only in the job's
+// scratch directory", or "NOT confined: ..." with the cause and its fix. Checked once.
+const std::string& confinementSummary();
+inline bool confined() {
+  return landlockAbi() > 0;
+}
+
 }  // namespace vesta

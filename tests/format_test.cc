@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "format.h"
+#include "plural.h"
 
 TEST_CASE("durations read naturally at every scale", "[format]") {
   CHECK(vesta::formatDuration(0) == "0 ms");
@@ -25,4 +26,11 @@ TEST_CASE("progress bars clamp and fill proportionally", "[format]") {
   CHECK(vesta::progressBar(0.5, 4) == "[##..]");
   CHECK(vesta::progressBar(2, 4) == "[####]");
   CHECK(vesta::progressBar(-1, 4) == "[....]");
+}
+
+TEST_CASE("counts take the singular for one and the plural otherwise", "[format]") {
+  CHECK(vesta::countOf(1, "node") == "1 node");
+  CHECK(vesta::countOf(0, "job") == "0 jobs");
+  CHECK(vesta::countOf(3, "core") == "3 cores");
+  CHECK(vesta::countOf(1, "chunk") == "1 chunk");
 }

@@ -98,6 +98,13 @@ TEST_CASE("a frame shows the federation, one row per node, bars and the flows", 
   CHECK_THAT(text, Catch::Contains("desk → pi4"));
   CHECK_THAT(text, Catch::Contains("laptop → desk"));
   CHECK_THAT(text, Catch::Contains("job 7 cpu, 3 cores"));
+  // One of each reads in the singular.
+  Snapshot lone = fixture();
+  lone.nodes.resize(1);
+  lone.flows.clear();
+  std::string one = frame(lone, v);
+  CHECK_THAT(one, Catch::Contains("1 node alive · 2 cores"));
+  CHECK_THAT(one, Catch::Contains("1 job running"));
   CHECK_THAT(text, Catch::Contains("-240.5 cap!"));  // we lent 10, borrowed 250.5
   CHECK_THAT(text, Catch::Contains("battery 35%"));
   auto lines = linesOf(text);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "format.h"
+#include "plural.h"
 
 namespace vesta::top {
 namespace {
@@ -141,10 +142,9 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
 
   // Header: the federation at a glance.
   out.push_back(
-      {{fit("vestatop" + dot + s.self + dot + std::to_string(s.alive()) + " nodes alive" + dot +
-                std::to_string(s.totalCores()) + " cores" + dot + formatMiB(s.totalAvailableMb()) +
-                " free" + dot + std::to_string(s.jobsRunning()) +
-                (s.jobsRunning() == 1 ? " job running" : " jobs running"),
+      {{fit("vestatop" + dot + s.self + dot + countOf(s.alive(), "node") + " alive" + dot +
+                countOf(s.totalCores(), "core") + dot + formatMiB(s.totalAvailableMb()) + " free" +
+                dot + countOf(s.jobsRunning(), "job") + " running",
             w),
         Color::Title}});
 
@@ -228,8 +228,8 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
   for (const FlowRow& f : s.flows) {
     bool sel = row++ == v.selected;
     std::string who = f.lending ? f.peer + arrow + s.self : s.self + arrow + f.peer;
-    std::string what = "job " + std::to_string(f.job) + " " + f.kind + ", " +
-                       std::to_string(f.cores) + (f.cores == 1 ? " core" : " cores");
+    std::string what =
+        "job " + std::to_string(f.job) + " " + f.kind + ", " + countOf(f.cores, "core");
     int barW = std::max(10, w - 26 - 24 - 12);
     Line line = {{fit(" " + who, 26), sel ? Color::Selected : Color::Normal},
                  {fit(what, 24), sel ? Color::Selected : Color::Normal},
@@ -256,8 +256,8 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
                                 fixed(n.willingness * 100, 0) + "% of its offer",
                             w)}});
       } else {
-        out.push_back({{fit("   " + std::to_string(n.cores) + " cores" + dot +
-                                formatMiB(n.memAvailableMb) + " free of " + formatMiB(n.memTotalMb),
+        out.push_back({{fit("   " + countOf(n.cores, "core") + dot + formatMiB(n.memAvailableMb) +
+                                " free of " + formatMiB(n.memTotalMb),
                             w)}});
       }
     } else if (v.selected < order.size(s)) {
