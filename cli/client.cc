@@ -1,5 +1,6 @@
 #include "client.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -169,17 +170,58 @@ Counters asCounters(const Properties& p, const std::string& key) {
   return {};
 }
 
+namespace {
+
+// Whether anyone owns `name` on `bus` (a blocking call: vesta and vestatop are clients).
+bool hasOwner(sd_bus* bus, const std::string& name) {
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
+  sd_bus_message* reply = nullptr;
+  int r =
+      sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                         "org.freedesktop.DBus", "NameHasOwner", &error, &reply, "s", name.c_str());
+  sd_bus_error_free(&error);
+  int owned = 0;
+  if (r >= 0) r = sd_bus_message_read(reply, "b", &owned);
+  sd_bus_message_unref(reply);
+  return r >= 0 && owned;
+}
+
+}  // namespace
+
 tl::expected<Client, CliError> Client::connect(const std::string& bus, const std::string& node) {
   Client c;
-  c.which_ = chooseBus(bus);
   c.destination_ = node.empty() ? kBusName : nodeBusName(node);
-  auto opened = openBus(c.which_);
-  if (!opened)
+  auto candidates = busCandidates(bus, std::getenv("VESTA_BUS"), ::geteuid() == 0);
+  std::string errors;
+  // The first bus where the vestad meant is running; else the first that could be opened, so
+  // that a call then says "no vestad answers" there (and names every bus tried).
+  for (const std::string& which : candidates) {
+    auto opened = openBus(which);
+    if (!opened) {
+      errors += (errors.empty() ? "" : "; ") + opened.error();
+      continue;
+    }
+    if (candidates.size() == 1 || hasOwner(opened->get(), c.destination_)) {
+      c.bus_ = std::move(*opened);
+      c.which_ = which;
+      c.tried_.clear();
+      break;
+    }
+    c.tried_ += (c.tried_.empty() ? "" : " or ") + describeBus(opened->get(), which);
+    if (!c.bus_) {
+      c.bus_ = std::move(*opened);
+      c.which_ = which;
+    }
+  }
+  if (!c.bus_)
     return tl::unexpected(
-        CliError{kExitUnreachable, opened.error() + "; is vestad running? pass -bus "
-                                                    "system|user|ADDRESS to pick another bus"});
-  c.bus_ = std::move(*opened);
+        CliError{kExitUnreachable, errors + "; is vestad running? pass -bus "
+                                            "system|user|ADDRESS to pick another bus"});
   return c;
+}
+
+std::string Client::busDescription() const {
+  return describeBus(bus_.get(), which_);
 }
 
 CliError Client::failure(const sd_bus_error& error, int code) const {
@@ -188,14 +230,20 @@ CliError Client::failure(const sd_bus_error& error, int code) const {
       name == SD_BUS_ERROR_NO_REPLY || name == SD_BUS_ERROR_DISCONNECTED) {
     bool named = destination_ != kBusName;
     return {kExitUnreachable,
-            "no vestad answers as " + destination_ + " on " + describeBus(bus_.get(), which_) +
+            "no vestad answers as " + destination_ + " on " +
+                (tried_.empty() ? describeBus(bus_.get(), which_) : tried_) +
                 (named ? "; is the node name right, and is that vestad running?"
                        : "; start one with \"systemctl start vestad\" (or --user), or run "
                          "\"vestad -name NAME -key SECRET\"")};
   }
+  // dbus-daemon's own text dumps the policy rule over several lines: say what it means instead.
+  // Reads are open to everyone, so a refusal is always about changing something.
   if (name == SD_BUS_ERROR_ACCESS_DENIED)
-    return {kExitUsage, std::string("not allowed: ") + (error.message ? error.message : name) +
-                            "; on the system bus only root and the group vesta may submit work"};
+    return {kExitUsage,
+            "not allowed: on " + describeBus(bus_.get(), which_) +
+                " only root and members of the group vesta may submit work, stress or cancel "
+                "(status, peers, jobs and ledger are open to all); to join: sudo usermod -aG "
+                "vesta $USER, then log in again"};
   return {code, error.message ? error.message : name};
 }
 

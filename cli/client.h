@@ -36,11 +36,14 @@ Rows asRows(const Properties& p, const std::string& key);
 
 class Client {
  public:
-  // Connects to the bus (`-bus`, $VESTA_BUS, or the default) and targets `node`'s vestad
-  // (empty: whichever owns org.vesta.Vestad1).
+  // Connects to the bus (`-bus`, $VESTA_BUS, or the default: see busCandidates) and targets
+  // `node`'s vestad (empty: whichever owns org.vesta.Vestad1). Without -bus or $VESTA_BUS, a
+  // user falls back to the system bus when no such vestad runs on the user bus.
   static tl::expected<Client, CliError> connect(const std::string& bus, const std::string& node);
 
   sd_bus* bus() const { return bus_.get(); }
+  // The bus this client talks on, e.g. "the system bus (unix:path=/run/dbus/system_bus_socket)".
+  std::string busDescription() const;
   const std::string& destination() const { return destination_; }
 
   // Turns a failed call into a CliError: "no vestad answers" (exit 3) when nobody owns the
@@ -59,6 +62,7 @@ class Client {
   BusPtr bus_;
   std::string which_;
   std::string destination_;
+  std::string tried_;  // every bus tried when none had the vestad meant ("the user bus ... or ...")
 };
 
 }  // namespace vesta

@@ -15,6 +15,13 @@ std::string chooseBus(const std::string& requested) {
   return ::geteuid() == 0 ? "system" : "user";
 }
 
+std::vector<std::string> busCandidates(const std::string& requested, const char* env, bool root) {
+  if (!requested.empty()) return {requested};
+  if (env && *env) return {env};
+  if (root) return {"system"};
+  return {"user", "system"};
+}
+
 Result<BusPtr> openBus(const std::string& requested) {
   std::string which = chooseBus(requested);
   sd_bus* raw = nullptr;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "result.h"
 #include "uvpp.h"
@@ -27,6 +28,11 @@ using BusPtr = std::unique_ptr<sd_bus, BusUnref>;
 
 // "system", "user" or a D-Bus address. Empty picks $VESTA_BUS, else system for root, else user.
 std::string chooseBus(const std::string& requested);
+
+// The buses a client tries, in order, for `requested` (-bus; may be empty): that one when given,
+// else $VESTA_BUS, else the system bus for root, else the user bus and then the system bus, so
+// a member of group vesta reaches the system vestad with no flags. `env` is $VESTA_BUS.
+std::vector<std::string> busCandidates(const std::string& requested, const char* env, bool root);
 
 // Connects to the bus that `which` names (see chooseBus). The error names the bus and the cause.
 Result<BusPtr> openBus(const std::string& which);
