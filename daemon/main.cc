@@ -69,6 +69,10 @@ int run(int argc, char** argv) {
       return kExitUsage;
     }
     config.key = *key;
+    if (auto r = vesta::checkKeyNotPlaceholder(config.key); !r) {
+      std::fprintf(stderr, "vestad: %s (in %s)\n", r.error().c_str(), config.key_file.c_str());
+      return kExitUsage;
+    }
   }
   vesta::log::init(config.name);
   if (config.key.size() < 16)

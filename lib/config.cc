@@ -289,6 +289,17 @@ Result<void> applyConfigJson(Config& config, const std::string& json, const std:
   return {};
 }
 
+Result<void> checkKeyNotPlaceholder(const std::string& key) {
+  // The placeholder of config.example.json (the packaged /usr/share/doc/vesta/examples): its
+  // text is public, so a node that keeps it is in a federation with everyone else who did.
+  if (key == "change-me-to-a-long-random-secret")
+    return fail(
+        "key: \"change-me-to-a-long-random-secret\" is the example's placeholder, published "
+        "with Vesta; set the same long random secret on every node, e.g. from "
+        "openssl rand -base64 32");
+  return {};
+}
+
 Result<void> validateConfig(Config& c, const std::string& hostname) {
   if (c.name.empty() && !hostname.empty()) {
     // Host names may hold dots and other characters that node names do not.
@@ -306,6 +317,7 @@ Result<void> validateConfig(Config& c, const std::string& hostname) {
         "-key-file FILE, or set \"key\" in the config file");
   if (!c.key.empty() && !c.key_file.empty())
     return fail("key: both -key and -key-file are set; use one of them");
+  if (auto r = checkKeyNotPlaceholder(c.key); !r) return r;
   static const std::set<std::string> kPower = {"auto", "grid", "solar", "battery"};
   if (!kPower.count(c.power))
     return fail("power: \"" + c.power +

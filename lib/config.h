@@ -60,6 +60,10 @@ Result<void> applyConfigJson(Config& config, const std::string& json, const std:
 // Checks ranges and cross-field rules; fills the default name from `hostname` when unset.
 Result<void> validateConfig(Config& config, const std::string& hostname);
 
+// Refuses the federation key `key` (from -key, "key" or key_file's first line) when it is the
+// example configuration's published placeholder: a node with it would join anyone's federation.
+Result<void> checkKeyNotPlaceholder(const std::string& key);
+
 // vestad -help text: every flag and config field with its default.
 std::string configHelp();
 

@@ -71,6 +71,8 @@ TEST_CASE("bad values name the field, the value and what is allowed", "[config]"
       {{"-key", "k", "-bus", "session"}, "bus: \"session\" is not a bus"},
       {{"-key", "k", "-allow-exec=maybe"}, "-allow-exec: \"maybe\" is not a switch value"},
       {{"-name", "desk"}, "key: missing"},
+      {{"-key", "change-me-to-a-long-random-secret"},
+       "key: \"change-me-to-a-long-random-secret\" is the example's placeholder"},
       {{"-key", "k", "-key-file", "/x"}, "key: both"},
       {{"stray"}, "unexpected argument \"stray\""},
   };
@@ -109,6 +111,18 @@ TEST_CASE("config.example.json loads and holds every field", "[config]") {
                             "allow_exec", "exec_allowlist", "max_borrow_ratio", "battery_min_pct",
                             "port", "dport", "key", "name", "power"})
     CHECK_THAT(text, Catch::Contains(std::string("\"") + field + "\""));
+}
+
+TEST_CASE("config.example.json left as it is does not start a node: its key is published",
+          "[config]") {
+  Config c;
+  REQUIRE(vesta::applyConfigJson(c, readText(dataPath("../../config.example.json")),
+                                 "config.example.json"));
+  auto r = vesta::validateConfig(c, "desk");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error(), Catch::Contains("openssl rand -base64 32"));
+  c.key = "a-secret-of-our-own-that-is-long";
+  CHECK(vesta::validateConfig(c, "desk"));
 }
 
 TEST_CASE("bad config files give one line naming the file and the field", "[config]") {
