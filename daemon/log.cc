@@ -3,11 +3,14 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
+// The location sd_journal_sendv would add is this file's own; each entry names its caller's.
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 #include <vector>
 
 namespace vesta::log {
@@ -28,10 +31,13 @@ bool stderrIsJournal() {
   return st.st_dev == dev && st.st_ino == ino;
 }
 
-void write(int priority, const char* label, const std::string& message, Fields fields) {
+void write(int priority, const char* label, const std::string& message, Fields fields,
+           const char* file, int codeLine) {
   if (toJournal) {
     std::vector<std::string> lines;
     lines.push_back("MESSAGE=" + message);
+    lines.push_back("CODE_FILE=" + sourceRelative(file));
+    lines.push_back("CODE_LINE=" + std::to_string(codeLine));
     lines.push_back("PRIORITY=" + std::to_string(priority));
     lines.push_back("SYSLOG_IDENTIFIER=vestad");
     lines.push_back("VESTA_NODE=" + node);
@@ -56,17 +62,24 @@ void init(const std::string& nodeName) {
   toJournal = stderrIsJournal();
 }
 
-void info(const std::string& m, Fields f) {
-  write(LOG_INFO, "", m, f);
+void info(const std::string& m, Fields f, const char* file, int line) {
+  write(LOG_INFO, "", m, f, file, line);
 }
-void notice(const std::string& m, Fields f) {
-  write(LOG_NOTICE, "", m, f);
+void notice(const std::string& m, Fields f, const char* file, int line) {
+  write(LOG_NOTICE, "", m, f, file, line);
 }
-void warning(const std::string& m, Fields f) {
-  write(LOG_WARNING, "warning: ", m, f);
+void warning(const std::string& m, Fields f, const char* file, int line) {
+  write(LOG_WARNING, "warning: ", m, f, file, line);
 }
-void error(const std::string& m, Fields f) {
-  write(LOG_ERR, "error: ", m, f);
+void error(const std::string& m, Fields f, const char* file, int line) {
+  write(LOG_ERR, "error: ", m, f, file, line);
+}
+
+std::string sourceRelative(const char* file) {
+  std::string_view f = file ? file : "";
+  while (f.substr(0, 3) == "../") f.remove_prefix(3);
+  while (f.substr(0, 2) == "./") f.remove_prefix(2);
+  return std::string(f);
 }
 
 }  // namespace vesta::log

@@ -14,9 +14,18 @@ using Fields = std::initializer_list<std::pair<const char*, std::string>>;
 // Call once at start: decides between journald and plain stderr, and names this node in lines.
 void init(const std::string& nodeName);
 
-void info(const std::string& message, Fields fields = {});
-void notice(const std::string& message, Fields fields = {});
-void warning(const std::string& message, Fields fields = {});
-void error(const std::string& message, Fields fields = {});
+// `file` and `line` default to the caller's (journald's CODE_FILE and CODE_LINE).
+void info(const std::string& message, Fields fields = {}, const char* file = __builtin_FILE(),
+          int line = __builtin_LINE());
+void notice(const std::string& message, Fields fields = {}, const char* file = __builtin_FILE(),
+            int line = __builtin_LINE());
+void warning(const std::string& message, Fields fields = {}, const char* file = __builtin_FILE(),
+             int line = __builtin_LINE());
+void error(const std::string& message, Fields fields = {}, const char* file = __builtin_FILE(),
+           int line = __builtin_LINE());
+
+// A compiler's file name as a path from the source root: "../daemon/node.cc" (as meson builds
+// from its build directory) becomes "daemon/node.cc".
+std::string sourceRelative(const char* file);
 
 }  // namespace vesta::log
