@@ -70,13 +70,18 @@ int onChange(sd_bus_message*, void* userdata, sd_bus_error*) {
 int runOnce(const Options& o) {
   std::optional<Client> client;
   Snapshot s = fetch(client, o);
+  // One frame cannot retry: say why, as vesta does, instead of drawing a live view's banner.
+  if (!s.connected) {
+    std::fprintf(stderr, "vestatop: %s\n", s.error.c_str());
+    return kExitUnreachable;
+  }
   View v;
   const char* cols = std::getenv("COLUMNS");
   v.width = cols && std::atoi(cols) >= 40 ? std::atoi(cols) : 100;
   v.height = 0;  // no padding to a screen
   v.ascii = o.ascii;
   std::fputs(plainText(render(s, v)).c_str(), stdout);
-  return s.connected ? 0 : kExitUnreachable;
+  return 0;
 }
 
 int runLive(const Options& o) {

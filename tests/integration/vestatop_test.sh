@@ -47,7 +47,7 @@ wait "$job" 2>/dev/null
 stop_node desk >/dev/null
 check "vestatop says disconnected when vestad goes away" wait_for 15 shows "disconnected"
 start_node desk -workers 1 || exit 1
-check "and reconnects when it returns" wait_for 20 shows "nodes alive"
+check "and reconnects when it returns" wait_for 20 shows " alive ·"
 
 tmux send-keys -t "$SESSION" q
 gone() { ! tmux has-session -t "$SESSION" 2>/dev/null; }
@@ -57,4 +57,11 @@ check "without an error" test ! -s "$WORK/vestatop.err"
 out=$("$VESTATOP" -node desk --once --ascii)
 expect_contains "--once prints a frame as text" "NODE" "$out"
 for n in desk pi4 laptop; do check "vestad $n stops cleanly" stop_node "$n"; done
+# One frame with no vestad: the reason on stderr and exit 3, not a live view's retry banner.
+out=$("$VESTATOP" -node desk --once --ascii 2>"$WORK/once.err"); rc=$?
+check "--once with no vestad exits 3 ($rc)" test "$rc" = 3
+check "and prints no frame" test -z "$out"
+err=$(cat "$WORK/once.err")
+expect_contains "but one line saying why" "vestatop: no vestad answers as org.vesta.Vestad1.Node.desk" "$err"
+check "that is one line" test "$(wc -l <"$WORK/once.err")" = 1
 finish
