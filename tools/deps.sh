@@ -3,7 +3,8 @@
 # Installs only what is missing; uses sudo when not root.
 #   tools/deps.sh                  build and test
 #   tools/deps.sh --bench          also ssh and GNU parallel, which bench/ compares with
-#   tools/deps.sh --package        also what dpkg-buildpackage and lintian need
+#   tools/deps.sh --package        also what dpkg-buildpackage and lintian need, and what the
+#                                  system test boots the package with (debootstrap, nspawn)
 #   tools/deps.sh --cross ARCH     also Debian's cross compiler for ARCH (arm64, armhf), its
 #                                  multiarch -dev packages and runtime, and qemu-user-static
 set -euo pipefail
@@ -21,7 +22,7 @@ case "${1:-}" in
   # start the system sshd (`systemctl disable --now ssh` if this machine should not accept
   # ssh logins).
   --bench) PACKAGES+=(openssh-server openssh-client parallel) ;;
-  --package) PACKAGES+=(debhelper dpkg-dev lintian) ;;
+  --package) PACKAGES+=(debhelper dpkg-dev lintian debootstrap systemd-container) ;;
   --cross)
     cross="${2:?--cross needs an architecture: arm64 or armhf}"
     case "$cross" in
