@@ -221,15 +221,22 @@ expect_in "with a user bus that has no vestad too" "the system bus" "$out"
 in_c desk kill "$(cat "$WORK/alice-bus.pid")" 2>/dev/null
 out=$(as_user desk alice vesta --json cpu 2 2>&1)
 expect_in "a member may submit work" '"state":"done"' "$out"
-out=$(as_user desk bob vesta status 2>&1)
+# bob names the bus, so these checks are about the policy alone.
+out=$(as_user desk bob vesta -bus system status 2>&1)
 expect_in "a non-member reads the status" "desk" "$out"
-as_user desk bob vesta peers >"$WORK/bob-peers" 2>&1
+as_user desk bob vesta -bus system peers >"$WORK/bob-peers" 2>&1
 check "and lists the peers ($(head -c 120 "$WORK/bob-peers"))" test $? -eq 0
-out=$(as_user desk bob vesta cpu 1 2>&1)
+out=$(as_user desk bob vesta -bus system cpu 1 2>&1)
 rc=$?
 check "but may not submit work (exit $rc)" test $rc -eq 2
 expect_in "and is told so in one line, with how to join" "usermod -aG vesta" "$out"
 check "one line, not the bus daemon's rule dump" test "$(wc -l <<<"$out")" -eq 1
+
+# A job that no node can take is logged without an empty node name ("failed on : ...").
+in_c desk vesta exec --on nosuchnode -- sh -c true >/dev/null 2>&1
+line=$(in_c desk journalctl -u vestad --no-pager -n 5 -o cat | grep "nosuchnode" | tail -n 1)
+check "a job no node can take is logged without an empty node name ($line)" \
+  bash -c "[ -n '$line' ] && ! grep -q ' on :' <<<'$line'"
 
 # --- the journal ------------------------------------------------------------------------------
 files=$(in_c desk journalctl -u vestad -o export --no-pager | sed -n 's/^CODE_FILE=//p' | sort -u | tr '\n' ' ')
