@@ -56,6 +56,10 @@ struct Coordinator::Run {
   }
 };
 
+uint64_t Coordinator::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 Coordinator::Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
                          Hooks hooks)
     : loop_(loop),
@@ -104,7 +108,7 @@ Result<Job*> Coordinator::submitMem(uint64_t mb, uint64_t holdMs, const Placemen
 Job* Coordinator::start(Job& job, Run run) {
   finished_.clear();  // not inside any run's callback here: safe to free ended runs
   run.id = job.id;
-  run.startedMs = uv_now(loop_);
+  run.startedMs = clockMs();
   uint64_t id = job.id;
   auto owned = std::make_unique<Run>(std::move(run));
   Run& r = *owned;
@@ -142,7 +146,7 @@ void Coordinator::addPart(Run& run, const NodeView& node) {
   Part part;
   part.name = node.name;
   part.fingerprint = node.self ? "" : node.fingerprint;
-  part.sinceMs = uv_now(loop_);
+  part.sinceMs = clockMs();
   if (node.self) {
     part.state = Part::State::Running;
     part.workers = executor_.workers();
@@ -164,7 +168,7 @@ void Coordinator::addPart(Run& run, const NodeView& node) {
 // Keeps every running part supplied with chunks.
 void Coordinator::pump(Run& run) {
   if (run.kind != JobKind::Cpu) return;
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   uint64_t id = run.id;
   for (size_t i = 0; runs_.count(id) && i < run.parts.size(); ++i) {
     Part& p = run.parts[i];
@@ -192,7 +196,7 @@ void Coordinator::runLocalChunk(Run& run, Range range) {
                                  if (Part* p = r.part(self)) p->tasks.erase(seq);
                                  if (o.cancelled) return;
                                  if (!o.ok) return finishRun(id, JobState::Failed, "", o.error);
-                                 if (r.chunks->complete(self, range, o.digest, uv_now(loop_)))
+                                 if (r.chunks->complete(self, range, o.digest, clockMs()))
                                    afterChunk(r);
                                });
   if (Part* p = run.part(self)) p->tasks[seq] = std::move(task);
@@ -347,7 +351,7 @@ Coordinator::Run* Coordinator::runFor(const std::string& fp, uint64_t job, Part*
 
 void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
   auto bad = [&](const std::string& error) {
-    uint64_t now = uv_now(loop_);
+    uint64_t now = clockMs();
     if (now - lastBadFrameLog_ < kBadFrameLogMs && lastBadFrameLog_) return;
     lastBadFrameLog_ = now;
     log::warning("malformed work frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
@@ -361,7 +365,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       if (!run || part->state != Part::State::Offered) return;
       part->state = Part::State::Running;
       part->workers = std::max<unsigned>(m->workers, 1);
-      part->sinceMs = uv_now(loop_);
+      part->sinceMs = clockMs();
       log::info("job " + std::to_string(run->id) + ": " + part->name + " accepted with " +
                     countOf(part->workers, "worker"),
                 {{"VESTA_JOB", std::to_string(run->id)}, {"VESTA_PEER", fp}});
@@ -389,7 +393,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
         return;
       }
       if (run->kind != JobKind::Cpu) return bad("chunk result for a mem job");
-      if (run->chunks->complete(part->name, {m->first, m->end}, m->digest, uv_now(loop_)))
+      if (run->chunks->complete(part->name, {m->first, m->end}, m->digest, clockMs()))
         afterChunk(*run);
       return;
     }
@@ -454,7 +458,7 @@ void Coordinator::cancel(Job& job, const std::string& why) {
 
 void Coordinator::tick() {
   finished_.clear();
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   std::vector<uint64_t> ids;
   for (auto& [id, run] : runs_) ids.push_back(id);
   for (uint64_t id : ids) {
@@ -479,7 +483,7 @@ void Coordinator::shutdown() {
 
 std::vector<Flow> Coordinator::flows() const {
   std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   for (auto& [id, run] : runs_)
     for (auto& p : run->parts) {
       if (p.self() || p.state != Part::State::Running) continue;

@@ -35,6 +35,9 @@ class Coordinator {
     std::function<void()> jobEnded;
     // A peer refused us for being over our borrowing cap there.
     std::function<void(const std::string& fingerprint)> capped;
+    // The clock (ms) of deadlines, straggler backups and rates; empty: the loop's uv_now. Tests
+    // inject one so that a slow machine (or an emulated one) makes nothing overdue.
+    std::function<uint64_t()> now;
   };
   Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
               Hooks hooks);
@@ -58,6 +61,7 @@ class Coordinator {
   size_t active() const { return runs_.size(); }
 
  private:
+  uint64_t clockMs() const;
   struct Part;
   struct Run;
   Job* start(Job& job, Run run);

@@ -62,13 +62,16 @@ Result<void> Node::start() {
   };
   coordinator_ = std::make_unique<Coordinator>(
       loop_, config_, *executor_, *jobs_,
-      Coordinator::Hooks{[this] { return views(); }, send, [this] { return freshMeminfo(); },
+      Coordinator::Hooks{[this] { return views(); },
+                         send,
+                         [this] { return freshMeminfo(); },
                          [this](const std::string& fp, double core, double mib) {
                            ledger_->recordBorrowed(fp, peerName(fp), core, mib, false);
                            ledgerChanged();
                          },
                          [this] { ledger_->flush(); },
-                         [this](const std::string& fp) { ledger_->noteCappedThere(fp); }});
+                         [this](const std::string& fp) { ledger_->noteCappedThere(fp); },
+                         {}});
   jobs_->setCanceller([this](Job& job, const std::string& why) {
     if (job.kind == JobKind::Exec)
       execClient_->cancel(job, why);
