@@ -10,17 +10,8 @@ DPORT=$((20000 + RANDOM % 10000))
 NEXT_LINK_PORT=$((DPORT + 1000))  # each node started gets a link port of its own
 DATA=${VESTA_TEST_DATA:?run through meson test}
 
-# expect_output "description" "needle" text
-expect_contains() {
-  if [[ "$3" == *"$2"* ]]; then ok "$1"; else not_ok "$1" "expected to find: $2" "in: $3"; fi
-}
 # json_get EXPR: evaluates a Python expression on the JSON document read from stdin (as d).
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
-finish() {
-  echo "$PASSED passed, $FAILED failed"
-  [ "$FAILED" -eq 0 ]
-}
 
 cleanup() {
   for pidfile in "$WORK"/*.pid; do
@@ -39,16 +30,6 @@ start_bus() {
     --print-address=3 --print-pid=4 3>"$WORK/bus.address" 4>"$WORK/dbus.pid" || exit 1
   export VESTA_BUS
   VESTA_BUS=$(cat "$WORK/bus.address")
-}
-
-# wait_for SECONDS command...: polls until the command succeeds.
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@" >/dev/null 2>&1; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.1
-  done
 }
 
 # wait_exit PID SECONDS: the exit status of a background child, or 124 after killing it when it
