@@ -1,4 +1,4 @@
-// Discovery beacons (design section 3): a node's identity and status snapshot, sealed with
+// Discovery beacons: a node's identity and status snapshot, sealed with
 // AES-256-GCM under the federation's beacon key. Format byte by byte in docs/protocol.md.
 #pragma once
 

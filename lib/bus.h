@@ -45,7 +45,7 @@ std::string nodeBusName(const std::string& nodeName);
 std::string describeBus(sd_bus* bus, const std::string& which);
 
 // Drives an sd_bus connection from a libuv loop: a poll on the bus fd, a timer for sd-bus's
-// deadline, and a prepare handle that re-arms both before every wait, as design section 7 says.
+// deadline, and a prepare handle that re-arms both before every wait.
 class BusLoop {
  public:
   // `onLost` runs once if the connection breaks (the bus went away).

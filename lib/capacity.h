@@ -25,7 +25,7 @@ Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config);
 
 namespace vesta {
 
-// Cores this node lends to peers now (design section 4):
+// Cores this node lends to peers now (docs/configuration.md):
 // willingness x min(cores x cpu_offer_pct, cores x (1 - reserve_pct) - busy cores), at least 0.
 double spareCores(unsigned cores, double busyFraction, double willingness, const Config& config);
 

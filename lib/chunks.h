@@ -1,4 +1,4 @@
-// Dynamic chunking for a split cpu job (design section 4): runners pull ranges of the iteration
+// Dynamic chunking for a split cpu job: runners pull ranges of the iteration
 // space sized to their measured speed, so a fast desktop and a slow Pi finish together, a runner
 // that gets busy takes less, and a lost runner's ranges go back to the pool for the others.
 // Pure: the caller supplies the clock and moves the messages.

@@ -1,4 +1,4 @@
-// The built-in cpu job (design section 4): iteration i hashes seed || uint64_le(i) with SHA-256;
+// The built-in cpu job: iteration i hashes seed || uint64_le(i) with SHA-256;
 // the result is the XOR of all digests. XOR is associative and commutative, so any split of the
 // range into parts, run anywhere in any order, merges to the same result.
 #pragma once

@@ -1,4 +1,4 @@
-// Federation cryptography (design section 3), all from OpenSSL 3 EVP: the slow root-key KDF,
+// Federation cryptography (docs/protocol.md), all from OpenSSL 3 EVP: the slow root-key KDF,
 // HKDF subkeys, and AES-256-GCM sealing. Pure functions; no I/O, no logging.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The reciprocity ledger (design section 5): per peer, what this node lent to it and borrowed
+// The reciprocity ledger: per peer, what this node lent to it and borrowed
 // from it, in core-seconds and MiB-seconds, and the borrowing gate. Pure arithmetic plus an
 // atomic JSON file.
 #pragma once

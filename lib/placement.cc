@@ -19,7 +19,7 @@ std::string cores(double n) {
 }
 
 // The gates every kind of job passes first (refused already, link, age, ledger, power), as
-// design section 4 orders them; "" when `n` passes.
+// docs/configuration.md orders them; "" when `n` passes.
 std::string whyGated(const NodeView& n, const PlacementPolicy& p) {
   if (!n.refused.empty()) return n.name + " " + n.refused;
   if (n.self) return "";

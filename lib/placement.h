@@ -1,4 +1,4 @@
-// The autopilot (design section 4): where a job should run, from snapshots of every node
+// The autopilot: where a job should run, from snapshots of every node
 // including this one. Pure: no clock, no I/O; every decision carries a reason a person can read.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Power policy: how willing this node is to lend, from its battery state (design section 5).
+// Power policy: how willing this node is to lend, from its battery state (docs/configuration.md).
 #pragma once
 
 #include <string>

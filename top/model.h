@@ -1,5 +1,5 @@
 // vestatop's model: what one frame shows, as plain structs filled from the daemon's D-Bus
-// properties. Collection (collector.cc) fills it; drawing (render.cc) only reads it.
+// properties. Collection (model.cc) fills it; drawing (render.cc) only reads it.
 #pragma once
 
 #include <cstdint>
