@@ -1,0 +1,59 @@
+#!/bin/bash
+# What a member of the federation must not be able to do to another: a runner that writes
+# files the submitter never asked for (a program speaking the protocol with the key,
+# tests/hostile_runner.cc). Real vestad processes on a private bus, loopback only.
+source "$(dirname "$0")/lib.sh"
+start_bus
+start_node desk -allow-exec || exit 1
+V() { "$VESTA" -node desk "$@"; }
+
+# start_hostile NAME RECORDS...: a member that answers every ExecOffer with these --get records.
+start_hostile() {
+  local name=$1
+  shift
+  NEXT_LINK_PORT=$((NEXT_LINK_PORT + 1))
+  "$HOSTILE_RUNNER" "$@" -- -name "$name" -key "$KEY" -state-dir "$WORK/state-$name" \
+    -port "$NEXT_LINK_PORT" -broadcast 127.255.255.255 -dport "$DPORT" >"$WORK/$name.log" 2>&1 &
+  echo $! >"$WORK/$name.pid"
+}
+linked() { [ "$(V --json peers | json_get "len([p for p in d['peers'] if p['name'] == '$1' and p['link'] == 'up'])")" = 1 ]; }
+
+# --- A runner sends --get records of its own choosing -------------------------------------------
+start_hostile evil .bashrc=pwned unasked.txt=unasked out.txt=asked
+check "desk links with the hostile member" wait_for 30 linked evil
+mkdir -p "$WORK/cwd" && cd "$WORK/cwd" || exit 1
+echo original >.bashrc
+# Its policy frame may trail the link by a moment: the first tries can be refused as "exec off".
+hostile_exec() {
+  local try
+  for try in 1 2 3 4 5; do
+    out=$(V exec --on evil "$@" 2>&1); rc=$?
+    [[ "$out" != *"exec is off there"* ]] && return
+    sleep 1
+  done
+}
+hostile_exec --get out.txt -- true
+check "a job whose runner sends unasked files fails" test $rc -ne 0
+expect_contains "  naming the file it refused" 'refused ".bashrc"' "$out"
+check "  .bashrc is untouched" test "$(cat .bashrc)" = original
+check "  unasked.txt is not created" test ! -e unasked.txt
+check "  and no temporary file is left" test -z "$(ls -A | grep -v '^\.bashrc$')"
+hostile_exec -- true
+check "with no --get at all, a runner's files fail the job" test $rc -ne 0
+expect_contains "  saying none were asked for" 'no --get asked for any' "$out"
+check "  and replace nothing" test "$(cat .bashrc)" = original
+hostile_exec --get '*' -- true
+check "'*' does not match .bashrc" test "$(cat .bashrc)" = original
+expect_contains "  the refusal says so" 'refused ".bashrc"' "$out"
+
+# --- A stock runner's --get never replaces a file here without --force -------------------------
+echo old >out.txt
+out=$(V exec --local --get out.txt -- sh -c 'echo new >out.txt' 2>&1); rc=$?
+check "a --get file that exists here is not replaced" test "$(cat out.txt)" = old
+check "  and vesta exits 1" test $rc -eq 1
+expect_contains "  saying how to replace it" "out.txt exists here; use --force to replace it" "$out"
+V exec --local --force --get out.txt -- sh -c 'echo new >out.txt'
+check "--force replaces it" test "$(cat out.txt)" = new
+cd "$WORK" || exit 1
+
+finish
