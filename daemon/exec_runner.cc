@@ -127,7 +127,7 @@ ExecRunner::ExecRunner(uv_loop_t* loop, const Config& config, const std::string&
 
 ExecRunner::~ExecRunner() {
   for (auto& [key, job] : jobs_)
-    if (job->pid > 0 && !job->exited) ::kill(-job->pid, SIGKILL);
+    if (job->pid > 0 && !job->exited) killJob(job->pid);
 }
 
 ExecPolicy ExecRunner::policy() const {
@@ -362,7 +362,7 @@ void ExecRunner::start(Job& job) {
       ::kill(-it->second->pid, SIGTERM);
       it->second->killTimer = std::make_unique<uv::Timer>(loop_);
       pid_t pid = it->second->pid;
-      it->second->killTimer->start(kKillGraceMs, 0, [pid] { ::kill(-pid, SIGKILL); });
+      it->second->killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
     });
   }
   pumpOutput(job);
@@ -415,9 +415,9 @@ void ExecRunner::onExit(Job& job) {
   pid_t r = ::wait4(job.pid, &job.waitStatus, WNOHANG, &job.usage);
   if (r != job.pid) return;
   job.exited = true;
-  // The job ends with its first process: whatever it left running in its group goes too, so
-  // nothing of a peer's outlives the job here (and the pipes reach their end).
-  ::kill(-job.pid, SIGKILL);
+  // The job ends with its command: its reaper (daemon/spawn) killed and reaped whatever the
+  // command left running, in its process group or not, before it exited, so nothing of a
+  // peer's outlives the job here (and the pipes reach their end).
   job.exitPoll->close();
   job.exitPoll.reset();
   ::close(job.pidfd);
@@ -516,7 +516,10 @@ void ExecRunner::sendFiles(Job& job) {
 void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   if (job.finished) return;
   job.finished = true;
-  if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
+  if (job.pid > 0 && !job.exited) {
+    killJob(job.pid);
+    unreaped_.push_back(job.pid);  // its pidfd goes with the job: reaped by pid in tick()
+  }
   // Gone before the coordinator hears of the end: a job leaves nothing behind once it is over.
   removeTree(job.scratch);
   if (!job.released) hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
@@ -552,7 +555,7 @@ void ExecRunner::kill(Job& job, const std::string& why) {
   ::kill(-job.pid, SIGTERM);
   job.killTimer = std::make_unique<uv::Timer>(loop_);
   pid_t pid = job.pid;
-  job.killTimer->start(kKillGraceMs, 0, [pid] { ::kill(-pid, SIGKILL); });
+  job.killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
   // Stop reading: nobody wants the output now; the pipes are drained and closed at exit.
   job.credit = kStreamWindow;
   pumpOutput(job);
@@ -570,6 +573,8 @@ void ExecRunner::onLinkDown(const std::string& fp) {
 
 void ExecRunner::tick() {
   ended_.clear();
+  // Only these pids, never waitpid(-1): other children of vestad are not ours to reap.
+  std::erase_if(unreaped_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
 void ExecRunner::shutdown(const std::string& why) {
@@ -581,7 +586,6 @@ void ExecRunner::shutdown(const std::string& why) {
     auto it = jobs_.find(key);
     if (it == jobs_.end()) continue;
     Job& job = *it->second;
-    if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
     end(job, ExecExitMsg{key.second, -1, 0, false, config_.name + " " + why});
   }
 }

@@ -6,6 +6,7 @@
 // Loop thread only.
 #pragma once
 
+#include <sys/types.h>
 #include <uv.h>
 
 #include <functional>
@@ -78,6 +79,7 @@ class ExecRunner {
   Hooks hooks_;
   std::map<Key, std::unique_ptr<Job>> jobs_;
   std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks
+  std::vector<pid_t> unreaped_;              // reapers of jobs that ended before their command did
   uint64_t nextScratch_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;

@@ -56,4 +56,51 @@ V exec --local --force --get out.txt -- sh -c 'echo new >out.txt'
 check "--force replaces it" test "$(cat out.txt)" = new
 cd "$WORK" || exit 1
 
+# --- A job's processes end with it -------------------------------------------------------------
+# job_procs ID: the pids whose environment says they belong to desk's job ID.
+job_procs() {
+  grep -lsxz "VESTA_JOB=$1" /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
+    d=${f%/environ}
+    grep -qsxz "VESTA_NODE=desk" "$f" && echo "${d#/proc/}"
+  done
+}
+last_job() { V --json jobs | json_get 'max(int(j["job"]) for j in d["jobs"])'; }
+none_left() { [ -z "$(job_procs "$1")" ]; }
+# Each command gives its escapee a second to leave the process group before the command ends
+# (else the old group kill could catch it first, and the test would prove nothing).
+out=$(V exec --local -- sh -c 'setsid sleep 171 >/dev/null 2>&1 & sleep 1; echo started')
+check "a job that starts setsid sleep reports its output" test "$out" = started
+id=$(last_job)
+check "  and no process of that job remains after it ends" wait_for 10 none_left "$id"
+out=$(V exec --local -- sh -c '(setsid sh -c "sleep 172 >/dev/null 2>&1 &" &); sleep 1; echo started')
+id=$(last_job)
+check "a double fork with setsid does not escape either" wait_for 10 none_left "$id"
+# Holding the job's stdout open: without the kill, vesta would wait for sleep.
+"$VESTA" -node desk exec --local -- sh -c 'setsid sleep 173 & sleep 1; echo started' >"$WORK/held.out" &
+vpid=$!
+wait_exit $vpid 60
+check "an escaped process holding stdout does not keep vesta waiting" test $? -eq 0
+id=$(last_job)
+check "  and is gone with its job" wait_for 10 none_left "$id"
+"$VESTA" -node desk exec --local --timeout 1 -- sh -c 'setsid sleep 174 >/dev/null 2>&1 & sleep 100' &
+vpid=$!
+wait_exit $vpid 60
+check "a timed-out job exits 124" test $? -eq 124
+id=$(last_job)
+check "  and what it started in another session is gone too" wait_for 10 none_left "$id"
+# While a job runs, its processes are found (so "none left" above means something), and a
+# cancelled job takes its escaped ones along.
+"$VESTA" -node desk exec --local -- sh -c 'setsid sleep 175 >/dev/null 2>&1 & sleep 175' &
+vpid=$!
+some_left() { [ -n "$(job_procs "$(last_job)")" ]; }
+check "a running job's processes carry its VESTA_JOB" wait_for 10 some_left
+id=$(last_job)
+escaped() { pgrep -f "^sleep 175" | wc -l | grep -qx 2; }
+check "  both of them" wait_for 10 escaped
+kill -INT $vpid
+wait_exit $vpid 30
+check "a cancelled job ends vesta with 130" test $? -eq 130
+check "  and leaves none of its processes" wait_for 10 none_left "$id"
+check "no sleep of these jobs runs anywhere" eval '! pgrep -f "^sleep 17[1-5]"'
+
 finish
