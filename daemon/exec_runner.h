@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config.h"
+#include "disk_budget.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
 #include "file_cache.h"
@@ -63,6 +64,10 @@ class ExecRunner {
   void fileData(const std::string& fingerprint, const Frame& frame);
   std::string whyRefuse(const std::string& fingerprint, const ExecOfferMsg& offer) const;
   void start(Job& job);
+  void copyFiles(Job& job);
+  void run(Job& job);
+  DiskSpace diskSpace() const;
+  uint64_t arriving() const;
   void readOutput(Job& job, int stream);
   void pumpOutput(Job& job);
   void onExit(Job& job);
@@ -75,7 +80,10 @@ class ExecRunner {
   uv_loop_t* loop_;
   const Config& config_;
   std::string scratchRoot_;
-  FileCache cache_;
+  // Shared with the workers that file and copy shipped files, which may outlive this runner
+  // by a moment at shutdown; `alive_` tells their completions whether it is still here.
+  std::shared_ptr<FileCache> cache_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Hooks hooks_;
   std::map<Key, std::unique_ptr<Job>> jobs_;
   std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks

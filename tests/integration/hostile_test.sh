@@ -1,10 +1,16 @@
 #!/bin/bash
 # What a member of the federation must not be able to do to another: a runner that writes
 # files the submitter never asked for (a program speaking the protocol with the key,
-# tests/hostile_runner.cc). Real vestad processes on a private bus, loopback only.
+# tests/hostile_runner.cc), --put files larger than the runner's cache or disk allow, and a
+# job's processes outliving it. Real vestad processes on a private bus, loopback only.
 source "$(dirname "$0")/lib.sh"
 start_bus
+# small's cache takes 1 MiB; full wants 90% of its disk free; solo (a federation of one, on a
+# beacon port of its own) takes the 2 GiB put below.
 start_node desk -allow-exec || exit 1
+make_root "$WORK/root-small" 4 4000
+start_node small -allow-exec -exec-cache-mb 1 -sysroot "$WORK/root-small" || exit 1
+start_node full -allow-exec -min-free-disk-pct 90 -sysroot "$WORK/root-small" || exit 1
 V() { "$VESTA" -node desk "$@"; }
 
 # start_hostile NAME RECORDS...: a member that answers every ExecOffer with these --get records.
@@ -55,6 +61,43 @@ expect_contains "  saying how to replace it" "out.txt exists here; use --force t
 V exec --local --force --get out.txt -- sh -c 'echo new >out.txt'
 check "--force replaces it" test "$(cat out.txt)" = new
 cd "$WORK" || exit 1
+
+# --- --put is held to exec_cache_mb and min_free_disk_pct ----------------------------------------
+check "desk links with small and full" wait_for 30 eval 'linked small && linked full'
+head -c 3000000 /dev/urandom >"$WORK/three-mb"
+out=$(V exec --on small --put "$WORK/three-mb" -- true 2>&1); rc=$?
+check "a put larger than the runner's cache is refused (255)" test $rc -eq 255
+expect_contains "  naming exec_cache_mb" "small refused: the --put files (3 MiB) are more than its exec_cache_mb 1 MiB" "$out"
+check "  before a byte of it arrives" test -z "$(ls -A "$WORK/state-small/cache")"
+free_pct=$(df --output=avail,size -B1 "$WORK" | awk 'NR == 2 {print int($1 * 100 / $2)}')
+if [ "$free_pct" -ge 89 ]; then
+  echo "ok - # SKIP this disk is ${free_pct}% free: min_free_disk_pct 90 would not refuse"
+else
+  out=$(V exec --on full --put "$WORK/three-mb" -- true 2>&1)
+  expect_contains "a put that would leave the disk under min_free_disk_pct is refused" "under its min_free_disk_pct 90%" "$out"
+fi
+# A local put of 2 GiB (sparse here, real bytes in the cache) while D-Bus is asked again and
+# again: the files are filed and copied on a worker, the frames go one batch per loop turn.
+DPORT=$((DPORT + 500)) start_node solo -allow-exec -exec-cache-mb 4096 || exit 1
+truncate -s 2G "$WORK/two-gib"
+"$VESTA" -node solo exec --local --put "$WORK/two-gib" -- true >"$WORK/big.out" 2>&1 &
+vpid=$!
+asked=0 unanswered=0
+while kill -0 $vpid 2>/dev/null; do
+  busctl --address="$VESTA_BUS" --timeout=5 get-property org.vesta.Vestad1.Node.solo \
+    /org/vesta/Vestad1 org.vesta.Vestad1.Manager JobsActive >/dev/null 2>&1 || unanswered=$((unanswered + 1))
+  asked=$((asked + 1))
+  sleep 0.2
+done
+wait_exit $vpid 120
+rc=$?
+if grep -q min_free_disk_pct "$WORK/big.out"; then
+  echo "ok - # SKIP too little disk here for a 2 GiB put: $(cat "$WORK/big.out")"
+else
+  check "a 2 GiB local put runs" test $rc -eq 0
+  check "  while vestad answered every one of $asked D-Bus calls within 5 s" test $unanswered -eq 0
+fi
+rm -f "$WORK/two-gib"
 
 # --- A job's processes end with it -------------------------------------------------------------
 # job_procs ID: the pids whose environment says they belong to desk's job ID.
