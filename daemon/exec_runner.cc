@@ -346,31 +346,30 @@ void ExecRunner::copyFiles(Job& job) {
       loop_, &work->req,
       [](uv_work_t* req) {
         auto* w = static_cast<Work*>(req->data);
-        for (auto& receiver : w->received)
-          if (auto ok = receiver->finish(); !ok && w->error.empty()) w->error = ok.error();
-        w->received.clear();
-        for (auto& f : w->files) {
-          if (!w->error.empty()) break;
-          if (auto ok = w->cache->copyTo(f.sha256, w->scratch + "/" + f.name, f.executable); !ok)
-            w->error = ok.error();
+        try {  // nothing may escape into libuv's worker thread
+          for (auto& receiver : w->received)
+            if (auto ok = receiver->finish(); !ok && w->error.empty()) w->error = ok.error();
+          w->received.clear();
+          for (auto& f : w->files) {
+            if (!w->error.empty()) break;
+            if (auto ok = w->cache->copyTo(f.sha256, w->scratch + "/" + f.name, f.executable); !ok)
+              w->error = ok.error();
+          }
+          w->cache->trim();
+        } catch (const std::exception& e) {
+          w->error = std::string("copying the shipped files: ") + e.what();
         }
-        w->cache->trim();
       },
       [](uv_work_t* req, int) {
         std::unique_ptr<Work> w(static_cast<Work*>(req->data));
-        ExecRunner* runner = *w->alive ? w->runner : nullptr;
-        auto it = runner ? runner->jobs_.find(w->key) : decltype(runner->jobs_)::iterator{};
-        if (!runner || it == runner->jobs_.end() || it->second->scratch != w->scratch) {
-          // The job ended while its files were copied; end() left its directory to us.
-          removeTree(w->scratch);
-          return;
+        try {
+          if (*w->alive)
+            w->runner->copied(w->key, w->scratch, w->error);
+          else
+            removeTree(w->scratch);
+        } catch (const std::exception& e) {
+          log::error(std::string("exec: after copying shipped files: ") + e.what());
         }
-        Job& copied = *it->second;
-        copied.copying = false;
-        if (!w->error.empty())
-          return runner->end(copied, ExecExitMsg{copied.key.second, -1, 0, false,
-                                                 runner->config_.name + ": " + w->error});
-        runner->run(copied);
       });
   if (r != 0) {
     job.copying = false;
@@ -378,6 +377,21 @@ void ExecRunner::copyFiles(Job& job) {
     end(job, ExecExitMsg{job.key.second, -1, 0, false,
                          config_.name + ": cannot copy the shipped files: " + uv_strerror(r)});
   }
+}
+
+// A worker of copyFiles is done with the job's files.
+void ExecRunner::copied(const Key& key, const std::string& scratch, const std::string& error) {
+  auto it = jobs_.find(key);
+  if (it == jobs_.end() || it->second->scratch != scratch) {
+    // The job ended while its files were copied; end() left its directory to us.
+    removeTree(scratch);
+    return;
+  }
+  Job& job = *it->second;
+  job.copying = false;
+  if (!error.empty())
+    return end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
+  run(job);
 }
 
 DiskSpace ExecRunner::diskSpace() const {

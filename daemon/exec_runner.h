@@ -65,6 +65,7 @@ class ExecRunner {
   std::string whyRefuse(const std::string& fingerprint, const ExecOfferMsg& offer) const;
   void start(Job& job);
   void copyFiles(Job& job);
+  void copied(const Key& key, const std::string& scratch, const std::string& error);
   void run(Job& job);
   DiskSpace diskSpace() const;
   uint64_t arriving() const;
