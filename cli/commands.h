@@ -22,7 +22,8 @@ struct CliOptions {
   std::vector<std::string> command;     // after --
   std::vector<std::string> puts, gets;  // --put FILE, --get PATTERN (repeatable)
   uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
-  bool each = false;  // --each ARGS... -- command {}
+  bool force = false;  // --force: a --get file may replace one of the same name here
+  bool each = false;   // --each ARGS... -- command {}
   std::vector<std::string> eachArgs;
   std::string eachFrom;  // --each-from FILE|-
 };

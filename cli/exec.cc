@@ -95,6 +95,8 @@ struct Running {
   bool finished = false;
   std::string state, result, error;
   FilesStreamParser files;
+  std::vector<std::string> gets;  // the patterns asked with: nothing else is taken
+  bool force = false;             // --force: may replace a file here
   int fileFd = -1;
   std::string fileTemp, fileName;
   std::string filesError;
@@ -165,6 +167,8 @@ tl::expected<void, CliError> submit(Client& c, const CliOptions& o, std::vector<
     return tl::unexpected(path.error());
   }
   run.path = *path;
+  run.gets = gets;
+  run.force = o.force;
   for (int i = 0; i < 3; ++i) run.fds[i] = p[i][0];
   return {};
 }
@@ -180,8 +184,10 @@ bool writeAll(int fd, const char* data, size_t n) {
   return true;
 }
 
-// --get files arrive as records; each is written to a temporary name here and renamed when
-// whole, so an interrupted transfer never leaves a half file under the real name.
+// --get files arrive as records; each is written to a temporary name here and moved into place
+// when whole, so an interrupted transfer never leaves a half file under the real name. The
+// runner chooses what it sends: a record is taken only under a name the --get patterns asked
+// for (acceptFetchedFile), and it never replaces a file here without --force, as cp -n.
 void takeFiles(Running& run, std::span<const uint8_t> bytes) {
   if (!run.filesError.empty()) return;
   auto ok = run.files.feed(bytes, [&](const FilesStreamParser::Event& e) {
@@ -189,17 +195,37 @@ void takeFiles(Running& run, std::span<const uint8_t> bytes) {
     if (!run.filesError.empty()) return;
     if (e.kind == Kind::Begin) {
       run.fileName = e.header.name;
+      if (auto accepted = acceptFetchedFile(run.fileName, run.gets); !accepted) {
+        run.filesError = accepted.error();
+        return;
+      }
+      struct stat st {};
+      if (!run.force && ::lstat(run.fileName.c_str(), &st) == 0) {
+        run.filesError = run.fileName + " exists here; use --force to replace it";
+        return;
+      }
       run.fileTemp = ".vesta-get-" + std::to_string(::getpid()) + "-" + e.header.name;
-      run.fileFd = ::open(run.fileTemp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (run.fileFd < 0) run.filesError = run.fileName + ": " + std::strerror(errno);
+      run.fileFd =
+          ::open(run.fileTemp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (run.fileFd < 0) {
+        run.filesError = run.fileName + ": " + std::strerror(errno);
+        run.fileTemp.clear();
+      }
     } else if (e.kind == Kind::Data) {
       if (!writeAll(run.fileFd, reinterpret_cast<const char*>(e.data.data()), e.data.size()))
         run.filesError = run.fileName + ": " + std::strerror(errno);
     } else {
       ::close(run.fileFd);
       run.fileFd = -1;
-      if (::rename(run.fileTemp.c_str(), run.fileName.c_str()) != 0)
+      // Without --force the move itself refuses an existing name, so a file that appeared
+      // while this one arrived is not replaced either.
+      int r = ::renameat2(AT_FDCWD, run.fileTemp.c_str(), AT_FDCWD, run.fileName.c_str(),
+                          run.force ? 0 : RENAME_NOREPLACE);
+      if (r != 0 && errno == EEXIST)
+        run.filesError = run.fileName + " exists here; use --force to replace it";
+      else if (r != 0)
         run.filesError = run.fileName + ": " + std::strerror(errno);
+      if (r != 0) ::unlink(run.fileTemp.c_str());
       run.fileTemp.clear();
     }
   });
@@ -357,6 +383,7 @@ int commandExec(Client& c, const CliOptions& o) {
   }
   if (!run.filesError.empty()) std::fprintf(stderr, "vesta: --get: %s\n", run.filesError.c_str());
   int code = exitCodeOf(p);
+  if (code == 0 && !run.filesError.empty()) code = 1;  // the command ran, its files did not come
   std::string error = asString(p, "Error");
   if (!error.empty()) std::fprintf(stderr, "vesta: %s\n", error.c_str());
   if (code == kExecFailed && error.empty())

@@ -49,7 +49,9 @@ const char* kUsage =
     "Exec options:\n"
     "  --put FILE       copy FILE into the job's directory first (cached by content);\n"
     "                   a ./program is shipped by itself (the node needs allow_shipped_exec)\n"
-    "  --get PATTERN    bring matching files back here afterwards (e.g. '*.flac')\n"
+    "  --get PATTERN    bring matching files back here afterwards (e.g. '*.flac'); only\n"
+    "                   names a pattern matches, never over an existing file\n"
+    "  --force          let --get replace a file of the same name here\n"
     "  --timeout S      kill the command after S seconds (exit 124)\n"
     "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
     "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
@@ -137,6 +139,8 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
                          : o.cpuS) = name == "timeout" ? *n * 1000 : *n;
     } else if (execMode && name == "each") {
       o.each = true;
+    } else if (execMode && name == "force") {
+      o.force = true;
     } else if (name == "no-split") {
       o.noSplit = true;
     } else {

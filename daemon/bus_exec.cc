@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "bus_util.h"
 #include "hex.h"
 #include "node.h"
@@ -26,6 +28,14 @@ int takeFd(int fd, const char* what, bool pipeLike, std::string& why) {
     why = std::string(what) + ": expected a pipe or socket";
     return -1;
   }
+  // The job writes into it: a read end would take the job and then fail it at its first output
+  // ("the vesta exec that submitted it went away"), far from the mistake.
+  int mode = ::fcntl(fd, F_GETFL) & O_ACCMODE;
+  if (pipeLike && mode != O_WRONLY && mode != O_RDWR) {
+    why =
+        std::string(what) + ": not open for writing (the read end of a pipe?); pass the write end";
+    return -1;
+  }
   if (!pipeLike && !S_ISREG(st.st_mode)) {
     why = std::string(what) + ": expected a regular file";
     return -1;
@@ -38,14 +48,17 @@ int takeFd(int fd, const char* what, bool pipeLike, std::string& why) {
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   int r = sd_bus_message_enter_container(m, 'a', "{sv}");
   if (r < 0) return r;
+  std::set<std::string> seen;
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
     const char* key = nullptr;
     if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
     std::string k = key;
+    if (!seen.insert(k).second) return replyError(error, kErrorInvalidArgument, repeatedOption(k));
     if (k == "on") {
       const char* node = nullptr;
       if (sd_bus_message_read(m, "v", "s", &node) < 0)
         return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
+      if (!*node) return replyError(error, kErrorInvalidArgument, emptyOn());
       req.on = node;
     } else if (k == "local") {
       int flag = 0;

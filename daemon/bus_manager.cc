@@ -1,6 +1,7 @@
 // org.vesta.Vestad1.Manager at /org/vesta/Vestad1: the node's live state as properties, and the
 // methods that submit jobs, stress the node and cancel jobs (docs/dbus-api.md).
 #include <cmath>
+#include <set>
 
 #include "bus_util.h"
 #include "node.h"
@@ -30,14 +31,17 @@ Node& nodeOf(void* userdata) {
 int readOptions(sd_bus_message* m, sd_bus_error* error, PlacementRequest& how) {
   int r = sd_bus_message_enter_container(m, 'a', "{sv}");
   if (r < 0) return r;
+  std::set<std::string> seen;
   while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
     const char* key = nullptr;
     if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
     std::string k = key;
+    if (!seen.insert(k).second) return replyError(error, kErrorInvalidArgument, repeatedOption(k));
     if (k == "on") {
       const char* node = nullptr;
       if ((r = sd_bus_message_read(m, "v", "s", &node)) < 0)
         return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
+      if (!*node) return replyError(error, kErrorInvalidArgument, emptyOn());
       how.on = node;
     } else if (k == "local" || k == "no_split") {
       int flag = 0;
@@ -110,12 +114,9 @@ int cancelJob(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     const char* id = nullptr;
     int r = sd_bus_message_read(m, "s", &id);
     if (r < 0) return r;
-    char* end = nullptr;
-    uint64_t n = std::strtoull(id, &end, 10);
-    if (!*id || *end)
-      return replyError(error, kErrorInvalidArgument,
-                        std::string("job id \"") + id + "\" is not a number; see vesta jobs");
-    auto cancelled = nodeOf(userdata).jobs().cancel(n);
+    auto n = parseJobId(id);
+    if (!n) return replyError(error, kErrorInvalidArgument, n.error());
+    auto cancelled = nodeOf(userdata).jobs().cancel(*n);
     if (!cancelled) return replyError(error, kErrorNoSuchJob, cancelled.error());
     return sd_bus_reply_method_return(m, "");
   });

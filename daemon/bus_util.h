@@ -30,4 +30,13 @@ inline int replyError(sd_bus_error* error, const char* name, const std::string& 
   return sd_bus_error_set(error, name, message.c_str());
 }
 
+// Option errors shared by SubmitCpu, SubmitMem and Exec. A repeated key is refused rather than
+// letting the last one win silently: the caller meant one of them, and we cannot tell which.
+inline std::string repeatedOption(const std::string& key) {
+  return "option \"" + key + "\" is given twice; give each option once";
+}
+inline std::string emptyOn() {
+  return "option \"on\" is empty; give a node name (see vesta peers) or leave the option out";
+}
+
 }  // namespace vesta

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,7 @@ class ExecClient {
   void requeue(Run& run, const std::string& why);
   void pumpFiles(Run& run);
   void deliver(Run& run, OutputStream stream, Bytes data);
+  std::string checkFiles(Run& run, std::span<const uint8_t> data);
   void flushSink(Run& run, int index);
   void creditBack(Run& run, bool force);
   void onExit(Run& run, const ExecExitMsg& exit);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +80,8 @@ struct ExecRunner::Job {
   bool local = false;
   std::vector<Digest> missing;
   std::map<Digest, std::unique_ptr<FileCache::Receiver>> receiving;
+  std::vector<std::unique_ptr<FileCache::Receiver>> received;  // whole, filed by copyFiles
+  bool copying = false;  // a worker is filing and copying its files
   uint64_t fileCreditOwed = 0;
   bool started = false, exited = false, released = false, timedOut = false, finished = false;
   pid_t pid = -1;
@@ -115,7 +118,8 @@ ExecRunner::ExecRunner(uv_loop_t* loop, const Config& config, const std::string&
     : loop_(loop),
       config_(config),
       scratchRoot_(stateDir + "/scratch"),
-      cache_(stateDir + "/cache", uint64_t{config.exec_cache_mb} << 20),
+      cache_(
+          std::make_shared<FileCache>(stateDir + "/cache", uint64_t{config.exec_cache_mb} << 20)),
       hooks_(std::move(hooks)) {
   // Scratch directories of a run that crashed belong to commands that no longer exist.
   std::error_code ec;
@@ -126,8 +130,9 @@ ExecRunner::ExecRunner(uv_loop_t* loop, const Config& config, const std::string&
 }
 
 ExecRunner::~ExecRunner() {
+  *alive_ = false;
   for (auto& [key, job] : jobs_)
-    if (job->pid > 0 && !job->exited) ::kill(-job->pid, SIGKILL);
+    if (job->pid > 0 && !job->exited) killJob(job->pid);
 }
 
 ExecPolicy ExecRunner::policy() const {
@@ -181,6 +186,18 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
   if (stopping_) return me + " is stopping";
   ExecPolicy p = policy();
   if (!p.allow_exec) return me + ": exec is off there (allow_exec)";
+  // What would arrive is known before a byte is sent: refuse it now rather than mid-transfer.
+  uint64_t total = 0, fresh = 0;
+  std::set<Digest> seen;
+  for (auto& f : m.files) {
+    total += f.size;
+    if (seen.insert(f.sha256).second && !cache_->has(f.sha256)) fresh += f.size;
+  }
+  if (!m.files.empty())
+    if (std::string why = shippedRefusal(
+            me, total, fresh, {config_.exec_cache_mb, config_.min_free_disk_pct}, diskSpace());
+        !why.empty())
+      return why;
   if (!fp.empty()) {
     const NodeStatus& s = hooks_.status();
     if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
@@ -239,7 +256,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   ::chmod(job->scratch.c_str(), 0700);
   std::set<Digest> asked;
   for (auto& f : job->offer.files)
-    if (!cache_.has(f.sha256) && asked.insert(f.sha256).second) job->missing.push_back(f.sha256);
+    if (!cache_->has(f.sha256) && asked.insert(f.sha256).second) job->missing.push_back(f.sha256);
   Job& j = *job;
   jobs_[key] = std::move(job);
   if (!j.offer.files.empty())
@@ -268,10 +285,16 @@ void ExecRunner::fileData(const std::string& fp, const Frame& frame) {
     uint64_t size = 0;
     for (auto& f : job.offer.files)
       if (f.sha256 == m->sha256) size = f.size;
-    auto r = cache_.receive(m->sha256, size);
+    auto r = cache_->receive(m->sha256, size);
     if (!r) return failJob(r.error());
     receiver = std::move(*r);
   }
+  // Announced sizes were checked at the offer; what arrives is held to the budget as it comes.
+  if (std::string why =
+          arrivingRefusal(config_.name, arriving() + m->data.size(), m->data.size(),
+                          {config_.exec_cache_mb, config_.min_free_disk_pct}, diskSpace());
+      !why.empty())
+    return end(job, ExecExitMsg{job.key.second, -1, 0, false, why});
   if (auto ok = receiver->append(m->offset, m->data); !ok) return failJob(ok.error());
   job.fileCreditOwed += m->data.size();
   bool complete = receiver->received() == receiver->size();
@@ -281,20 +304,116 @@ void ExecRunner::fileData(const std::string& fp, const Frame& frame) {
     job.fileCreditOwed = 0;
   }
   if (!complete) return;
-  if (auto ok = receiver->finish(); !ok) return failJob(ok.error());
+  // Filed (fsync, hash check, rename) off the loop, with the copies, in copyFiles.
+  job.received.push_back(std::move(receiver));
   job.receiving.erase(m->sha256);
   job.missing.erase(std::find(job.missing.begin(), job.missing.end(), m->sha256));
   if (job.missing.empty()) start(job);
 }
 
 void ExecRunner::start(Job& job) {
+  if (job.offer.files.empty()) return run(job);
+  copyFiles(job);
+}
+
+// Files the received files into the cache and copies every shipped file into the job's
+// directory on a libuv worker: gigabytes of fsync and copy_file_range would stall the loop
+// (D-Bus, links, beacons) for as long as they take. The job runs when the worker is done.
+void ExecRunner::copyFiles(Job& job) {
+  struct Work {
+    uv_work_t req{};
+    ExecRunner* runner = nullptr;
+    std::shared_ptr<bool> alive;
+    std::shared_ptr<FileCache> cache;
+    Key key;
+    std::string scratch;
+    std::vector<std::unique_ptr<FileCache::Receiver>> received;
+    std::vector<ShippedFile> files;
+    std::string error;  // set by the worker
+  };
+  auto* work = new Work;
+  work->req.data = work;
+  work->runner = this;
+  work->alive = alive_;
+  work->cache = cache_;
+  work->key = job.key;
+  work->scratch = job.scratch;
+  work->received = std::move(job.received);
+  job.received.clear();
+  work->files = job.offer.files;
+  job.copying = true;
+  int r = uv_queue_work(
+      loop_, &work->req,
+      [](uv_work_t* req) {
+        auto* w = static_cast<Work*>(req->data);
+        try {  // nothing may escape into libuv's worker thread
+          for (auto& receiver : w->received)
+            if (auto ok = receiver->finish(); !ok && w->error.empty()) w->error = ok.error();
+          w->received.clear();
+          for (auto& f : w->files) {
+            if (!w->error.empty()) break;
+            if (auto ok = w->cache->copyTo(f.sha256, w->scratch + "/" + f.name, f.executable); !ok)
+              w->error = ok.error();
+          }
+          w->cache->trim();
+        } catch (const std::exception& e) {
+          w->error = std::string("copying the shipped files: ") + e.what();
+        }
+      },
+      [](uv_work_t* req, int) {
+        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
+        try {
+          if (*w->alive)
+            w->runner->copied(w->key, w->scratch, w->error);
+          else
+            removeTree(w->scratch);
+        } catch (const std::exception& e) {
+          log::error(std::string("exec: after copying shipped files: ") + e.what());
+        }
+      });
+  if (r != 0) {
+    job.copying = false;
+    delete work;
+    end(job, ExecExitMsg{job.key.second, -1, 0, false,
+                         config_.name + ": cannot copy the shipped files: " + uv_strerror(r)});
+  }
+}
+
+// A worker of copyFiles is done with the job's files.
+void ExecRunner::copied(const Key& key, const std::string& scratch, const std::string& error) {
+  auto it = jobs_.find(key);
+  if (it == jobs_.end() || it->second->scratch != scratch) {
+    // The job ended while its files were copied; end() left its directory to us.
+    removeTree(scratch);
+    return;
+  }
+  Job& job = *it->second;
+  job.copying = false;
+  if (!error.empty())
+    return end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
+  run(job);
+}
+
+DiskSpace ExecRunner::diskSpace() const {
+  struct statvfs st {};
+  if (::statvfs(scratchRoot_.c_str(), &st) != 0) return {};
+  return {static_cast<uint64_t>(st.f_blocks) * st.f_frsize,
+          static_cast<uint64_t>(st.f_bavail) * st.f_frsize};
+}
+
+uint64_t ExecRunner::arriving() const {
+  uint64_t n = 0;
+  for (auto& [key, job] : jobs_) {
+    for (auto& [digest, receiver] : job->receiving) n += receiver->received();
+    for (auto& receiver : job->received) n += receiver->size();
+  }
+  return n;
+}
+
+void ExecRunner::run(Job& job) {
   auto failJob = [&](const std::string& error) {
     end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
   };
-  for (auto& f : job.offer.files)
-    if (auto ok = cache_.copyTo(f.sha256, job.scratch + "/" + f.name, f.executable); !ok)
-      return failJob(ok.error());
-  cache_.trim();
   const std::string& argv0 = job.offer.argv[0];
   auto program = resolveProgram(argv0, job.scratch, searchPath());
   if (!program) return failJob(program.error());
@@ -365,7 +484,7 @@ void ExecRunner::start(Job& job) {
       ::kill(-it->second->pid, SIGTERM);
       it->second->killTimer = std::make_unique<uv::Timer>(loop_);
       pid_t pid = it->second->pid;
-      it->second->killTimer->start(kKillGraceMs, 0, [pid] { ::kill(-pid, SIGKILL); });
+      it->second->killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
     });
   }
   pumpOutput(job);
@@ -418,9 +537,9 @@ void ExecRunner::onExit(Job& job) {
   pid_t r = ::wait4(job.pid, &job.waitStatus, WNOHANG, &job.usage);
   if (r != job.pid) return;
   job.exited = true;
-  // The job ends with its first process: whatever it left running in its group goes too, so
-  // nothing of a peer's outlives the job here (and the pipes reach their end).
-  ::kill(-job.pid, SIGKILL);
+  // The job ends with its command: its reaper (daemon/spawn) killed and reaped whatever the
+  // command left running, in its process group or not, before it exited, so nothing of a
+  // peer's outlives the job here (and the pipes reach their end).
   job.exitPoll->close();
   job.exitPoll.reset();
   ::close(job.pidfd);
@@ -519,9 +638,13 @@ void ExecRunner::sendFiles(Job& job) {
 void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   if (job.finished) return;
   job.finished = true;
-  if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
+  if (job.pid > 0 && !job.exited) {
+    killJob(job.pid);
+    unreaped_.push_back(job.pid);  // its pidfd goes with the job: reaped by pid in tick()
+  }
   // Gone before the coordinator hears of the end: a job leaves nothing behind once it is over.
-  removeTree(job.scratch);
+  // A worker still copying into it removes it when it is done.
+  if (!job.copying) removeTree(job.scratch);
   if (!job.released) hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
   if (job.started && job.exited) {
     double core =
@@ -555,7 +678,7 @@ void ExecRunner::kill(Job& job, const std::string& why) {
   ::kill(-job.pid, SIGTERM);
   job.killTimer = std::make_unique<uv::Timer>(loop_);
   pid_t pid = job.pid;
-  job.killTimer->start(kKillGraceMs, 0, [pid] { ::kill(-pid, SIGKILL); });
+  job.killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
   // Stop reading: nobody wants the output now; the pipes are drained and closed at exit.
   job.credit = kStreamWindow;
   pumpOutput(job);
@@ -573,6 +696,8 @@ void ExecRunner::onLinkDown(const std::string& fp) {
 
 void ExecRunner::tick() {
   ended_.clear();
+  // Only these pids, never waitpid(-1): other children of vestad are not ours to reap.
+  std::erase_if(unreaped_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
 void ExecRunner::shutdown(const std::string& why) {
@@ -584,7 +709,6 @@ void ExecRunner::shutdown(const std::string& why) {
     auto it = jobs_.find(key);
     if (it == jobs_.end()) continue;
     Job& job = *it->second;
-    if (job.pid > 0 && !job.exited) ::kill(-job.pid, SIGKILL);
     end(job, ExecExitMsg{key.second, -1, 0, false, config_.name + " " + why});
   }
 }

@@ -6,6 +6,7 @@
 // Loop thread only.
 #pragma once
 
+#include <sys/types.h>
 #include <uv.h>
 
 #include <functional>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "config.h"
+#include "disk_budget.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
 #include "file_cache.h"
@@ -62,6 +64,11 @@ class ExecRunner {
   void fileData(const std::string& fingerprint, const Frame& frame);
   std::string whyRefuse(const std::string& fingerprint, const ExecOfferMsg& offer) const;
   void start(Job& job);
+  void copyFiles(Job& job);
+  void copied(const Key& key, const std::string& scratch, const std::string& error);
+  void run(Job& job);
+  DiskSpace diskSpace() const;
+  uint64_t arriving() const;
   void readOutput(Job& job, int stream);
   void pumpOutput(Job& job);
   void onExit(Job& job);
@@ -74,10 +81,14 @@ class ExecRunner {
   uv_loop_t* loop_;
   const Config& config_;
   std::string scratchRoot_;
-  FileCache cache_;
+  // Shared with the workers that file and copy shipped files, which may outlive this runner
+  // by a moment at shutdown; `alive_` tells their completions whether it is still here.
+  std::shared_ptr<FileCache> cache_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Hooks hooks_;
   std::map<Key, std::unique_ptr<Job>> jobs_;
   std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks
+  std::vector<pid_t> unreaped_;              // reapers of jobs that ended before their command did
   uint64_t nextScratch_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;

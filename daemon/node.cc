@@ -41,7 +41,7 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       watchdogTimer_(loop),
       closeTimer_(loop),
       ledgerTimer_(loop),
-      localTimer_(loop) {}
+      localWake_(loop, [this] { deliverLocal(); }) {}
 
 Node::~Node() {
   shutdown("vestad is exiting");
@@ -369,7 +369,7 @@ void Node::onWorkFrame(const std::string& fp, const Frame& frame) {
 
 void Node::sendLocal(bool toRunner, Frame frame) {
   localFrames_.emplace_back(toRunner, std::move(frame));
-  if (localFrames_.size() == 1) localTimer_.start(0, 0, [this] { deliverLocal(); });
+  if (localFrames_.size() == 1) localWake_.send();
 }
 
 void Node::deliverLocal() {
@@ -383,7 +383,7 @@ void Node::deliverLocal() {
     else
       execClient_->onFrame("", frame);
   }
-  if (!localFrames_.empty() && !stopping_) localTimer_.start(0, 0, [this] { deliverLocal(); });
+  if (!localFrames_.empty() && !stopping_) localWake_.send();
   updateProgressTimer();
 }
 
@@ -529,7 +529,7 @@ void Node::shutdown(const std::string& why) {
   if (lender_) lender_->shutdown("is stopping");  // before the links close: a clear reason
   if (execRunner_) execRunner_->shutdown("is stopping");
   localFrames_.clear();
-  localTimer_.close();
+  localWake_.close();
   if (ledger_) ledger_->close();
   ledgerTimer_.close();
   stress_.stop();

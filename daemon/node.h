@@ -126,7 +126,11 @@ class Node {
   bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
-  uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_, localTimer_;
+  uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_;
+  // Delivers localFrames_, one batch per loop iteration. Not a 0 ms timer: libuv 1.44 runs a
+  // timer re-armed in its own callback again in the same pass, so a local --put of gigabytes
+  // went through frame by frame without the loop ever polling D-Bus or the links.
+  uv::Async localWake_;
   bool ledgerSignalPending_ = false;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;

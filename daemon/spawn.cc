@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 
 namespace vesta {
 namespace {
@@ -70,6 +71,141 @@ int makeRuleset(const std::string& dir) {
   ssize_t ignored = ::write(errorFd, report, sizeof report);
   (void)ignored;
   ::_exit(127);
+}
+
+// The job's reaper: the first process of the job, in between vestad and the command. It is a
+// child subreaper (PR_SET_CHILD_SUBREAPER), so whatever the command starts stays below it even
+// through setsid and a double fork; when the command ends, or vestad says so, it kills every
+// descendant, reaps them, and exits as the command did. Only syscalls: it runs in a fork of a
+// threaded vestad and never execs.
+
+// Every process on the machine (pid, parent), read from /proc/N/stat; false when /proc cannot
+// be read.
+struct ProcEntry {
+  pid_t pid, ppid;
+};
+constexpr size_t kMaxProcs = 1 << 16;
+ProcEntry gProcs[kMaxProcs];
+bool gBelow[kMaxProcs];
+
+size_t readProcs() {
+  int dir = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return 0;
+  size_t n = 0;
+  alignas(8) char buf[16384];
+  for (;;) {
+    long got = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+    if (got <= 0) break;
+    for (long at = 0; at < got;) {
+      // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[].
+      unsigned short reclen;
+      std::memcpy(&reclen, buf + at + 16, sizeof reclen);
+      const char* name = buf + at + 19;
+      at += reclen;
+      pid_t pid = 0;
+      const char* c = name;
+      for (; *c >= '0' && *c <= '9'; ++c) pid = pid * 10 + (*c - '0');
+      if (*c || pid <= 0 || n == kMaxProcs) continue;
+      char path[32] = "/proc/";
+      int len = 6;
+      for (const char* d = name; *d && len < 30; ++d) path[len++] = *d;
+      std::memcpy(path + len, "/stat", 6);
+      int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // it just ended
+      char stat[512];
+      ssize_t r = ::read(fd, stat, sizeof stat - 1);
+      ::close(fd);
+      if (r <= 0) continue;
+      stat[r] = 0;
+      // "pid (comm) S ppid ...": comm may hold anything, so parse after its last ')'.
+      const char* close = nullptr;
+      for (const char* q = stat; *q; ++q)
+        if (*q == ')') close = q;
+      if (!close || !close[1] || !close[2] || !close[3]) continue;
+      pid_t ppid = 0;
+      for (const char* q = close + 4; *q >= '0' && *q <= '9'; ++q) ppid = ppid * 10 + (*q - '0');
+      gProcs[n++] = {pid, ppid};
+    }
+  }
+  ::close(dir);
+  return n;
+}
+
+// Sends `sig` to every descendant of this process (to those outside its process group only,
+// when `outsideGroup`: the group had the signal already). Returns how many there were.
+size_t signalDescendants(int sig, bool outsideGroup) {
+  size_t n = readProcs();
+  pid_t self = ::getpid();
+  for (size_t i = 0; i < n; ++i) gBelow[i] = gProcs[i].ppid == self;
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (size_t i = 0; i < n; ++i) {
+      if (gBelow[i]) continue;
+      for (size_t j = 0; j < n; ++j)
+        if (gBelow[j] && gProcs[j].pid == gProcs[i].ppid) {
+          gBelow[i] = grew = true;
+          break;
+        }
+    }
+  }
+  size_t count = 0;
+  pid_t group = ::getpgrp();
+  for (size_t i = 0; i < n; ++i) {
+    if (!gBelow[i]) continue;
+    ++count;
+    if (!outsideGroup || ::getpgid(gProcs[i].pid) != group) ::kill(gProcs[i].pid, sig);
+  }
+  return count;
+}
+
+// Kills everything below this process and reaps it all; `status` gets the command's status if
+// it is among the reaped.
+void killAll(pid_t command, int& status, bool& commandDone) {
+  for (;;) {
+    signalDescendants(SIGKILL, false);
+    int st = 0;
+    pid_t r = ::waitpid(-1, &st, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return;  // ECHILD: nothing is left
+    if (r == command) {
+      status = st;
+      commandDone = true;
+    }
+  }
+}
+
+[[noreturn]] void reaper(pid_t command, const sigset_t& waitFor) {
+  int status = 0;
+  bool commandDone = false;
+  for (;;) {
+    for (;;) {
+      int st = 0;
+      pid_t r = ::waitpid(-1, &st, WNOHANG);
+      if (r <= 0) break;
+      if (r == command) {
+        status = st;
+        commandDone = true;
+      }
+    }
+    if (commandDone) break;  // the job ends with its command
+    siginfo_t info{};
+    int sig = ::sigwaitinfo(&waitFor, &info);
+    if (sig == SIGUSR1) break;  // vestad: kill it all now (also sent when vestad dies)
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP)
+      signalDescendants(SIGTERM, true);  // those that left the job's process group too
+  }
+  killAll(command, status, commandDone);
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    ::signal(sig, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, sig);
+    ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
+    ::kill(::getpid(), sig);
+    ::_exit(128 + sig);
+  }
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 
 }  // namespace
@@ -147,6 +283,7 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
                 "; the job is not started unconfined");
   }
 
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     int err = errorPipe[1];
@@ -176,8 +313,29 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     limit(RLIMIT_CORE, 0);
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) childFail(err, 5);
     if (ruleset >= 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) childFail(err, 6);
-    ::execve(spec.program.c_str(), argv.data(), envp.data());
-    childFail(err, 7);
+    // This process becomes the job's reaper; the command is its child. Its signals wait in
+    // sigwaitinfo, and a vestad that dies takes the job with it (PR_SET_PDEATHSIG).
+    sigset_t waitFor;
+    sigemptyset(&waitFor);
+    for (int sig : {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&waitFor, sig);
+    ::sigprocmask(SIG_BLOCK, &waitFor, nullptr);
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0) != 0)
+      childFail(err, 5);
+    if (::getppid() != parent) ::_exit(127);  // vestad died before PDEATHSIG was set
+    pid_t command = ::fork();
+    if (command < 0) childFail(err, 9);
+    if (command == 0) {
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::execve(spec.program.c_str(), argv.data(), envp.data());
+      childFail(err, 7);
+    }
+    // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it.
+    ::dup2(devNull, 1);
+    ::dup2(devNull, 2);
+    if (::syscall(SYS_close_range, 3, ~0U, 0) != 0)
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+    reaper(command, waitFor);
   }
   int forkErrno = errno;
   ::close(errorPipe[1]);
@@ -194,9 +352,9 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   ::close(errorPipe[0]);
   if (n == static_cast<ssize_t>(sizeof report)) {
     ::waitpid(pid, nullptr, 0);
-    static const char* kSteps[] = {"",      "setpgid",  "redirect", "chdir",      "setrlimit",
-                                   "prctl", "landlock", "execve",   "setpriority"};
-    int step = report[0] >= 1 && report[0] <= 8 ? report[0] : 0;
+    static const char* kSteps[] = {"",      "setpgid",  "redirect", "chdir",       "setrlimit",
+                                   "prctl", "landlock", "execve",   "setpriority", "fork"};
+    int step = report[0] >= 1 && report[0] <= 9 ? report[0] : 0;
     return fail(std::string(kSteps[step]) + " " + spec.program + ": " + std::strerror(report[1]));
   }
   Spawned out;
@@ -204,11 +362,15 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   out.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (out.pidfd < 0) {
     int e = errno;
-    ::kill(-pid, SIGKILL);
+    killJob(pid);
     ::waitpid(pid, nullptr, 0);
     return fail(std::string("pidfd_open: ") + std::strerror(e));
   }
   return out;
+}
+
+void killJob(pid_t pid) {
+  if (pid > 0) ::kill(pid, SIGUSR1);
 }
 
 }  // namespace vesta

@@ -27,14 +27,23 @@ struct SpawnSpec {
   int stdoutFd = -1, stderrFd = -1;  // write ends; the caller closes its copies afterwards
 };
 
+// pid is the job's reaper, not the command: a child subreaper that runs the command as its
+// child, and when the command ends kills everything the command left (setsid, double forks
+// included), reaps it, and exits with the command's status (the same signal after a signal).
+// SIGTERM to the process group asks the command to stop (the reaper passes it on to descendants
+// that left the group); killJob() ends them all at once.
 struct Spawned {
-  pid_t pid = -1;  // also the process group id
-  int pidfd = -1;  // readable once the process has exited (close it after reaping)
+  pid_t pid = -1;  // the reaper; also the process group id
+  int pidfd = -1;  // readable once the reaper has exited (close it after reaping)
 };
 
 // Forks and execs. Fails (with errno's text) when the program could not be started; the child
 // reports a failed execve back through a close-on-exec pipe, so the error is the real one.
 Result<Spawned> spawnConfined(const SpawnSpec& spec);
+
+// Kills every process of a job now (SIGUSR1 to its reaper; SIGKILL would take the reaper alone
+// and leave what escaped the process group running). Reap the reaper afterwards.
+void killJob(pid_t pid);
 
 // The Landlock ABI version the kernel offers (0: none), checked once. Without it, a command can
 // write wherever the vestad user can; the systemd unit's ProtectSystem still confines it there.

@@ -66,6 +66,8 @@ const Field kFields[] = {
      "also run programs a submitter shipped with --put (bypasses the allowlist; default off)"},
     {"exec_cache_mb", "exec-cache-mb", "MB", &Config::exec_cache_mb, 0, 1048576,
      "disk kept for shipped files, reused by content (default 1024)"},
+    {"min_free_disk_pct", "min-free-disk-pct", "PCT", &Config::min_free_disk_pct, 0, 90,
+     "shipped files never leave the state dir's disk less free than this (default 5)"},
     {"max_borrow_ratio", "max-borrow-ratio", "X", &Config::max_borrow_ratio, 0, 1000,
      "how far a peer may borrow beyond what it lent (default 5)"},
     {"goodwill_core_s", "goodwill-core-s", "CORE_S", &Config::goodwill_core_s, 0, 1e9,

@@ -32,6 +32,7 @@ struct Config {
   std::vector<std::string> exec_allowlist;
   bool allow_shipped_exec = false;  // run programs a submitter shipped (bypasses the allowlist)
   uint32_t exec_cache_mb = 1024;    // shipped files kept for reuse, by content
+  uint32_t min_free_disk_pct = 5;   // shipped files never take the state dir's disk below this
   double max_borrow_ratio = 5;
   double goodwill_core_s = 3600;  // what any new peer may borrow before it has lent anything
   uint32_t battery_min_pct = 15;

@@ -1,5 +1,6 @@
 #include "exec_policy.h"
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,6 +168,20 @@ Result<void> checkGetPattern(const std::string& pattern) {
     return fail("--get " + pattern + ": patterns match files in the job's directory; no slash");
   if (pattern.size() > 255) return fail("--get: the pattern is over 255 bytes");
   return {};
+}
+
+Result<void> acceptFetchedFile(const std::string& name, const std::vector<std::string>& patterns) {
+  if (auto ok = checkFileName(name); !ok)
+    return fail("refused a file the runner sent: " + ok.error());
+  if (patterns.empty())
+    return fail("refused \"" + name + "\": the runner sent a file, and no --get asked for one");
+  for (auto& pattern : patterns)
+    if (checkGetPattern(pattern) && ::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0)
+      return {};
+  std::string asked;
+  for (auto& pattern : patterns) asked += (asked.empty() ? "'" : ", '") + pattern + "'";
+  return fail("refused \"" + name +
+              "\": the runner sent a file no --get asked for (asked: " + asked + ")");
 }
 
 }  // namespace vesta

@@ -58,4 +58,12 @@ Result<void> checkFileName(const std::string& name);
 // A --get pattern: a glob over file names in the scratch directory (no slash).
 Result<void> checkGetPattern(const std::string& pattern);
 
+// Whether the submitter takes a --get file named `name` that a runner sent. The runner is a
+// member, not a trusted party: it may send any name it likes. Only a plain file name
+// (checkFileName) that one of the patterns the submitter asked with matches, the way the runner
+// matches them (fnmatch with FNM_PERIOD: a leading dot only when the pattern has one there, so
+// '*' never brings back .bashrc); nothing at all when it asked for no --get. The error names the
+// file.
+Result<void> acceptFetchedFile(const std::string& name, const std::vector<std::string>& patterns);
+
 }  // namespace vesta

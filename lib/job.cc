@@ -69,4 +69,22 @@ Result<void> checkMemArgs(uint64_t mb, uint64_t holdMs) {
   return {};
 }
 
+Result<uint64_t> parseJobId(const std::string& text) {
+  auto bad = [&] {
+    return fail(
+        "job id \"" + text +
+        "\" is not a job number (decimal digits, 1 to 18446744073709551615); see vesta jobs");
+  };
+  if (text.empty() || text.size() > 20) return bad();
+  uint64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad();
+    uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (n > (UINT64_MAX - digit) / 10) return bad();  // would wrap
+    n = n * 10 + digit;
+  }
+  if (n == 0) return bad();
+  return n;
+}
+
 }  // namespace vesta

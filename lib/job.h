@@ -30,4 +30,8 @@ constexpr uint64_t kMaxHoldMs = 24ull * 3600 * 1000;
 Result<void> checkCpuArgs(uint64_t millions);
 Result<void> checkMemArgs(uint64_t mb, uint64_t holdMs);
 
+// A job id as a caller typed it (D-Bus CancelJob, `vesta cancel`): decimal digits only, 1 or more,
+// no sign or space, within uint64. strtoull alone would read "-1" as 18446744073709551615.
+Result<uint64_t> parseJobId(const std::string& text);
+
 }  // namespace vesta

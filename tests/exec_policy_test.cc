@@ -138,3 +138,31 @@ TEST_CASE("file names and --get patterns stay inside one directory", "[exec_poli
   CHECK_FALSE(vesta::checkGetPattern("../*"));
   CHECK_FALSE(vesta::checkGetPattern(""));
 }
+
+TEST_CASE("a submitter takes only the --get files it asked for, by plain name", "[exec_policy]") {
+  using vesta::acceptFetchedFile;
+  const std::vector<std::string> txt{"out*.txt"}, all{"*"}, dots{".*"};
+  CHECK(acceptFetchedFile("out.txt", txt));
+  CHECK(acceptFetchedFile("out-2.txt", txt));
+  CHECK(acceptFetchedFile("anything", all));
+  CHECK(acceptFetchedFile(".bashrc", dots));
+  CHECK(acceptFetchedFile(".bashrc", {".bashrc"}));
+  // What a hostile runner tried: names nobody asked for, hidden files under '*', paths.
+  CHECK_FALSE(acceptFetchedFile("unasked.txt", txt));
+  CHECK_FALSE(acceptFetchedFile(".bashrc", txt));
+  CHECK_FALSE(acceptFetchedFile(".bashrc", all));
+  CHECK_FALSE(acceptFetchedFile(".out.txt", {"*.txt"}));
+  for (const char* bad : {"../out.txt", "a/out.txt", "/etc/passwd", "..", ".", "", "out\n.txt"})
+    CHECK_FALSE(acceptFetchedFile(bad, all));
+  CHECK_FALSE(acceptFetchedFile(std::string("out.txt\0x", 9), all));
+  // No --get at all: no file is welcome, whatever its name.
+  auto none = acceptFetchedFile("out.txt", {});
+  REQUIRE_FALSE(none);
+  CHECK(none.error() == "refused \"out.txt\": the runner sent a file, and no --get asked for one");
+  auto unasked = acceptFetchedFile(".bashrc", {"*", "x"});
+  REQUIRE_FALSE(unasked);
+  CHECK(unasked.error() ==
+        "refused \".bashrc\": the runner sent a file no --get asked for (asked: '*', 'x')");
+  // A pattern with a slash never matches (the submitter refuses it before sending it anyway).
+  CHECK_FALSE(acceptFetchedFile("b", {"a/../b"}));
+}

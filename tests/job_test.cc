@@ -31,6 +31,17 @@ TEST_CASE("job arguments are range-checked with the allowed range in the message
   CHECK_THAT(vesta::checkMemArgs(1, vesta::kMaxHoldMs + 1).error(), Catch::Contains("hold"));
 }
 
+TEST_CASE("job ids are decimal digits within uint64, never a wrapped negative", "[job]") {
+  CHECK(vesta::parseJobId("1").value() == 1);
+  CHECK(vesta::parseJobId("18446744073709551615").value() == UINT64_MAX);
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "0", "0x10", "18446744073709551616",
+                          "99999999999999999999", "123456789012345678901", "1e3"}) {
+    auto id = vesta::parseJobId(bad);
+    REQUIRE_FALSE(id);
+    CHECK(id.error().find("is not a job number") != std::string::npos);
+  }
+}
+
 TEST_CASE("workers follow the offer unless set", "[capacity]") {
   vesta::Config c;
   CHECK(vesta::workerCount(2, c) == 2);  // 2 x 75% = 1.5, rounded

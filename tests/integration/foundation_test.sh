@@ -24,6 +24,23 @@ expect_contains "busctl reads the known answer from the job object" "$KAT_1M" \
 opt_err=$(busctl --address="$VESTA_BUS" call org.vesta.Vestad1 /org/vesta/Vestad1 org.vesta.Vestad1.Manager \
   SubmitCpu 'tsa{sv}' 1 "" 1 warp b true 2>&1)
 expect_contains "an unknown option is refused by name" 'option "warp" is not known' "$opt_err"
+mcall() { busctl --address="$VESTA_BUS" call org.vesta.Vestad1 /org/vesta/Vestad1 org.vesta.Vestad1.Manager "$@" 2>&1; }
+for id in -1 18446744073709551616 99999999999999999999 ' 7'; do
+  out=$(mcall CancelJob s -- "$id")
+  expect_contains "CancelJob \"$id\" is refused as not a job number" 'is not a job number' "$out"
+  check "  and never names a wrapped id" eval '[[ "$out" != *18446744073709551615\ * && "$out" != *"job 18446744073709551615"* ]]'
+done
+out=$(mcall SubmitCpu 'tsa{sv}' 1 "" 1 on s "")
+expect_contains "an empty \"on\" is refused" 'option "on" is empty' "$out"
+out=$(mcall SubmitCpu 'tsa{sv}' 1 "" 2 local b true local b false)
+expect_contains "a repeated option is refused" 'option "local" is given twice' "$out"
+# Exec with descriptors (busctl cannot pass them): tests/exec_call.cc.
+out=$("$EXEC_CALL" "$VESTA_BUS" on-empty)
+expect_contains "Exec with an empty \"on\" is refused as invalid" 'InvalidArgument: option "on" is empty' "$out"
+out=$("$EXEC_CALL" "$VESTA_BUS" option-twice)
+expect_contains "Exec with a repeated option is refused as invalid" 'InvalidArgument: option "local" is given twice' "$out"
+out=$("$EXEC_CALL" "$VESTA_BUS" read-end)
+expect_contains "Exec with a pipe's read end as stdout is refused at call time" 'InvalidArgument: stdout: not open for writing' "$out"
 
 # --- vesta cpu, mem, status ----------------------------------------------------------------------
 out=$(V cpu 1 --seed "$KAT_SEED")
