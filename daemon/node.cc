@@ -281,7 +281,7 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
       case PeerEvent::Kind::LinkDown:
         break;  // the links log their own changes
     }
-    if (bus_) emitPeerEvent(bus_.get(), e);
+    if (bus_) emitPeerEvent(bus_.get(), e, links_ && links_->info(e.fingerprint));
   }
   if (links_) links_->reconcile();
 }
@@ -301,8 +301,10 @@ void Node::onLinkChange(const std::string& fp, bool up) {
   }
   if (!bus_) return;
   const Peer* p = discovery_->peers().find(fp);
-  emitPeerEvent(bus_.get(), {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp,
-                             p ? p->name : "", p ? p->state : PeerState::Alive});
+  emitPeerEvent(bus_.get(),
+                {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp, p ? p->name : "",
+                 p ? p->state : PeerState::Alive},
+                up);
 }
 
 void Node::onWorkFrame(const std::string& fp, const Frame& frame) {
@@ -465,7 +467,7 @@ std::vector<NodeView> Node::views() const {
     v.link_up = link.has_value();
     v.rtt_ms = link ? link->rtt_ms : -1;
     v.age_ms = millisSince(p.last_seen);
-    v.alive = p.state == PeerState::Alive;
+    v.alive = p.state == PeerState::Alive && v.link_up;
     v.capped = ledger_ && ledger_->cappedThere(fp);
     if (auto policy = peerExecPolicies_.find(fp); policy != peerExecPolicies_.end())
       v.exec = policy->second;

@@ -70,6 +70,16 @@ check "and alpha still answers and keeps its links meanwhile" links_up alpha 2
 kill $flood 2>/dev/null
 wait $flood 2>/dev/null
 
+# Beacons recorded off the air and sent back (no key needed): alpha's own come back to it.
+BEACONS="$(dirname "$0")/beacons.py"
+python3 "$BEACONS" capture "$DPORT" 3 "$WORK/own.beacons" >/dev/null
+own_seq() { "$VESTA" -node alpha --json status | json_get 'd["dropped"].get("reflected", 0)'; }
+python3 "$BEACONS" replay "$DPORT" "$WORK/own.beacons" >/dev/null
+reflected() { [ "$(own_seq)" -gt 0 ]; }
+check "alpha's own beacons sent back to it are counted as reflected" wait_for 10 reflected
+check "and the others' as replays" wait_for 10 bash -c \
+  "[ \"\$('$VESTA' -node alpha --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"dropped\"][\"replay\"])')\" -gt 0 ]"
+
 stop_node gamma
 check "a node stopped with SIGTERM leaves alpha's view at once" wait_for 3 sees alpha beta
 check "and its link closes at once" wait_for 3 links_up alpha 1
@@ -81,4 +91,21 @@ check "a killed node turns dead in alpha's view" wait_for 15 is_dead
 start_node beta -port "$(cat "$WORK/beta.port")" || exit 1
 check "restarted with its identity, it is alive again under the same fingerprint" wait_for 20 sees alpha beta
 check "alpha keeps one entry for it" test "$("$VESTA" -node alpha --json peers | json_get 'len(d["peers"])')" = 1
+
+# A receiver that restarts forgets every sender's sequence. Beta's beacons, recorded, replayed to
+# a fresh alpha after beta was killed: they are within the clock window, so alpha hears "beta",
+# but its link cannot come up, so alpha must never call it alive.
+python3 "$BEACONS" capture "$DPORT" 3 "$WORK/beta.beacons" >/dev/null
+kill -9 "$(cat "$WORK/beta.pid")"
+rm -f "$WORK/beta.pid"
+stop_node alpha
+start_node alpha || exit 1
+states=""
+for round in 1 2 3 4 5; do
+  python3 "$BEACONS" replay "$DPORT" "$WORK/beta.beacons" >/dev/null
+  states="$states $("$VESTA" -node alpha --json peers | json_get '",".join(p["state"] for p in d["peers"] if p["name"] == "beta") or "absent"')"
+done
+check "replayed beacons of a dead node reach a restarted receiver (seen as:$states)" \
+  bash -c "[[ '$states' == *unlinked* ]]"
+check "but it never shows the dead node alive" bash -c "[[ '$states' != *alive* ]]"
 finish
