@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "frame.h"
+#include "handshake_slots.h"
 #include "identity.h"
 #include "noise.h"
 #include "peertable.h"
@@ -44,6 +45,9 @@ class Links {
   void stop();
   // Dials every alive peer this node is responsible for dialling and not linked yet.
   void reconcile();
+  // The peer was heard again after silence, or restarted: whatever kept its link from coming up
+  // may be gone, so the next dial goes out now rather than after a long backoff.
+  void resetBackoff(const std::string& fingerprint);
 
   std::optional<LinkInfo> info(const std::string& fingerprint) const;
   // Sends a frame on the link to `fingerprint`; false when there is no link up to it.
@@ -55,6 +59,11 @@ class Links {
 
  private:
   void accept();
+  // Reads what has already arrived on an accepted connection in its handshake, so a member's
+  // first message waiting in the socket is judged before the connection could be evicted.
+  void drain(Conn* conn);
+  // Closes connections in the handshake slots until a new one fits.
+  void makeRoom();
   void dial(const Peer& peer);
   void startReading(Conn* conn);
   void onRead(Conn* conn, std::span<const uint8_t> bytes);
@@ -76,7 +85,10 @@ class Links {
   uv_tcp_t* listener_ = nullptr;
   std::array<char, 65536> readBuffer_{};  // one read at a time on the loop thread
   uv::Timer timer_;
-  std::set<Conn*> conns_;                    // every open connection; freed in its close callback
+  std::set<Conn*> conns_;              // every open connection; freed in its close callback
+  HandshakeSlots slots_;               // accepted connections that have not shown the link key yet
+  std::map<uint64_t, Conn*> pending_;  // their ids -> connections
+  uint64_t nextId_ = 1;
   std::map<std::string, Conn*> up_;          // fingerprint -> its established link
   std::map<std::string, uint64_t> retryAt_;  // fingerprint -> earliest next dial (loop ms)
   std::map<std::string, uint64_t> backoff_;  // fingerprint -> current backoff (ms)

@@ -281,6 +281,11 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
       case PeerEvent::Kind::LinkDown:
         break;  // the links log their own changes
     }
+    // Heard again after silence, or a new incarnation: redial now, not after the backoff that
+    // grew while it was away (or while a flood kept its link port busy).
+    bool back = e.kind == PeerEvent::Kind::Joined || e.kind == PeerEvent::Kind::Restarted ||
+                (e.kind == PeerEvent::Kind::StateChanged && e.state == PeerState::Alive);
+    if (back && links_) links_->resetBackoff(e.fingerprint);
     if (bus_) emitPeerEvent(bus_.get(), e, links_ && links_->info(e.fingerprint));
   }
   if (links_) links_->reconcile();
