@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "hello.h"
 #include "log.h"
 
 namespace vesta {
@@ -24,16 +25,6 @@ constexpr size_t kHandshakeSlots = 64;
 // The kernel's accept queue: deep enough that a burst of connections (a household's nodes all
 // redialling after a restart, or a flood) is queued rather than dropped and retried a second later.
 constexpr int kListenBacklog = 128;
-constexpr std::string_view kHelloContext = "vesta link hello v1";
-
-// What a Hello signs: context, the signer's role and this handshake's hash, so a proof cannot be
-// replayed on another connection or reflected back to its sender.
-Bytes helloMessage(bool signerDialled, const std::array<uint8_t, 32>& hash) {
-  Bytes m(kHelloContext.begin(), kHelloContext.end());
-  m.push_back(signerDialled ? 'I' : 'R');
-  m.insert(m.end(), hash.begin(), hash.end());
-  return m;
-}
 
 }  // namespace
 
@@ -52,16 +43,18 @@ struct Links::Conn {
   Bytes handshakeBytes;
   uint64_t openedAt = 0, lastHeard = 0;
   double rttMs = -1;
+  std::optional<ExecPolicy> peerPolicy;  // from its Hello
   uint64_t slot = 0;  // its id in the handshake slots while it holds one (accepted, not proven)
 };
 
 Links::Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
-             WorkFn onWork)
+             WorkFn onWork, PolicyFn policy)
     : loop_(loop),
       config_(config),
       identity_(identity),
       onChange_(std::move(onChange)),
       onWork_(std::move(onWork)),
+      policy_(std::move(policy)),
       timer_(loop),
       slots_({kHandshakeSlots, kSilentLimitMs, kHandshakeLimitMs}) {}
 
@@ -114,6 +107,12 @@ std::optional<LinkInfo> Links::info(const std::string& fp) const {
   auto it = up_.find(fp);
   if (it == up_.end()) return std::nullopt;
   return LinkInfo{true, it->second->rttMs};
+}
+
+std::optional<ExecPolicy> Links::peerExecPolicy(const std::string& fp) const {
+  auto it = up_.find(fp);
+  if (it == up_.end()) return std::nullopt;
+  return it->second->peerPolicy;
 }
 
 bool Links::send(const std::string& fp, const Frame& frame) {
@@ -319,22 +318,27 @@ void Links::onHandshakeMessage(Conn* c, std::span<const uint8_t> message) {
 }
 
 void Links::sendHello(Conn* c) {
-  Bytes payload(identity_.publicKey().begin(), identity_.publicKey().end());
+  Hello hello;
+  hello.key = identity_.publicKey();
   auto sig = identity_.sign(helloMessage(c->dialer, c->hash));
-  payload.insert(payload.end(), sig.begin(), sig.end());
-  sendFrame(c, {FrameType::Hello, std::move(payload)});
+  std::copy_n(sig.begin(), std::min(sig.size(), hello.signature.size()), hello.signature.begin());
+  hello.exec = policy_ ? policy_() : ExecPolicy{};
+  sendFrame(c, {FrameType::Hello, encodeHello(hello)});
 }
 
 void Links::onFrame(Conn* c, const Frame& f) {
   if (c->stage == Conn::Stage::AwaitHello) {
-    if (f.type != FrameType::Hello || f.payload.size() != 32 + 64) {
+    if (f.type != FrameType::Hello) {
       ++refused_;
       return close(c, "expected an identity proof first");
     }
-    PublicKey key{};
-    std::copy(f.payload.begin(), f.payload.begin() + 32, key.begin());
-    auto sig = std::span(f.payload).subspan(32);
-    if (!verifySignature(key, helloMessage(!c->dialer, c->hash), sig)) {
+    auto hello = decodeHello(f.payload);
+    if (!hello) {
+      ++refused_;
+      return close(c, hello.error());
+    }
+    const PublicKey& key = hello->key;
+    if (!verifySignature(key, helloMessage(!c->dialer, c->hash), hello->signature)) {
       ++refused_;
       return close(c, "identity proof does not verify");
     }
@@ -346,6 +350,7 @@ void Links::onFrame(Conn* c, const Frame& f) {
     if (fp == identity_.fingerprint()) return close(c, "connected to ourselves");
     if (up_.count(fp)) return close(c, "already linked");
     c->peerFp = fp;
+    c->peerPolicy = hello->exec;
     if (const Peer* p = peers_->find(fp)) c->peerName = p->name;
     c->stage = Conn::Stage::Up;
     up_[fp] = c;

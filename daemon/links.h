@@ -15,6 +15,7 @@
 #include <string>
 
 #include "config.h"
+#include "exec_policy.h"
 #include "frame.h"
 #include "handshake_slots.h"
 #include "identity.h"
@@ -35,8 +36,10 @@ class Links {
   using ChangeFn = std::function<void(const std::string& fingerprint, bool up)>;
   // Work frames (Offer..Release) from an authenticated peer; the links handle the rest.
   using WorkFn = std::function<void(const std::string& fingerprint, const Frame& frame)>;
+  // `policy`: this node's exec policy, sent in every Hello.
+  using PolicyFn = std::function<ExecPolicy()>;
   Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
-        WorkFn onWork);
+        WorkFn onWork, PolicyFn policy);
   ~Links();
 
   // Listens on -port and keeps links under `linkKey` to the peers in `peers`.
@@ -50,6 +53,9 @@ class Links {
   void resetBackoff(const std::string& fingerprint);
 
   std::optional<LinkInfo> info(const std::string& fingerprint) const;
+  // The exec policy the peer sent in its Hello; nullopt with no link, or from an older vestad
+  // (a version 1 Hello), which sends it in an ExecPolicy frame instead.
+  std::optional<ExecPolicy> peerExecPolicy(const std::string& fingerprint) const;
   // Sends a frame on the link to `fingerprint`; false when there is no link up to it.
   bool send(const std::string& fingerprint, const Frame& frame);
   // Connections refused during the handshake (wrong key, bad proof), for `vesta status`.
@@ -80,6 +86,7 @@ class Links {
   const Identity& identity_;
   ChangeFn onChange_;
   WorkFn onWork_;
+  PolicyFn policy_;
   Key key_{};
   const PeerTable* peers_ = nullptr;
   uv_tcp_t* listener_ = nullptr;

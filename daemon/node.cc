@@ -244,7 +244,8 @@ void Node::onRootKey(Result<Key> root) {
   if (!root) return fatal(root.error());
   links_ = std::make_unique<Links>(
       loop_, config_, identity_, [this](const std::string& fp, bool up) { onLinkChange(fp, up); },
-      [this](const std::string& fp, const Frame& frame) { onWorkFrame(fp, frame); });
+      [this](const std::string& fp, const Frame& frame) { onWorkFrame(fp, frame); },
+      [this] { return execPolicy(); });
   if (auto r = links_->start(deriveSubkey(*root, kLinkLabel), discovery_->peers()); !r)
     return fatal(r.error());
   if (auto r = discovery_->start(deriveSubkey(*root, kBeaconLabel)); !r) return fatal(r.error());
@@ -301,8 +302,13 @@ void Node::onLinkChange(const std::string& fp, bool up) {
     peerExecPolicies_.erase(fp);
     updateProgressTimer();
   } else if (links_) {
-    // Our consent to exec jobs, so the peer's placement only sends what we would run.
-    links_->send(fp, {FrameType::ExecPolicy, encode(execPolicy())});
+    // Its consent came in its Hello: known before anything can be placed on the new link, so
+    // placement never mistakes "not arrived yet" for "exec is off there". Ours went in our
+    // Hello; an older vestad (a version 1 Hello) reads it only from an ExecPolicy frame.
+    if (auto policy = links_->peerExecPolicy(fp))
+      peerExecPolicies_[fp] = *policy;
+    else
+      links_->send(fp, {FrameType::ExecPolicy, encode(execPolicy())});
   }
   if (!bus_) return;
   const Peer* p = discovery_->peers().find(fp);
