@@ -253,7 +253,7 @@ int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* r
     const Discovery* d = nodeOf(userdata).discovery();
     int r = sd_bus_message_open_container(reply, 'a', "{st}");
     for (DropReason reason : {DropReason::BadKey, DropReason::Malformed, DropReason::Replay,
-                              DropReason::Oversize, DropReason::Reflected}) {
+                              DropReason::Oversize, DropReason::Reflected, DropReason::Stale}) {
       if (r < 0) return r;
       uint64_t n = 0;
       if (d) {
@@ -312,7 +312,7 @@ int appendPeers(sd_bus_message* m, Node& node) {
       auto link = links ? links->info(fp) : std::nullopt;
       r = sd_bus_message_append(
           m, kPeerSignature, p.name.c_str(), fp.c_str(), p.address.c_str(), p.port,
-          peerStateName(p.state), static_cast<uint32_t>(p.status.cores),
+          shownPeerState(p.state, link.has_value()), static_cast<uint32_t>(p.status.cores),
           p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
           powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
           p.status.spare_millicores / 1000.0, node.millisSince(p.last_seen), link ? "up" : "down",
@@ -401,7 +401,7 @@ int registerManagerInterface(sd_bus* bus, Node& node, sd_bus_slot** slot) {
   return sd_bus_add_object_vtable(bus, slot, kObjectPath, kManagerInterface, kManagerVtable, &node);
 }
 
-void emitPeerEvent(sd_bus* bus, const PeerEvent& e) {
+void emitPeerEvent(sd_bus* bus, const PeerEvent& e, bool linkUp) {
   static const char* kNames[] = {"joined", "restarted", "moved",   "state",
                                  "left",   "forgotten", "link_up", "link_down"};
   sd_bus_emit_signal(bus, kObjectPath, kManagerInterface, "PeerChanged", "ssss",
@@ -410,7 +410,7 @@ void emitPeerEvent(sd_bus* bus, const PeerEvent& e) {
                          ? "gone"
                      : e.kind == PeerEvent::Kind::LinkUp   ? "up"
                      : e.kind == PeerEvent::Kind::LinkDown ? "down"
-                                                           : peerStateName(e.state));
+                                                           : shownPeerState(e.state, linkUp));
 }
 
 void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties) {

@@ -27,23 +27,28 @@ sockaddr_in ipv4(const std::string& address, uint16_t port) {
   return sa;
 }
 
+uint64_t systemClockMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 }  // namespace
 
 Discovery::Discovery(uv_loop_t* loop, const Config& config, PublicKey self, StatusFn status,
-                     EventsFn onEvents)
+                     EventsFn onEvents, WallClockFn wallClock)
     : loop_(loop),
       config_(config),
       self_(self),
       status_(std::move(status)),
       onEvents_(std::move(onEvents)),
+      wallClock_(wallClock ? std::move(wallClock) : WallClockFn(systemClockMs)),
       timer_(loop),
       peerTimer_(loop),
       eagerTimer_(loop),
       table_(PeerTimings::forInterval(config.advertise_spare_ms)) {
   // Wall-clock milliseconds at start: a restarted node's incarnation is higher than before.
-  incarnation_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
+  incarnation_ = wallClock_();
 }
 
 Discovery::~Discovery() {
@@ -222,6 +227,7 @@ void Discovery::sendBeacon(bool leaving) {
   b.key = self_;
   b.incarnation = incarnation_;
   b.sequence = ++sequence_;
+  b.sent_ms = wallClock_();
   b.port = static_cast<uint16_t>(config_.port);
   b.leaving = leaving;
   b.name = config_.name;
@@ -244,11 +250,13 @@ void Discovery::onPacket(ssize_t nread, const uv_buf_t* buf, const sockaddr* fro
   auto beacon = openBeacon(key_, packet);
   if (!beacon) return drop(beacon.error(), address);
   if (beacon->key == self_) {
-    // Our own broadcast coming back is expected; an old one of ours replayed at us is not.
-    if (beacon->incarnation != incarnation_ || beacon->sequence > sequence_)
-      drop(DropReason::Reflected, address);
+    // Our own broadcast coming back is expected; an old one of ours sent back to us is not.
+    if (!isOwnEcho(*beacon, incarnation_, sequence_)) drop(DropReason::Reflected, address);
     return;
   }
+  // Sequence numbers live in memory: after we restart, only the sender's clock tells a
+  // recorded beacon from a fresh one.
+  if (!beaconFresh(*beacon, wallClock_())) return drop(DropReason::Stale, address);
   auto events = table_.onBeacon(*beacon, address, now());
   if (!events) return drop(events.error(), address);
   if (!events->empty()) onEvents_(*events);
@@ -278,7 +286,12 @@ void Discovery::drop(DropReason reason, const std::string& from) {
     last = now();
     log::warning("dropped a beacon from " + from + " (" + dropReasonName(reason) + "; " +
                      std::to_string(n) + " so far)" +
-                     (reason == DropReason::BadKey ? ": a node with another federation key?" : ""),
+                     (reason == DropReason::BadKey ? ": a node with another federation key?"
+                      : reason == DropReason::Stale
+                          ? ": sent more than " + std::to_string(kBeaconMaxSkewMs / 1000) +
+                                " s from our clock; a replay, or a clock that is off (check NTP "
+                                "on both machines)"
+                          : std::string()),
                  {{"VESTA_PEER_ADDRESS", from}, {"VESTA_DROP_REASON", dropReasonName(reason)}});
   }
 }

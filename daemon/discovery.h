@@ -23,9 +23,12 @@ class Discovery {
  public:
   using StatusFn = std::function<NodeSnapshot()>;
   using EventsFn = std::function<void(const std::vector<PeerEvent>&)>;
+  using WallClockFn = std::function<uint64_t()>;  // unix ms
 
+  // `wallClock` stamps our beacons and judges whether others' are fresh (the system clock
+  // unless given).
   Discovery(uv_loop_t* loop, const Config& config, PublicKey self, StatusFn status,
-            EventsFn onEvents);
+            EventsFn onEvents, WallClockFn wallClock = {});
   ~Discovery();
 
   // Binds the beacon port and starts beaconing under `beaconKey`.
@@ -55,6 +58,7 @@ class Discovery {
   PublicKey self_;
   StatusFn status_;
   EventsFn onEvents_;
+  WallClockFn wallClock_;
   Key key_{};
   uv_udp_t* udp_ = nullptr;  // freed in its close callback
   uv::Timer timer_;

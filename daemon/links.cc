@@ -1,8 +1,11 @@
 #include "links.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstring>
 
+#include "hello.h"
 #include "log.h"
 
 namespace vesta {
@@ -11,24 +14,17 @@ namespace {
 constexpr uint64_t kTickMs = 1000;       // keepalive ping and housekeeping
 constexpr uint64_t kDeadAfterMs = 6000;  // no frame for this long: the link is dead
 constexpr uint64_t kHandshakeLimitMs = 5000;
+constexpr uint64_t kSilentLimitMs = 1000;  // an accepted connection that has sent nothing yet
 constexpr uint64_t kFirstBackoffMs = 1000, kMaxBackoffMs = 30000;
 constexpr size_t kMaxHandshakeMessage = 256;
-// Connections still in their handshake; more are closed at once, so a flood of half-open
-// connections from the LAN costs a bounded amount of memory.
-constexpr size_t kMaxPendingConns = 32;
+// Accepted connections that have not shown the link key yet. A bounded number, so a flood of
+// half-open connections from the LAN costs bounded memory; when full, a new one evicts the one
+// that has had its chance (lib/handshake_slots), so the flood cannot keep a member out. Each
+// costs about a kilobyte; more slots give a member's connection longer to speak under a flood.
+constexpr size_t kHandshakeSlots = 64;
 // The kernel's accept queue: deep enough that a burst of connections (a household's nodes all
 // redialling after a restart, or a flood) is queued rather than dropped and retried a second later.
 constexpr int kListenBacklog = 128;
-constexpr std::string_view kHelloContext = "vesta link hello v1";
-
-// What a Hello signs: context, the signer's role and this handshake's hash, so a proof cannot be
-// replayed on another connection or reflected back to its sender.
-Bytes helloMessage(bool signerDialled, const std::array<uint8_t, 32>& hash) {
-  Bytes m(kHelloContext.begin(), kHelloContext.end());
-  m.push_back(signerDialled ? 'I' : 'R');
-  m.insert(m.end(), hash.begin(), hash.end());
-  return m;
-}
 
 }  // namespace
 
@@ -47,16 +43,20 @@ struct Links::Conn {
   Bytes handshakeBytes;
   uint64_t openedAt = 0, lastHeard = 0;
   double rttMs = -1;
+  std::optional<ExecPolicy> peerPolicy;  // from its Hello
+  uint64_t slot = 0;  // its id in the handshake slots while it holds one (accepted, not proven)
 };
 
 Links::Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
-             WorkFn onWork)
+             WorkFn onWork, PolicyFn policy)
     : loop_(loop),
       config_(config),
       identity_(identity),
       onChange_(std::move(onChange)),
       onWork_(std::move(onWork)),
-      timer_(loop) {}
+      policy_(std::move(policy)),
+      timer_(loop),
+      slots_({kHandshakeSlots, kSilentLimitMs, kHandshakeLimitMs}) {}
 
 Links::~Links() {
   stop();
@@ -109,6 +109,12 @@ std::optional<LinkInfo> Links::info(const std::string& fp) const {
   return LinkInfo{true, it->second->rttMs};
 }
 
+std::optional<ExecPolicy> Links::peerExecPolicy(const std::string& fp) const {
+  auto it = up_.find(fp);
+  if (it == up_.end()) return std::nullopt;
+  return it->second->peerPolicy;
+}
+
 bool Links::send(const std::string& fp, const Frame& frame) {
   auto it = up_.find(fp);
   if (it == up_.end()) return false;
@@ -131,6 +137,11 @@ void Links::reconcile() {
     if (dialling || now < retryAt_[fp]) continue;
     dial(peer);
   }
+}
+
+void Links::resetBackoff(const std::string& fp) {
+  backoff_.erase(fp);
+  retryAt_.erase(fp);
 }
 
 void Links::dial(const Peer& peer) {
@@ -178,19 +189,52 @@ void Links::accept() {
   if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_),
                 reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0)
     return close(c, "accept failed");
-  size_t pending = std::count_if(conns_.begin(), conns_.end(), [](Conn* other) {
-    return other->stage != Conn::Stage::Up && other->stage != Conn::Stage::Closing;
-  });
-  if (pending > kMaxPendingConns) {
-    ++refused_;
-    return close(c, "too many connections in their handshake");
-  }
+  // Never refuse the newcomer: it may be the member the flood is keeping out.
+  makeRoom();
+  sockaddr_storage from{};
+  int len = sizeof from;
+  uint32_t address = 0;
+  if (uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&from), &len) == 0 &&
+      from.ss_family == AF_INET)
+    address = ntohl(reinterpret_cast<sockaddr_in*>(&from)->sin_addr.s_addr);
+  c->slot = nextId_++;
+  slots_.add(c->slot, address, c->openedAt);
+  pending_[c->slot] = c;
   uv_tcp_nodelay(&c->tcp, 1);
   c->stage = Conn::Stage::Handshake;
   c->handshake = std::make_unique<NoiseHandshake>(
       NoiseHandshake::Role::Responder, key_,
       std::span(reinterpret_cast<const uint8_t*>(kLinkLabel.data()), kLinkLabel.size()));
   startReading(c);
+}
+
+void Links::makeRoom() {
+  // Each round takes one connection out of the slots (proven, closed or evicted), so it ends.
+  while (slots_.full()) {
+    auto id = slots_.victim();
+    if (!id) return;
+    Conn* victim = pending_.at(*id);
+    drain(victim);
+    if (victim->slot != *id) continue;  // it proved the key, or closed, while drained
+    ++refused_;
+    close(victim, "evicted from the handshake slots by a newer connection");
+  }
+}
+
+void Links::drain(Conn* c) {
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &fd) != 0) return;
+  // A handshake message is at most 2 + 256 bytes: a few reads settle it one way or the other.
+  for (int i = 0; i < 4 && c->stage == Conn::Stage::Handshake; ++i) {
+    uint8_t buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+      onRead(c, std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n == 0) close(c, "closed by peer");
+    return;  // nothing waiting (EAGAIN), or an error that libuv's own read will report
+  }
 }
 
 void Links::startReading(Conn* c) {
@@ -215,6 +259,7 @@ void Links::startReading(Conn* c) {
 void Links::onRead(Conn* c, std::span<const uint8_t> bytes) {
   if (c->stage == Conn::Stage::Closing) return;
   c->lastHeard = uv_now(loop_);
+  if (c->slot) slots_.heard(c->slot);
   if (c->stage == Conn::Stage::Handshake) {
     c->handshakeBytes.insert(c->handshakeBytes.end(), bytes.begin(), bytes.end());
     if (c->handshakeBytes.size() < 2) return;
@@ -255,6 +300,12 @@ void Links::onHandshakeMessage(Conn* c, std::span<const uint8_t> message) {
     out.insert(out.end(), m2->begin(), m2->end());
     sendRaw(c, std::move(out));
   }
+  // Its first message authenticated under the link key: a member, out of the slots' reach.
+  if (c->slot) {
+    slots_.remove(c->slot);
+    pending_.erase(c->slot);
+    c->slot = 0;
+  }
   auto keys = c->handshake->split();
   c->hash = keys.hash;
   c->sealer.emplace(keys.send);
@@ -267,22 +318,27 @@ void Links::onHandshakeMessage(Conn* c, std::span<const uint8_t> message) {
 }
 
 void Links::sendHello(Conn* c) {
-  Bytes payload(identity_.publicKey().begin(), identity_.publicKey().end());
+  Hello hello;
+  hello.key = identity_.publicKey();
   auto sig = identity_.sign(helloMessage(c->dialer, c->hash));
-  payload.insert(payload.end(), sig.begin(), sig.end());
-  sendFrame(c, {FrameType::Hello, std::move(payload)});
+  std::copy_n(sig.begin(), std::min(sig.size(), hello.signature.size()), hello.signature.begin());
+  hello.exec = policy_ ? policy_() : ExecPolicy{};
+  sendFrame(c, {FrameType::Hello, encodeHello(hello)});
 }
 
 void Links::onFrame(Conn* c, const Frame& f) {
   if (c->stage == Conn::Stage::AwaitHello) {
-    if (f.type != FrameType::Hello || f.payload.size() != 32 + 64) {
+    if (f.type != FrameType::Hello) {
       ++refused_;
       return close(c, "expected an identity proof first");
     }
-    PublicKey key{};
-    std::copy(f.payload.begin(), f.payload.begin() + 32, key.begin());
-    auto sig = std::span(f.payload).subspan(32);
-    if (!verifySignature(key, helloMessage(!c->dialer, c->hash), sig)) {
+    auto hello = decodeHello(f.payload);
+    if (!hello) {
+      ++refused_;
+      return close(c, hello.error());
+    }
+    const PublicKey& key = hello->key;
+    if (!verifySignature(key, helloMessage(!c->dialer, c->hash), hello->signature)) {
       ++refused_;
       return close(c, "identity proof does not verify");
     }
@@ -294,6 +350,7 @@ void Links::onFrame(Conn* c, const Frame& f) {
     if (fp == identity_.fingerprint()) return close(c, "connected to ourselves");
     if (up_.count(fp)) return close(c, "already linked");
     c->peerFp = fp;
+    c->peerPolicy = hello->exec;
     if (const Peer* p = peers_->find(fp)) c->peerName = p->name;
     c->stage = Conn::Stage::Up;
     up_[fp] = c;
@@ -369,6 +426,11 @@ void Links::close(Conn* c, const std::string& why) {
     b = wasUp ? kFirstBackoffMs : std::min(kMaxBackoffMs, b ? b * 2 : kFirstBackoffMs);
     retryAt_[c->expectFp] = uv_now(loop_) + b;
   }
+  if (c->slot) {
+    slots_.remove(c->slot);
+    pending_.erase(c->slot);
+    c->slot = 0;
+  }
   conns_.erase(c);
   // Freed in the close callback, never here: we may be inside one of its own callbacks.
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
@@ -377,6 +439,17 @@ void Links::close(Conn* c, const std::string& why) {
 
 void Links::tick() {
   uint64_t now = uv_now(loop_);
+  // Silent or overdue connections in the slots: give each a last look at what has arrived.
+  for (uint64_t id : slots_.expired(now)) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) continue;
+    Conn* c = it->second;
+    drain(c);
+    if (c->slot != id) continue;
+    ++refused_;
+    close(c, now - c->openedAt > kHandshakeLimitMs ? "handshake timed out"
+                                                   : "sent nothing within 1 s");
+  }
   for (Conn* c : std::vector<Conn*>(conns_.begin(), conns_.end())) {
     if (c->stage == Conn::Stage::Up) {
       if (now - c->lastHeard > kDeadAfterMs) {

@@ -15,7 +15,9 @@
 #include <string>
 
 #include "config.h"
+#include "exec_policy.h"
 #include "frame.h"
+#include "handshake_slots.h"
 #include "identity.h"
 #include "noise.h"
 #include "peertable.h"
@@ -34,8 +36,10 @@ class Links {
   using ChangeFn = std::function<void(const std::string& fingerprint, bool up)>;
   // Work frames (Offer..Release) from an authenticated peer; the links handle the rest.
   using WorkFn = std::function<void(const std::string& fingerprint, const Frame& frame)>;
+  // `policy`: this node's exec policy, sent in every Hello.
+  using PolicyFn = std::function<ExecPolicy()>;
   Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
-        WorkFn onWork);
+        WorkFn onWork, PolicyFn policy);
   ~Links();
 
   // Listens on -port and keeps links under `linkKey` to the peers in `peers`.
@@ -44,8 +48,14 @@ class Links {
   void stop();
   // Dials every alive peer this node is responsible for dialling and not linked yet.
   void reconcile();
+  // The peer was heard again after silence, or restarted: whatever kept its link from coming up
+  // may be gone, so the next dial goes out now rather than after a long backoff.
+  void resetBackoff(const std::string& fingerprint);
 
   std::optional<LinkInfo> info(const std::string& fingerprint) const;
+  // The exec policy the peer sent in its Hello; nullopt with no link, or from an older vestad
+  // (a version 1 Hello), which sends it in an ExecPolicy frame instead.
+  std::optional<ExecPolicy> peerExecPolicy(const std::string& fingerprint) const;
   // Sends a frame on the link to `fingerprint`; false when there is no link up to it.
   bool send(const std::string& fingerprint, const Frame& frame);
   // Connections refused during the handshake (wrong key, bad proof), for `vesta status`.
@@ -55,6 +65,11 @@ class Links {
 
  private:
   void accept();
+  // Reads what has already arrived on an accepted connection in its handshake, so a member's
+  // first message waiting in the socket is judged before the connection could be evicted.
+  void drain(Conn* conn);
+  // Closes connections in the handshake slots until a new one fits.
+  void makeRoom();
   void dial(const Peer& peer);
   void startReading(Conn* conn);
   void onRead(Conn* conn, std::span<const uint8_t> bytes);
@@ -71,12 +86,16 @@ class Links {
   const Identity& identity_;
   ChangeFn onChange_;
   WorkFn onWork_;
+  PolicyFn policy_;
   Key key_{};
   const PeerTable* peers_ = nullptr;
   uv_tcp_t* listener_ = nullptr;
   std::array<char, 65536> readBuffer_{};  // one read at a time on the loop thread
   uv::Timer timer_;
-  std::set<Conn*> conns_;                    // every open connection; freed in its close callback
+  std::set<Conn*> conns_;              // every open connection; freed in its close callback
+  HandshakeSlots slots_;               // accepted connections that have not shown the link key yet
+  std::map<uint64_t, Conn*> pending_;  // their ids -> connections
+  uint64_t nextId_ = 1;
   std::map<std::string, Conn*> up_;          // fingerprint -> its established link
   std::map<std::string, uint64_t> retryAt_;  // fingerprint -> earliest next dial (loop ms)
   std::map<std::string, uint64_t> backoff_;  // fingerprint -> current backoff (ms)

@@ -87,8 +87,9 @@ int run(int argc, char** argv) {
     return 1;
   }
   if (auto r = vesta::makePrivateDirs(*stateDir); !r) {
+    // The path comes from the configuration (or the environment): fixing it is the user's move.
     vesta::log::error("state dir: " + r.error());
-    return 1;
+    return kExitUsage;
   }
   auto identity = vesta::loadOrCreateIdentity(*stateDir, config.name);
   if (!identity) {

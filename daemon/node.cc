@@ -251,7 +251,8 @@ void Node::onRootKey(Result<Key> root) {
   if (!root) return fatal(root.error());
   links_ = std::make_unique<Links>(
       loop_, config_, identity_, [this](const std::string& fp, bool up) { onLinkChange(fp, up); },
-      [this](const std::string& fp, const Frame& frame) { onWorkFrame(fp, frame); });
+      [this](const std::string& fp, const Frame& frame) { onWorkFrame(fp, frame); },
+      [this] { return execPolicy(); });
   if (auto r = links_->start(deriveSubkey(*root, kLinkLabel), discovery_->peers()); !r)
     return fatal(r.error());
   if (auto r = discovery_->start(deriveSubkey(*root, kBeaconLabel)); !r) return fatal(r.error());
@@ -288,7 +289,12 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
       case PeerEvent::Kind::LinkDown:
         break;  // the links log their own changes
     }
-    if (bus_) emitPeerEvent(bus_.get(), e);
+    // Heard again after silence, or a new incarnation: redial now, not after the backoff that
+    // grew while it was away (or while a flood kept its link port busy).
+    bool back = e.kind == PeerEvent::Kind::Joined || e.kind == PeerEvent::Kind::Restarted ||
+                (e.kind == PeerEvent::Kind::StateChanged && e.state == PeerState::Alive);
+    if (back && links_) links_->resetBackoff(e.fingerprint);
+    if (bus_) emitPeerEvent(bus_.get(), e, links_ && links_->info(e.fingerprint));
   }
   if (links_) links_->reconcile();
 }
@@ -303,13 +309,20 @@ void Node::onLinkChange(const std::string& fp, bool up) {
     peerExecPolicies_.erase(fp);
     updateProgressTimer();
   } else if (links_) {
-    // Our consent to exec jobs, so the peer's placement only sends what we would run.
-    links_->send(fp, {FrameType::ExecPolicy, encode(execPolicy())});
+    // Its consent came in its Hello: known before anything can be placed on the new link, so
+    // placement never mistakes "not arrived yet" for "exec is off there". Ours went in our
+    // Hello; an older vestad (a version 1 Hello) reads it only from an ExecPolicy frame.
+    if (auto policy = links_->peerExecPolicy(fp))
+      peerExecPolicies_[fp] = *policy;
+    else
+      links_->send(fp, {FrameType::ExecPolicy, encode(execPolicy())});
   }
   if (!bus_) return;
   const Peer* p = discovery_->peers().find(fp);
-  emitPeerEvent(bus_.get(), {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp,
-                             p ? p->name : "", p ? p->state : PeerState::Alive});
+  emitPeerEvent(bus_.get(),
+                {up ? PeerEvent::Kind::LinkUp : PeerEvent::Kind::LinkDown, fp, p ? p->name : "",
+                 p ? p->state : PeerState::Alive},
+                up);
 }
 
 void Node::onWorkFrame(const std::string& fp, const Frame& frame) {
@@ -472,7 +485,7 @@ std::vector<NodeView> Node::views() const {
     v.link_up = link.has_value();
     v.rtt_ms = link ? link->rtt_ms : -1;
     v.age_ms = millisSince(p.last_seen);
-    v.alive = p.state == PeerState::Alive;
+    v.alive = p.state == PeerState::Alive && v.link_up;
     v.capped = ledger_ && ledger_->cappedThere(fp);
     if (auto policy = peerExecPolicies_.find(fp); policy != peerExecPolicies_.end())
       v.exec = policy->second;

@@ -151,6 +151,7 @@ std::string jobPath(uint64_t id);
 // Signals and property changes for jobs and the manager.
 void emitJobChange(sd_bus* bus, const Job& job, JobChange change);
 void emitManagerChanged(sd_bus* bus, std::initializer_list<const char*> properties);
-void emitPeerEvent(sd_bus* bus, const PeerEvent& event);
+// `linkUp`: whether the peer's link is up now, for the state shown (shownPeerState).
+void emitPeerEvent(sd_bus* bus, const PeerEvent& event, bool linkUp);
 
 }  // namespace vesta

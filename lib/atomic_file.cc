@@ -65,7 +65,9 @@ Result<void> writeFileAtomic(const std::string& path, const std::string& data, b
 }
 
 Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. It does
+  // not change how a regular file reads.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return fail(std::string(kMissing) + path);
     return fail("cannot open \"" + path + "\": " + errnoText());
@@ -73,7 +75,14 @@ Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    return fail("\"" + path + "\" is not a regular file; move it away");
+    const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISDIR(st.st_mode)  ? "a directory"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    return fail("\"" + path + "\" is " + kind +
+                "; expected a regular file: point it at a plain file, or move this away");
   }
   if (st.st_mode & 077) {
     ::close(fd);
@@ -115,6 +124,20 @@ Result<void> makePrivateDirs(const std::string& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail("\"" + dir + "\" is not a directory");
+  // The identity key and the ledger live here: in a directory anyone can write to, another user
+  // could replace or remove them (a sticky bit stops removal, not a file planted first).
+  if (st.st_mode & S_IWOTH) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    std::string fix = dir == "/" ? "/vesta" : dir + "/vesta";
+    if (st.st_mode & S_ISVTX)
+      return fail("\"" + dir + "\" is a shared directory (mode " + mode +
+                  ", like /tmp); expected a directory of vestad's own: pass -state-dir " + fix +
+                  " (vestad creates it with mode 0700)");
+    return fail("\"" + dir + "\" is writable by every user (mode " + mode +
+                "); expected a private directory: run chmod 700 \"" + dir +
+                "\" or pass -state-dir another directory");
+  }
   return {};
 }
 

@@ -20,7 +20,8 @@ Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes);
 // True when readPrivateFile failed only because the file does not exist.
 bool isMissingFileError(const std::string& error);
 
-// Creates `dir` and its parents with mode 0700 where missing.
+// Creates `dir` and its parents with mode 0700 where missing. Refuses a `dir` that every user
+// may write to (0777, or a shared sticky directory such as /tmp), saying how to fix it.
 Result<void> makePrivateDirs(const std::string& dir);
 
 }  // namespace vesta

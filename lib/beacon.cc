@@ -26,6 +26,8 @@ const char* dropReasonName(DropReason reason) {
       return "oversize";
     case DropReason::Reflected:
       return "reflected";
+    case DropReason::Stale:
+      return "stale";
   }
   return "malformed";
 }
@@ -35,6 +37,7 @@ Bytes encodeBeaconBody(const Beacon& b) {
   w.bytes(b.key);
   w.u64(b.incarnation);
   w.u64(b.sequence);
+  w.u64(b.sent_ms);
   w.u16(b.port);
   w.u8(b.leaving ? 1 : 0);
   w.shortString(b.name);
@@ -55,6 +58,7 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   r.bytes(b.key);
   b.incarnation = r.u64();
   b.sequence = r.u64();
+  b.sent_ms = r.u64();
   b.port = r.u16();
   uint8_t flags = r.u8();
   b.name = r.shortString();
@@ -85,6 +89,17 @@ Bytes sealBeacon(const Key& beaconKey, const Beacon& beacon) {
       seal(beaconKey, nonce, std::span(packet).first(kHeaderSize), encodeBeaconBody(beacon));
   packet.insert(packet.end(), sealed.begin(), sealed.end());
   return packet;
+}
+
+bool beaconFresh(const Beacon& beacon, uint64_t wallNowMs) {
+  uint64_t off =
+      beacon.sent_ms > wallNowMs ? beacon.sent_ms - wallNowMs : wallNowMs - beacon.sent_ms;
+  return off <= kBeaconMaxSkewMs;
+}
+
+bool isOwnEcho(const Beacon& beacon, uint64_t incarnation, uint64_t lastSequence) {
+  return beacon.incarnation == incarnation && beacon.sequence <= lastSequence &&
+         beacon.sequence + 1 >= lastSequence;
 }
 
 tl::expected<Beacon, DropReason> openBeacon(const Key& beaconKey, std::span<const uint8_t> packet) {

@@ -31,6 +31,7 @@ struct Beacon {
   PublicKey key{};           // the sender's Ed25519 public key: who it is
   uint64_t incarnation = 0;  // grows at every start of the sender
   uint64_t sequence = 0;     // grows with every beacon within one incarnation
+  uint64_t sent_ms = 0;      // the sender's wall clock (unix ms) when it sealed this beacon
   uint16_t port = 0;         // the sender's TCP link port
   bool leaving = false;      // the sender is shutting down cleanly
   std::string name;
@@ -39,11 +40,17 @@ struct Beacon {
 };
 
 // Why a packet was dropped; counted per reason and shown by `vesta status`.
-enum class DropReason { BadKey, Malformed, Replay, Oversize, Reflected };
+enum class DropReason { BadKey, Malformed, Replay, Oversize, Reflected, Stale };
 const char* dropReasonName(DropReason reason);
 
 inline constexpr size_t kMaxBeaconBytes = 512;
-inline constexpr uint8_t kBeaconVersion = 1;
+// 2: the body carries the sender's clock (sent_ms). Version 1 had none, so a captured one could
+// be replayed forever to a receiver that has just restarted; version 1 is refused.
+inline constexpr uint8_t kBeaconVersion = 2;
+// How far a beacon's sent_ms may be from the receiver's clock, either way. It bounds how long a
+// captured beacon can be replayed (to a receiver that forgot the sender's sequence by
+// restarting); it must also cover the skew of household clocks. Why 120 s: docs/protocol.md.
+inline constexpr uint64_t kBeaconMaxSkewMs = 120'000;
 
 // The plaintext body, and its strict decoder (exact length, valid name and ranges).
 Bytes encodeBeaconBody(const Beacon& beacon);
@@ -51,6 +58,15 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
 
 // A whole UDP payload: header (magic, version) | random 96-bit nonce | sealed body.
 Bytes sealBeacon(const Key& beaconKey, const Beacon& beacon);
+
+// A beacon sent more than kBeaconMaxSkewMs before or after `wallNowMs` (the receiver's clock,
+// unix ms) is stale: a replay, or a sender whose clock is off.
+bool beaconFresh(const Beacon& beacon, uint64_t wallNowMs);
+
+// One of our own beacons heard back: the copy of the newest one (or the one before it, which a
+// busy loop may read only after sending the next) is our broadcast looping back; anything else
+// carrying our key was recorded and sent back to us, and counts as `reflected`.
+bool isOwnEcho(const Beacon& beacon, uint64_t incarnation, uint64_t lastSequence);
 // Authenticates and decodes a UDP payload. Nothing is parsed before the tag checks out.
 tl::expected<Beacon, DropReason> openBeacon(const Key& beaconKey, std::span<const uint8_t> packet);
 

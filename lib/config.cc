@@ -104,19 +104,22 @@ std::string rangeText(const Field& f) {
   return s.str();
 }
 
-// Parses a whole decimal number with no sign, spaces or suffix.
+// Parses a plain decimal number: digits, and for a non-integral field one '.' between digits.
+// No sign, spaces, hex, exponent or suffix: strtod alone would take "0x10" as 16 and " 80" as 80.
 std::optional<double> parseNumber(const std::string& text, bool integral) {
   if (text.empty() || text.size() > 20) return std::nullopt;
-  size_t used = 0;
+  size_t dot = text.find('.');
+  if (dot != std::string::npos && (integral || dot == 0 || dot + 1 == text.size()))
+    return std::nullopt;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (i != dot && (text[i] < '0' || text[i] > '9')) return std::nullopt;
   double value = 0;
   try {
-    value = std::stod(text, &used);
+    value = std::stod(text);
   } catch (...) {
     return std::nullopt;
   }
-  if (used != text.size() || !std::isfinite(value)) return std::nullopt;
-  if (integral && (value != std::floor(value) || text.find_first_of(".eE") != std::string::npos))
-    return std::nullopt;
+  if (!std::isfinite(value)) return std::nullopt;
   return value;
 }
 
@@ -184,11 +187,23 @@ Result<void> setFromJson(Config& c, const Field& f, const rapidjson::Value& v,
   auto wrongType = [&](const std::string& expected) {
     return fail(label + ": expected " + expected + ", got " + jsonTypeName(v));
   };
+  // JSON may spell a NUL (\u0000) inside a string; C strings would silently end there, so a key
+  // "abc\u0000..." would federate as "abc". Refuse it rather than guess.
+  auto nulAt = [](const rapidjson::Value& s) {
+    return std::string_view(s.GetString(), s.GetStringLength()).find('\0');
+  };
+  auto hasNul = [&](const rapidjson::Value& s) -> Result<void> {
+    size_t at = nulAt(s);
+    if (at == std::string_view::npos) return {};
+    return fail(label + ": contains a NUL character (\\u0000) at position " + std::to_string(at) +
+                "; expected text without one: remove it");
+  };
   if (auto ps = std::get_if<std::string Config::*>(&f.target)) {
     if (!v.IsString()) return wrongType("a string");
     if (*ps == &Config::name && v.GetStringLength() == 0)
       return fail(label + ": is empty; expected 1-32 of A-Z a-z 0-9 _ -");
-    c.*(*ps) = v.GetString();
+    if (auto r = hasNul(v); !r) return r;
+    c.*(*ps) = std::string(v.GetString(), v.GetStringLength());
   } else if (auto pb = std::get_if<bool Config::*>(&f.target)) {
     if (!v.IsBool()) return wrongType("true or false");
     c.*(*pb) = v.GetBool();
@@ -197,7 +212,8 @@ Result<void> setFromJson(Config& c, const Field& f, const rapidjson::Value& v,
     std::vector<std::string> items;
     for (auto& item : v.GetArray()) {
       if (!item.IsString()) return wrongType("a list of strings");
-      items.emplace_back(item.GetString());
+      if (auto r = hasNul(item); !r) return r;
+      items.emplace_back(item.GetString(), item.GetStringLength());
     }
     c.*(*pl) = std::move(items);
   } else {
@@ -281,7 +297,11 @@ Result<void> applyConfigJson(Config& config, const std::string& json, const std:
   }
   if (!doc.IsObject()) return fail(origin + ": expected a JSON object { ... } at the top level");
   for (auto& member : doc.GetObject()) {
-    std::string key = member.name.GetString();
+    std::string key(member.name.GetString(), member.name.GetStringLength());
+    if (key.find('\0') != std::string::npos)
+      return fail(origin +
+                  ": a field name contains a NUL character (\\u0000); expected a plain "
+                  "field name: remove it");
     const Field* field = findJson(key);
     if (!field)
       return fail(origin + ": unknown field \"" + key +

@@ -14,6 +14,11 @@ const char* peerStateName(PeerState state) {
   return "dead";
 }
 
+const char* shownPeerState(PeerState state, bool linkUp) {
+  if (state == PeerState::Alive && !linkUp) return "unlinked";
+  return peerStateName(state);
+}
+
 PeerTimings PeerTimings::forInterval(Millis interval) {
   return {interval * 16 / 10, interval * 26 / 10, 10 * 60 * 1000};
 }

@@ -16,6 +16,12 @@ using Millis = uint64_t;  // a monotonic clock in milliseconds, supplied by the 
 
 enum class PeerState { Alive, Suspect, Dead };
 const char* peerStateName(PeerState state);
+// What `vesta peers`, vestatop and the bus call a peer. Beacons alone do not make it alive:
+// whoever recorded some can replay them to a receiver that has just restarted (and so forgot
+// the sender's sequence) until they go stale, and such a "node" never links. So alive needs
+// the link up as well; a peer whose beacons are fresh but whose link is down is "unlinked"
+// (for a moment while the link comes up, or for good when its link port cannot be reached).
+const char* shownPeerState(PeerState state, bool linkUp);
 
 // How long silence may last. With beacons every `interval` ms (+-10% jitter): suspect after 1.6
 // intervals (one beacon missing), dead after 2.6 (two missing): a node that vanishes is dead

@@ -9,6 +9,7 @@ vesta::Beacon sample() {
   vesta::randomBytes(b.key);
   b.incarnation = 1700000000123;
   b.sequence = 42;
+  b.sent_ms = 1700000042123;
   b.port = 7777;
   b.name = "pi4";
   b.status = {4, 250, 3000, 1024, 2250, vesta::PowerMode::Solar, 720, 1};
@@ -54,9 +55,12 @@ TEST_CASE("packets under another key, tampered or malformed are dropped with a r
     flipped[i] ^= 1;
     CHECK(vesta::openBeacon(key, flipped).error() == vesta::DropReason::BadKey);
   }
-  auto badVersion = packet;
-  badVersion[4] = 2;
-  CHECK(vesta::openBeacon(key, badVersion).error() == vesta::DropReason::Malformed);
+  // Version 1 carried no time, so its beacons could be replayed forever: refused like garbage.
+  for (int version : {0, 1, 3}) {
+    auto badVersion = packet;
+    badVersion[4] = static_cast<uint8_t>(version);
+    CHECK(vesta::openBeacon(key, badVersion).error() == vesta::DropReason::Malformed);
+  }
   auto badMagic = packet;
   badMagic[0] = 'X';
   CHECK(vesta::openBeacon(key, badMagic).error() == vesta::DropReason::Malformed);
@@ -93,4 +97,29 @@ TEST_CASE("the body decoder rejects bad names, ranges and trailing bytes", "[bea
     CHECK(vesta::decodeBeaconBody(vesta::encodeBeaconBody(b)).error() ==
           vesta::DropReason::Malformed);
   }
+}
+
+TEST_CASE("a beacon is fresh within the tolerated skew either way, stale beyond", "[beacon]") {
+  auto b = sample();
+  uint64_t sent = b.sent_ms;
+  CHECK(vesta::beaconFresh(b, sent));
+  CHECK(vesta::beaconFresh(b, sent + vesta::kBeaconMaxSkewMs));  // receiver's clock ahead
+  CHECK(vesta::beaconFresh(b, sent - vesta::kBeaconMaxSkewMs));  // sender's clock ahead
+  CHECK_FALSE(vesta::beaconFresh(b, sent + vesta::kBeaconMaxSkewMs + 1));
+  CHECK_FALSE(vesta::beaconFresh(b, sent - vesta::kBeaconMaxSkewMs - 1));
+  CHECK_FALSE(vesta::beaconFresh(b, 0));
+  b.sent_ms = 0;  // a sender that never set its clock
+  CHECK_FALSE(vesta::beaconFresh(b, sent));
+  CHECK(vesta::kBeaconMaxSkewMs >= 60'000);
+}
+
+TEST_CASE("our own beacons: the newest looping back is an echo, older or other ones reflected",
+          "[beacon]") {
+  auto b = sample();  // incarnation 1700000000123, sequence 42
+  CHECK(vesta::isOwnEcho(b, b.incarnation, 42));
+  CHECK(vesta::isOwnEcho(b, b.incarnation, 43));  // read just after the next one went out
+  CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation, 44));
+  CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation, 1000));
+  CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation, 41));      // one we never sent
+  CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation + 1, 42));  // an earlier run's
 }

@@ -1,7 +1,10 @@
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include <vector>
 
+#include "atomic_file.h"
 #include "config.h"
 #include "test_util.h"
 
@@ -174,4 +177,90 @@ TEST_CASE("help lists every flag", "[config]") {
        {"-name", "-key", "-port", "-dport", "-allow-exec", "-power", "-seed", "-advertise-spare",
         "-config", "-bus", "-state-dir", "-sysroot", "-broadcast"})
     CHECK_THAT(help, Catch::Contains(std::string("  ") + flag));
+}
+
+TEST_CASE("numbers are plain decimal: no hex, no sign, no spaces", "[config]") {
+  for (const char* bad : {"0x10", " 80", "80 ", "+80", "-0", "0x1p4", "1e2", "inf", "\t80"}) {
+    CAPTURE(bad);
+    auto r = parse({"-key", "k", "-port", bad});
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error(), Catch::Contains("-port: \"" + std::string(bad) + "\" is not a whole"));
+  }
+  for (const char* bad : {"0x2", " 2.5", "+2", "2.", ".5", "1e1"}) {
+    CAPTURE(bad);
+    auto r = parse({"-key", "k", "-max-borrow-ratio", bad});
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error(), Catch::Contains("is not a number"));
+  }
+  auto c = parse({"-key", "k", "-port", "0080", "-max-borrow-ratio", "2.5"});
+  REQUIRE(c);
+  CHECK(c->port == 80);
+  CHECK(c->max_borrow_ratio == 2.5);
+  auto seed = parse({"-key", "k", "-seed", "10.0.0.2:0x1e62"});
+  REQUIRE_FALSE(seed);
+  CHECK_THAT(seed.error(), Catch::Contains("has a bad port"));
+}
+
+TEST_CASE("a NUL inside a config string is refused, not truncated", "[config]") {
+  struct Case {
+    std::string json, mustContain;
+  };
+  std::vector<Case> cases = {
+      {R"({"key": "abc\u0000defdefdefdefdef"})", "field \"key\": contains a NUL character"},
+      {R"({"name": "desk\u0000evil"})", "field \"name\": contains a NUL character"},
+      {R"({"exec_allowlist": ["make\u0000rm"]})", "field \"exec_allowlist\": contains a NUL"},
+      {R"({"name\u0000x": "desk"})", "a field name contains a NUL character"},
+  };
+  for (auto& c : cases) {
+    CAPTURE(c.json);
+    Config config;
+    auto r = vesta::applyConfigJson(config, c.json, "node.json");
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error(), Catch::Contains(c.mustContain));
+    CHECK_THAT(r.error(), Catch::Contains("node.json"));
+    CHECK(r.error().find('\n') == std::string::npos);
+    CHECK(r.error().find('\0') == std::string::npos);
+  }
+}
+
+TEST_CASE("a key file must be a regular file; a FIFO is refused at once", "[config]") {
+  TempDir dir;
+  std::string fifo = dir.path + "/key";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Before the fix this open() blocked forever, waiting for a writer.
+  auto r = vesta::readPrivateFile(fifo, 4096);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error(), Catch::Contains("is a FIFO"));
+  CHECK_THAT(r.error(), Catch::Contains("expected a regular file"));
+  REQUIRE_FALSE(vesta::readPrivateFile("/dev/null", 4096));
+  std::string plain = dir.path + "/plain";
+  std::ofstream(plain) << "secret\n";
+  ::chmod(plain.c_str(), 0600);
+  auto ok = vesta::readPrivateFile(plain, 4096);
+  REQUIRE(ok);
+  CHECK(*ok == "secret\n");
+}
+
+TEST_CASE("a state dir anyone can write to is refused, with how to fix it", "[config]") {
+  TempDir dir;
+  std::string open = dir.path + "/open";
+  REQUIRE(::mkdir(open.c_str(), 0700) == 0);
+  ::chmod(open.c_str(), 0777);
+  auto r = vesta::makePrivateDirs(open);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error(), Catch::Contains("\"" + open + "\" is writable by every user (mode 0777)"));
+  CHECK_THAT(r.error(), Catch::Contains("chmod 700"));
+  CHECK(r.error().find('\n') == std::string::npos);
+
+  std::string shared = dir.path + "/shared";
+  REQUIRE(::mkdir(shared.c_str(), 0700) == 0);
+  ::chmod(shared.c_str(), 01777);  // like /tmp, or a tmpfs root
+  auto s = vesta::makePrivateDirs(shared);
+  REQUIRE_FALSE(s);
+  CHECK_THAT(s.error(), Catch::Contains("shared directory (mode 1777"));
+  CHECK_THAT(s.error(), Catch::Contains("-state-dir " + shared + "/vesta"));
+
+  // A private directory below a shared one is what vestad makes itself, and is fine.
+  CHECK(vesta::makePrivateDirs(shared + "/vesta"));
+  CHECK(vesta::makePrivateDirs(dir.path + "/new/deeper"));
 }

@@ -134,3 +134,12 @@ TEST_CASE("nextChange says when the next state change is due", "[peertable]") {
   t.tick(500 + kTimings.suspect_after);
   CHECK(t.nextChange() == 100 + kTimings.dead_after);
 }
+
+TEST_CASE("beacons alone do not make a peer alive: without its link it is unlinked",
+          "[peertable]") {
+  using vesta::PeerState;
+  CHECK(std::string(vesta::shownPeerState(PeerState::Alive, true)) == "alive");
+  CHECK(std::string(vesta::shownPeerState(PeerState::Alive, false)) == "unlinked");
+  CHECK(std::string(vesta::shownPeerState(PeerState::Suspect, true)) == "suspect");
+  CHECK(std::string(vesta::shownPeerState(PeerState::Dead, false)) == "dead");
+}

@@ -29,7 +29,7 @@ std::string powerText(const NodeRow& n) {
 
 Color stateColor(const NodeRow& n) {
   if (n.self || n.state == "alive") return n.self || n.link == "up" ? Color::Good : Color::Warn;
-  return n.state == "suspect" ? Color::Warn : Color::Bad;
+  return n.state == "suspect" || n.state == "unlinked" ? Color::Warn : Color::Bad;
 }
 
 std::string balanceText(const NodeRow& n) {

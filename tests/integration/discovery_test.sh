@@ -49,12 +49,13 @@ check "garbage at a link port gets no answer" test $? -eq 0
 refused() { [ "$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')" -ge 2 ]; }
 check "and is counted as refused" wait_for 10 refused
 check "alpha keeps its links through it" links_up alpha 2
-# A flood of half-open connections: past 32 in their handshake, alpha closes new ones at once.
+# A flood of half-open connections: at most 64 stay in their handshake, silent ones for about a
+# second; the rest are closed (evicted, or timed out) and counted.
 before=$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')
 python3 - "$(cat "$WORK/alpha.port")" <<'PY' &
 import socket, sys, time
 # All 100 at once (non-blocking connects), held open until the test kills this process: alpha
-# must refuse the ones past 32 while the first 32 are still pending.
+# must close them while they are still open on this side.
 held = []
 for _ in range(100):
     s = socket.socket()
@@ -65,10 +66,48 @@ time.sleep(60)
 PY
 flood=$!
 flood_refused() { [ "$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')" -ge $((before + 60)) ]; }
-check "a flood of 100 idle connections is cut down to 32 pending" wait_for 20 flood_refused
+check "a flood of 100 idle connections is cut down and closed" wait_for 20 flood_refused
 check "and alpha still answers and keeps its links meanwhile" links_up alpha 2
 kill $flood 2>/dev/null
 wait $flood 2>/dev/null
+
+# A member restarted while the link port it dials is flooded (200 silent connections held,
+# reopened as they are closed, up to 300 new ones a second) must link again while the flood goes
+# on. Of alpha and beta the lower fingerprint dials: restart that one, flood the other. Before
+# the slots evicted, every dial was refused for as long as the flood lasted.
+fp_of() { "$VESTA" -node "$1" --json status | json_get 'd["node"]["fingerprint"]'; }
+if [[ "$(fp_of alpha)" < "$(fp_of beta)" ]]; then dialler=alpha acceptor=beta; else dialler=beta acceptor=alpha; fi
+linked() { [ "$("$VESTA" -node "$1" --json peers | json_get '",".join(p["link"] for p in d["peers"] if p["name"] == "'"$2"'")')" = up ]; }
+refused_at() { "$VESTA" -node "$1" --json status | json_get 'd["dropped"]["link_refused"]'; }
+flood_before=$(refused_at $acceptor)
+python3 "$(dirname "$0")/link_flood.py" 100 300 200 "$(cat "$WORK/$acceptor.port")" >"$WORK/flood.out" &
+flood=$!
+flooding() { [ "$(refused_at $acceptor)" -ge $((flood_before + 300)) ]; }
+check "the flood is on ($acceptor closes hundreds of silent connections)" wait_for 30 flooding
+kill -9 "$(cat "$WORK/$dialler.pid")"
+rm -f "$WORK/$dialler.pid"
+start_node $dialler -port "$(cat "$WORK/$dialler.port")" || exit 1
+check "$dialler, restarted during the flood, links to $acceptor again while it lasts" \
+  wait_for 60 linked $dialler $acceptor
+check "the flood was still on then" kill -0 $flood
+check "and $acceptor kept its link to gamma" linked $acceptor gamma
+kill $flood 2>/dev/null
+wait $flood 2>/dev/null
+wait_for 20 links_up alpha 2
+
+# Beacons recorded off the air and sent back (no key needed): alpha's own come back to it.
+BEACONS="$(dirname "$0")/beacons.py"
+captured=$(python3 "$BEACONS" capture "$DPORT" 4 "$WORK/own.beacons")
+# The newest two of its own are taken for its broadcast looping back: let alpha send more first,
+# so every recorded one of its own is older than that.
+sleep 3
+reflected_count() { "$VESTA" -node alpha --json status | json_get 'd["dropped"].get("reflected", 0)'; }
+python3 "$BEACONS" replay "$DPORT" "$WORK/own.beacons" >/dev/null
+reflected() { [ "$(reflected_count)" -gt 0 ]; }
+check "alpha's own beacons sent back to it are counted as reflected ($captured recorded)" \
+  wait_for 10 reflected
+check "and the others' as replays" wait_for 10 bash -c \
+  "[ \"\$('$VESTA' -node alpha --json status | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"dropped\"][\"replay\"])')\" -gt 0 ]"
 
 stop_node gamma
 check "a node stopped with SIGTERM leaves alpha's view at once" wait_for 3 sees alpha beta
@@ -81,4 +120,21 @@ check "a killed node turns dead in alpha's view" wait_for 15 is_dead
 start_node beta -port "$(cat "$WORK/beta.port")" || exit 1
 check "restarted with its identity, it is alive again under the same fingerprint" wait_for 20 sees alpha beta
 check "alpha keeps one entry for it" test "$("$VESTA" -node alpha --json peers | json_get 'len(d["peers"])')" = 1
+
+# A receiver that restarts forgets every sender's sequence. Beta's beacons, recorded, replayed to
+# a fresh alpha after beta was killed: they are within the clock window, so alpha hears "beta",
+# but its link cannot come up, so alpha must never call it alive.
+python3 "$BEACONS" capture "$DPORT" 3 "$WORK/beta.beacons" >/dev/null
+kill -9 "$(cat "$WORK/beta.pid")"
+rm -f "$WORK/beta.pid"
+stop_node alpha
+start_node alpha || exit 1
+states=""
+for round in 1 2 3 4 5; do
+  python3 "$BEACONS" replay "$DPORT" "$WORK/beta.beacons" >/dev/null
+  states="$states $("$VESTA" -node alpha --json peers | json_get '",".join(p["state"] for p in d["peers"] if p["name"] == "beta") or "absent"')"
+done
+check "replayed beacons of a dead node reach a restarted receiver (seen as:$states)" \
+  bash -c "[[ '$states' == *unlinked* ]]"
+check "but it never shows the dead node alive" bash -c "[[ '$states' != *alive* ]]"
 finish

@@ -51,6 +51,19 @@ expect_contains "saying so" "no such program" "$out"
 out=$(V exec -- '' 2>&1); rc=$?
 check "an empty argv[0] is a usage error (2)" test $rc -eq 2
 
+# Right after a link comes up, the peer's consent is already known: it rides in the Hello, so
+# no ExecPolicy frame can still be on its way (which once made placement call it "exec is off").
+link_to() { [ "$(V --json peers | json_get '",".join(p["link"] for p in d["peers"] if p["name"] == "'"$1"'")')" = "$2" ]; }
+for round in 1 2 3; do
+  stop_node pi4
+  wait_for 20 link_to pi4 down
+  start_node pi4 -allow-exec -exec-allowlist echo,cat,sh,head,sleep,piwork,/usr/bin/tr \
+    -sysroot "$WORK/root-pi4" -port "$(cat "$WORK/pi4.port")" || exit 1
+  wait_for 20 link_to pi4 up
+  out=$(V exec --on pi4 -- echo "round $round" 2>&1)
+  check "exec on pi4 the moment its link is up again (round $round)" test "$out" = "round $round"
+done
+
 # Streaming.
 head -c 5000000 /dev/urandom >"$WORK/blob"
 want=$(sha256sum <"$WORK/blob" | cut -d' ' -f1)

@@ -120,7 +120,7 @@ bad_flags() {
   local expect=$1
   shift
   local out rc
-  out=$("$VESTAD" -state-dir "$WORK/state-bad" -bus "$VESTA_BUS" "$@" 2>&1); rc=$?
+  out=$(timeout 20 "$VESTAD" -state-dir "$WORK/state-bad" -bus "$VESTA_BUS" "$@" 2>&1); rc=$?
   if [ $rc -eq 2 ] && [[ "$out" == *"$expect"* ]] && [ "$(echo "$out" | wc -l)" -eq 1 ]; then
     ok "vestad $* -> exit 2: $out"
   else
@@ -139,6 +139,24 @@ echo '{"cpu_offer_pct": "lots"}' >"$WORK/bad2.json"
 bad_flags "field \"cpu_offer_pct\": expected a whole number 0..100, got the string \"lots\"" -name x -key "$KEY" -config "$WORK/bad2.json"
 echo '{"nmae": "x"}' >"$WORK/bad3.json"
 bad_flags "unknown field \"nmae\"" -key "$KEY" -config "$WORK/bad3.json"
+bad_flags "-port: \"0x10\" is not a whole number" -name x -key "$KEY" -port 0x10
+bad_flags "-port: \" 80\" is not a whole number" -name x -key "$KEY" -port " 80"
+printf '{"key": "abc\\u0000%s"}' "$KEY" >"$WORK/nul.json"
+bad_flags "field \"key\": contains a NUL character" -name x -config "$WORK/nul.json"
+printf '{"name": "desk\\u0000evil"}' >"$WORK/nulname.json"
+bad_flags "field \"name\": contains a NUL character" -key "$KEY" -config "$WORK/nulname.json"
+mkfifo "$WORK/key.fifo"
+chmod 600 "$WORK/key.fifo"
+# timeout: before the fix vestad waited forever for a writer to the FIFO.
+bad_flags "key_file: \"$WORK/key.fifo\" is a FIFO; expected a regular file" -name x \
+  -key-file "$WORK/key.fifo" -bus "$VESTA_BUS"
+mkdir -p "$WORK/open-state" "$WORK/shared-state"
+chmod 0777 "$WORK/open-state"
+chmod 1777 "$WORK/shared-state"
+bad_flags "is writable by every user (mode 0777); expected a private directory: run chmod 700" \
+  -name x -key "$KEY" -broadcast 127.255.255.255 -dport "$DPORT" -state-dir "$WORK/open-state"
+bad_flags "is a shared directory (mode 1777, like /tmp); expected a directory of vestad's own" \
+  -name x -key "$KEY" -broadcast 127.255.255.255 -dport "$DPORT" -state-dir "$WORK/shared-state"
 printf '{"key": "%s", "reserve_pct": 10, "name": "fromfile"}' "$KEY" >"$WORK/good.json"
 start_node delta -config "$WORK/good.json" -reserve-pct 30 || exit 1
 check "a config file loads and the command line overrides it" test "$(prop delta /org/vesta/Vestad1 org.vesta.Vestad1.Manager Name)" = 's "delta"'
