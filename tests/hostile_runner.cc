@@ -112,6 +112,10 @@ int run(int argc, char** argv) {
           links->send(fp, {FrameType::Output, encode(out)});
         }
         links->send(fp, {FrameType::ExecExit, encode(ExecExitMsg{offer->job, 0, 0, false, ""})});
+      },
+      // Its Hello claims it runs anything, so every submitter offers it work at once.
+      [] {
+        return ExecPolicy{true, true, {}, 4};
       });
   if (auto ok = links->start(deriveSubkey(*root, kLinkLabel), discovery.peers()); !ok) {
     std::fprintf(stderr, "hostile_runner: %s\n", ok.error().c_str());
