@@ -20,8 +20,9 @@ constexpr size_t kMaxHandshakeMessage = 256;
 // Accepted connections that have not shown the link key yet. A bounded number, so a flood of
 // half-open connections from the LAN costs bounded memory; when full, a new one evicts the one
 // that has had its chance (lib/handshake_slots), so the flood cannot keep a member out. Each
-// costs about a kilobyte; more slots give a member's connection longer to speak under a flood.
-constexpr size_t kHandshakeSlots = 64;
+// costs about a kilobyte; more slots give a member's connection longer to speak under a flood
+// (256 at 300 new connections a second: almost a second, which a loaded or ASan build needed).
+constexpr size_t kHandshakeSlots = 256;
 // The kernel's accept queue: deep enough that a burst of connections (a household's nodes all
 // redialling after a restart, or a flood) is queued rather than dropped and retried a second later.
 constexpr int kListenBacklog = 128;

@@ -15,7 +15,7 @@ class HandshakeSlots {
  public:
   using Millis = uint64_t;  // the caller's monotonic clock
   struct Limits {
-    size_t slots = 64;  // connections that have not yet shown the link key
+    size_t slots = 256;  // connections that have not yet shown the link key
     // A dialler sends its first handshake message the moment it connects: a connection still
     // silent after this long is not a member's.
     Millis silent_ms = 1000;

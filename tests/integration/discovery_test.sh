@@ -49,7 +49,7 @@ check "garbage at a link port gets no answer" test $? -eq 0
 refused() { [ "$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')" -ge 2 ]; }
 check "and is counted as refused" wait_for 10 refused
 check "alpha keeps its links through it" links_up alpha 2
-# A flood of half-open connections: at most 64 stay in their handshake, silent ones for about a
+# A flood of half-open connections: at most 256 stay in their handshake, silent ones for about a
 # second; the rest are closed (evicted, or timed out) and counted.
 before=$("$VESTA" -node alpha --json status | json_get 'd["dropped"]["link_refused"]')
 python3 - "$(cat "$WORK/alpha.port")" <<'PY' &
@@ -71,8 +71,8 @@ check "and alpha still answers and keeps its links meanwhile" links_up alpha 2
 kill $flood 2>/dev/null
 wait $flood 2>/dev/null
 
-# A member restarted while the link port it dials is flooded (200 silent connections held,
-# reopened as they are closed, up to 300 new ones a second) must link again while the flood goes
+# A member restarted while the link port it dials is flooded (300 silent connections held, more
+# than the 256 slots, reopened as they are closed, up to 300 new ones a second) must link again while the flood goes
 # on. Of alpha and beta the lower fingerprint dials: restart that one, flood the other. Before
 # the slots evicted, every dial was refused for as long as the flood lasted.
 fp_of() { "$VESTA" -node "$1" --json status | json_get 'd["node"]["fingerprint"]'; }
@@ -80,7 +80,7 @@ if [[ "$(fp_of alpha)" < "$(fp_of beta)" ]]; then dialler=alpha acceptor=beta; e
 linked() { [ "$("$VESTA" -node "$1" --json peers | json_get '",".join(p["link"] for p in d["peers"] if p["name"] == "'"$2"'")')" = up ]; }
 refused_at() { "$VESTA" -node "$1" --json status | json_get 'd["dropped"]["link_refused"]'; }
 flood_before=$(refused_at $acceptor)
-python3 "$(dirname "$0")/link_flood.py" 100 300 200 "$(cat "$WORK/$acceptor.port")" >"$WORK/flood.out" &
+python3 "$(dirname "$0")/link_flood.py" 100 300 300 "$(cat "$WORK/$acceptor.port")" >"$WORK/flood.out" &
 flood=$!
 flooding() { [ "$(refused_at $acceptor)" -ge $((flood_before + 300)) ]; }
 check "the flood is on ($acceptor closes hundreds of silent connections)" wait_for 30 flooding
