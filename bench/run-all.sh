@@ -21,6 +21,7 @@ run exec bench/exec.sh 30 1000
 run placement bench/placement.sh 2 100
 run footprint bench/footprint.sh 60 1024
 run relink_flood bench/relink_flood.sh 3
+run put_stall bench/put_stall.sh 2G
 if [ "$(id -u)" -eq 0 ]; then run discovery bench/discovery.sh 3; fi
 echo "suite took $(( $(date +%s) - start )) s on $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
 echo
