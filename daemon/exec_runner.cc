@@ -187,11 +187,18 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
   ExecPolicy p = policy();
   if (!p.allow_exec) return me + ": exec is off there (allow_exec)";
   // What would arrive is known before a byte is sent: refuse it now rather than mid-transfer.
+  // A cached file counts at its real size whatever the offer says (it is copied whole into the
+  // job's directory), and the sums saturate: announced sizes are the peer's word.
   uint64_t total = 0, fresh = 0;
   std::set<Digest> seen;
+  auto add = [](uint64_t& sum, uint64_t n) { sum = n > UINT64_MAX - sum ? UINT64_MAX : sum + n; };
   for (auto& f : m.files) {
-    total += f.size;
-    if (seen.insert(f.sha256).second && !cache_->has(f.sha256)) fresh += f.size;
+    std::optional<uint64_t> cached = cache_->sizeOf(f.sha256);
+    if (cached && *cached != f.size)
+      return me + ": --put file " + f.name + " is announced as " + std::to_string(f.size) +
+             " bytes, but its content is " + std::to_string(*cached) + " bytes";
+    add(total, f.size);
+    if (seen.insert(f.sha256).second && !cached) add(fresh, f.size);
   }
   if (!m.files.empty())
     if (std::string why = shippedRefusal(

@@ -31,8 +31,13 @@ std::string FileCache::pathOf(const Digest& d) const {
 }
 
 bool FileCache::has(const Digest& d) const {
+  return sizeOf(d).has_value();
+}
+
+std::optional<uint64_t> FileCache::sizeOf(const Digest& d) const {
   struct stat st {};
-  return ::stat(pathOf(d).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (::stat(pathOf(d).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return static_cast<uint64_t>(st.st_size);
 }
 
 Result<void> FileCache::copyTo(const Digest& d, const std::string& dest, bool executable) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cpujob.h"
@@ -18,6 +19,8 @@ class FileCache {
   FileCache(std::string dir, uint64_t maxBytes);
 
   bool has(const Digest& digest) const;
+  // The size of a cached file; nullopt when it is not cached.
+  std::optional<uint64_t> sizeOf(const Digest& digest) const;
   // Copies a cached file to `dest` (mode 0755 or 0644) and marks it recently used.
   Result<void> copyTo(const Digest& digest, const std::string& dest, bool executable);
 

@@ -5,11 +5,18 @@
 // the runner being a stock vestad.
 //
 //   hostile_runner NAME=CONTENT... -- VESTAD FLAGS (-name, -key, -port, -dport, -state-dir, ...)
+//   hostile_runner --offer-cached SHA256 COUNT -- VESTAD FLAGS
+// The second form plays a hostile submitter instead: as each link comes up it offers a job
+// whose COUNT --put files all name content SHA256 (which the peer may have cached) announced as
+// 1 byte each, and prints the peer's answer ("hostile_runner: refused: ..." or "accepted").
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,8 +26,10 @@
 #include "crypto.h"
 #include "discovery.h"
 #include "exec_proto.h"
+#include "hex.h"
 #include "identity.h"
 #include "links.h"
+#include "proto.h"
 
 namespace {
 
@@ -43,7 +52,23 @@ Bytes stream(const std::vector<Record>& records) {
 
 int run(int argc, char** argv) {
   std::vector<Record> records;
+  std::optional<ExecOfferMsg> ours;  // --offer-cached: the job this member offers its peers
   int i = 1;
+  if (argc > 3 && std::strcmp(argv[1], "--offer-cached") == 0) {
+    auto bytes = fromHex(argv[2]);
+    if (!bytes || bytes->size() != 32) {
+      std::fprintf(stderr, "hostile_runner: --offer-cached %s: expected 64 hex digits\n", argv[2]);
+      return 2;
+    }
+    Digest digest{};
+    std::copy(bytes->begin(), bytes->end(), digest.begin());
+    ours = ExecOfferMsg{};
+    ours->job = 1;
+    ours->argv = {"true"};
+    for (unsigned long n = 0; n < std::strtoul(argv[3], nullptr, 10); ++n)
+      ours->files.push_back({"copy" + std::to_string(n), digest, 1, false});
+    i = 4;
+  }
   for (; i < argc && std::strcmp(argv[i], "--") != 0; ++i) {
     std::string arg = argv[i];
     auto eq = arg.find('=');
@@ -96,8 +121,19 @@ int run(int argc, char** argv) {
       [&](const std::string& fp, bool up) {
         ExecPolicy anything{true, true, {}, 4};
         if (up) links->send(fp, {FrameType::ExecPolicy, encode(anything)});
+        if (up && ours) links->send(fp, {FrameType::ExecOffer, encode(*ours)});
       },
       [&](const std::string& fp, const Frame& frame) {
+        if (ours && frame.type == FrameType::Refuse) {
+          auto r = decodeRefuse(frame.payload);
+          std::fprintf(stderr, "hostile_runner: refused: %s\n", r ? r->reason.c_str() : "?");
+          return;
+        }
+        if (ours && frame.type == FrameType::ExecAccept) {
+          std::fprintf(stderr, "hostile_runner: accepted\n");
+          links->send(fp, {FrameType::Release, encode(ReasonMsg{ours->job, "a test"})});
+          return;
+        }
         if (frame.type != FrameType::ExecOffer) return;
         auto offer = decodeExecOffer(frame.payload);
         if (!offer) return;

@@ -69,6 +69,14 @@ out=$(V exec --on small --put "$WORK/three-mb" -- true 2>&1); rc=$?
 check "a put larger than the runner's cache is refused (255)" test $rc -eq 255
 expect_contains "  naming exec_cache_mb" "small refused: the --put files (3 MiB) are more than its exec_cache_mb 1 MiB" "$out"
 check "  before a byte of it arrives" test -z "$(ls -A "$WORK/state-small/cache")"
+# Sizes are the submitter's word; a file the runner has cached counts at its real size, or a
+# member could offer one cached file under many names, each "1 byte", and fill the disk.
+head -c 2000000 /dev/urandom >"$WORK/two-mb"
+V exec --local --put "$WORK/two-mb" -- true >/dev/null 2>&1
+start_hostile liar --offer-cached "$(sha256sum "$WORK/two-mb" | cut -d' ' -f1)" 200
+refused_liar() { grep -q "refused: desk: --put file copy0 is announced as 1 bytes, but its content is 2000000 bytes" "$WORK/liar.log"; }
+check "an offer of desk's cached file 200 times as 1 byte each is refused, naming its real size" \
+  wait_for 30 refused_liar
 free_pct=$(df --output=avail,size -B1 "$WORK" | awk 'NR == 2 {print int($1 * 100 / $2)}')
 if [ "$free_pct" -ge 89 ]; then
   echo "ok - # SKIP this disk is ${free_pct}% free: min_free_disk_pct 90 would not refuse"
