@@ -19,6 +19,7 @@
 
 #include "capacity.h"
 #include "log.h"
+#include "plural.h"
 #include "proto.h"
 #include "spawn.h"
 #include "uvpp.h"
@@ -29,7 +30,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExecNice = 10;
-constexpr uint64_t kKillGraceMs = 2000;       // SIGTERM, then SIGKILL this much later
+constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
+constexpr uint64_t kSweepMs = 5000;      // how long after a reaper's death vestad looks for strays
 constexpr uint64_t kBorrowedProcesses = 512;  // processes a peer's command may add
 constexpr double kMinSpareCores = 0.5;
 constexpr uint64_t kBadFrameLogMs = 10'000;
@@ -546,7 +548,13 @@ void ExecRunner::onExit(Job& job) {
   job.exited = true;
   // The job ends with its command: its reaper (daemon/spawn) killed and reaped whatever the
   // command left running, in its process group or not, before it exited, so nothing of a
-  // peer's outlives the job here (and the pipes reach their end).
+  // peer's outlives the job here (and the pipes reach their end). A reaper that died of a
+  // signal may have been killed by its own job (same user): then what it watched over is
+  // vestad's now (a subreaper too); the group goes at once, the rest in sweepStrays().
+  if (WIFSIGNALED(job.waitStatus)) {
+    ::kill(-job.pid, SIGKILL);
+    sweepUntilMs_ = uv_now(loop_) + kSweepMs;
+  }
   job.exitPoll->close();
   job.exitPoll.reset();
   ::close(job.pidfd);
@@ -705,6 +713,18 @@ void ExecRunner::tick() {
   ended_.clear();
   // Only these pids, never waitpid(-1): other children of vestad are not ours to reap.
   std::erase_if(unreaped_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
+}
+
+void ExecRunner::sweepStrays() {
+  if (uv_now(loop_) >= sweepUntilMs_) return;
+  std::vector<pid_t> reapers = unreaped_;
+  for (auto& [key, job] : jobs_)
+    if (job->pid > 0 && !job->exited) reapers.push_back(job->pid);
+  if (size_t n = killStrays(reapers); n > 0) {
+    sweepUntilMs_ = uv_now(loop_) + kSweepMs;  // they may have forked meanwhile: look again
+    log::warning("killed " + countOf(n, "process", "processes") +
+                 " left by an exec job that killed its reaper");
+  }
 }
 
 void ExecRunner::shutdown(const std::string& why) {

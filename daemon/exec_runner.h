@@ -50,6 +50,9 @@ class ExecRunner {
   }
   void onLinkDown(const std::string& fingerprint);
   void tick();  // frees ended jobs
+  // Kills what a job left behind when it killed its own reaper (those processes were adopted
+  // by vestad): called every sample, it reads /proc only for a while after such an end.
+  void sweepStrays();
   // Kills every command and tells their coordinators. Idempotent.
   void shutdown(const std::string& why);
 
@@ -89,6 +92,7 @@ class ExecRunner {
   std::map<Key, std::unique_ptr<Job>> jobs_;
   std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks
   std::vector<pid_t> unreaped_;              // reapers of jobs that ended before their command did
+  uint64_t sweepUntilMs_ = 0;                // sweepStrays() looks for strays until then
   uint64_t nextScratch_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;

@@ -13,6 +13,7 @@
 #include "identity.h"
 #include "log.h"
 #include "node.h"
+#include "spawn.h"
 #include "vesta_version.h"
 
 namespace {
@@ -98,6 +99,8 @@ int run(int argc, char** argv) {
   }
 
   std::signal(SIGPIPE, SIG_IGN);
+  // What an exec job leaves behind when it kills its own reaper comes to us, not to init.
+  vesta::becomeSubreaper();
   // Every exec job holds a few pipes; a fan-out of hundreds must not run out of descriptors.
   rlimit files{};
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {

@@ -669,6 +669,7 @@ void Node::onProgressTick() {
 
 void Node::onSample() {
   if (discovery_) discovery_->beat();
+  if (execRunner_) execRunner_->sweepStrays();
   if (!bus_) return;
   const NodeStatus& s = status();
   emitManagerChanged(bus_.get(), {"CpuPercent", "CpuPercentPerCore", "MemAvailableMB"});

@@ -133,10 +133,14 @@ size_t readProcs() {
 
 // Sends `sig` to every descendant of this process (to those outside its process group only,
 // when `outsideGroup`: the group had the signal already). Returns how many there were.
-size_t signalDescendants(int sig, bool outsideGroup) {
-  size_t n = readProcs();
-  pid_t self = ::getpid();
-  for (size_t i = 0; i < n; ++i) gBelow[i] = gProcs[i].ppid == self;
+// Marks in gBelow the processes of gProcs[0, n) below `self`, leaving out the children in
+// keep[0, nKeep) and what is below them. Only plain loops: the reaper calls it after fork.
+void markBelow(size_t n, pid_t self, const pid_t* keep, size_t nKeep) {
+  for (size_t i = 0; i < n; ++i) {
+    gBelow[i] = gProcs[i].ppid == self;
+    for (size_t k = 0; gBelow[i] && k < nKeep; ++k)
+      if (gProcs[i].pid == keep[k]) gBelow[i] = false;
+  }
   for (bool grew = true; grew;) {
     grew = false;
     for (size_t i = 0; i < n; ++i) {
@@ -148,6 +152,11 @@ size_t signalDescendants(int sig, bool outsideGroup) {
         }
     }
   }
+}
+
+size_t signalDescendants(int sig, bool outsideGroup) {
+  size_t n = readProcs();
+  markBelow(n, ::getpid(), nullptr, 0);
   size_t count = 0;
   pid_t group = ::getpgrp();
   for (size_t i = 0; i < n; ++i) {
@@ -370,7 +379,30 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
 }
 
 void killJob(pid_t pid) {
-  if (pid > 0) ::kill(pid, SIGUSR1);
+  if (pid <= 0) return;
+  ::kill(pid, SIGCONT);  // a reaper its job stopped could not act on SIGUSR1
+  ::kill(pid, SIGUSR1);
+}
+
+void becomeSubreaper() {
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+size_t killStrays(const std::vector<pid_t>& reapers) {
+  size_t n = readProcs();
+  pid_t self = ::getpid();
+  markBelow(n, self, reapers.data(), reapers.size());
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (gBelow[i]) {
+      ::kill(gProcs[i].pid, SIGKILL);
+      ++count;
+    }
+  // Reap the strays that are our children (the rest are reaped by theirs, or become ours when
+  // their parents die, and a later sweep reaps them). Only these pids: never waitpid(-1).
+  for (size_t i = 0; i < n; ++i)
+    if (gBelow[i] && gProcs[i].ppid == self) ::waitpid(gProcs[i].pid, nullptr, WNOHANG);
+  return count;
 }
 
 }  // namespace vesta

@@ -41,9 +41,18 @@ struct Spawned {
 // reports a failed execve back through a close-on-exec pipe, so the error is the real one.
 Result<Spawned> spawnConfined(const SpawnSpec& spec);
 
-// Kills every process of a job now (SIGUSR1 to its reaper; SIGKILL would take the reaper alone
-// and leave what escaped the process group running). Reap the reaper afterwards.
+// Kills every process of a job now (SIGCONT and SIGUSR1 to its reaper; SIGKILL would take the
+// reaper alone and leave what escaped the process group running). Reap the reaper afterwards.
 void killJob(pid_t pid);
+
+// Makes vestad a child subreaper too: a job that kills its own reaper leaves its processes to
+// vestad, not to init, where killStrays finds them.
+void becomeSubreaper();
+
+// Kills every child of vestad that is not one of `reapers` (the jobs' reapers still running or
+// not yet reaped), with everything below it, and reaps those children. Returns how many
+// processes it killed. Reads /proc: call it when a job may have left strays, not all the time.
+size_t killStrays(const std::vector<pid_t>& reapers);
 
 // The Landlock ABI version the kernel offers (0: none), checked once. Without it, a command can
 // write wherever the vestad user can; the systemd unit's ProtectSystem still confines it there.

@@ -152,6 +152,21 @@ kill -INT $vpid
 wait_exit $vpid 30
 check "a cancelled job ends vesta with 130" test $? -eq 130
 check "  and leaves none of its processes" wait_for 10 none_left "$id"
-check "no sleep of these jobs runs anywhere" eval '! pgrep -f "^sleep 17[1-5]"'
+# The reaper runs as the same user as the command, so a job can kill it; what it watched over
+# then comes to vestad (a subreaper too), which kills it. And a stopped reaper is woken to act.
+out=$(V exec --local -- sh -c 'setsid sleep 176 >/dev/null 2>&1 & sleep 1; kill -9 $PPID; sleep 177' 2>&1)
+id=$(last_job)
+check "a job that kills its own reaper leaves nothing running" wait_for 15 none_left "$id"
+"$VESTA" -node desk exec --local -- sh -c 'setsid sleep 178 >/dev/null 2>&1 & sleep 1; kill -STOP $PPID; sleep 178' >/dev/null 2>&1 &
+vpid=$!
+stopped() { [ "$(awk '{print $3}' "/proc/$(pgrep -f '^sleep 178' | head -n 1)/stat" 2>/dev/null)" = S ] && [ -n "$(job_procs "$(last_job)")" ]; }
+wait_for 10 stopped
+id=$(last_job)
+V cancel "$id" >/dev/null 2>&1
+wait_exit $vpid 30
+rc=$?
+check "a job that stopped its reaper is still cancelled (vesta exit $rc)" test $rc -ne 124
+check "  and leaves none of its processes" wait_for 15 none_left "$id"
+check "no sleep of these jobs runs anywhere" eval '! pgrep -f "^sleep 17[1-8]"'
 
 finish
