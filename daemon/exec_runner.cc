@@ -560,6 +560,8 @@ void ExecRunner::onExit(Job& job) {
   ::close(job.pidfd);
   job.pidfd = -1;
   if (job.timeout) job.timeout->stop();
+  // Reaped: its pid may be another process's soon, so a pending kill must not fire.
+  if (job.killTimer) job.killTimer->stop();
   maybeFinish(job);
 }
 
