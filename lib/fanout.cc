@@ -6,24 +6,42 @@
 namespace vesta {
 namespace {
 
+// Each placeholder is what GNU parallel computes (its source: Perl regexes and
+// File::Basename::dirname), including its corner cases: {.} of ".bashrc" is "" and {//} of
+// "dir/" is ".". tests/integration/placeholders_test.sh holds it against parallel itself.
+
+// {.}: s:\.[^/.]*$:: (the last dot, when no slash follows it).
 std::string withoutExtension(const std::string& path) {
-  auto slash = path.rfind('/');
   auto dot = path.rfind('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) ||
-      dot == (slash == std::string::npos ? 0 : slash + 1))
-    return path;  // no extension, or a dotfile's leading dot
+  if (dot == std::string::npos || path.find('/', dot) != std::string::npos) return path;
   return path.substr(0, dot);
 }
 
+// {/}: s:.*/:: (everything after the last slash; "" for "dir/").
 std::string baseName(const std::string& path) {
   auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-std::string dirName(const std::string& path) {
+// File::Basename's fileparse on Unix: (everything through the last slash, or "./"; the rest).
+std::pair<std::string, std::string> fileparse(const std::string& path) {
   auto slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
+  if (slash == std::string::npos) return {"./", path};
+  return {path.substr(0, slash + 1), path.substr(slash + 1)};
+}
+
+// s{(.)/*\z}{$1}: trailing slashes go, but never the first character.
+std::string stripTrailingSlashes(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+// {//}: File::Basename::dirname, which ignores trailing slashes as dirname(1) does.
+std::string dirName(const std::string& path) {
+  auto [dir, base] = fileparse(path);
+  dir = stripTrailingSlashes(dir);
+  if (base.empty()) dir = stripTrailingSlashes(fileparse(dir).first);
+  return dir;
 }
 
 }  // namespace

@@ -104,7 +104,11 @@ TEST_CASE("fan-out placeholders follow GNU parallel", "[fanout]") {
   CHECK(expandPlaceholders("{//}", arg, 7) == "music");
   CHECK(expandPlaceholders("{/.}", arg, 7) == "take 1");
   CHECK(expandPlaceholders("out-{#}", arg, 7) == "out-7");
-  CHECK(expandPlaceholders("{.}", ".bashrc", 1) == ".bashrc");
+  // parallel's own corner cases (placeholders_test.sh compares with parallel itself).
+  CHECK(expandPlaceholders("{.}", ".bashrc", 1) == "");
+  CHECK(expandPlaceholders("{//}", "music/", 1) == ".");
+  CHECK(expandPlaceholders("{//}", "a/b/", 1) == "a");
+  CHECK(expandPlaceholders("{.}", "v1.2/notes", 1) == "v1.2/notes");
   CHECK(expandPlaceholders("{x}", arg, 1) == "{x}");
   CHECK(expandCommand({"echo", "item", "{}"}, "a", 1) ==
         std::vector<std::string>{"echo", "item", "a"});

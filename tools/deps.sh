@@ -2,7 +2,7 @@
 # Installs the Debian packages Vesta builds and tests with (Debian 12 "bookworm" or later).
 # Installs only what is missing; uses sudo when not root.
 #   tools/deps.sh                  build and test
-#   tools/deps.sh --bench          also ssh and GNU parallel, which bench/ compares with
+#   tools/deps.sh --bench          also ssh, which bench/ compares with
 #   tools/deps.sh --package        also what dpkg-buildpackage and lintian need, and what the
 #                                  system test boots the package with (debootstrap, nspawn)
 #   tools/deps.sh --cross ARCH     also Debian's cross compiler for ARCH (arm64, armhf), its
@@ -14,6 +14,7 @@ PACKAGES=(
   libuv1-dev libssl-dev rapidjson-dev libsystemd-dev libncurses-dev libexpected-dev
   catch2 scdoc
   dbus systemd python3 iproute2 tmux man-db
+  parallel  # the oracle tests/integration/placeholders_test.sh compares `--each` with
 )
 cross=""
 CROSS_LIBS=()
@@ -21,7 +22,7 @@ case "${1:-}" in
   # The bench runs its own sshd on 127.0.0.1 with throwaway keys; Debian's package may also
   # start the system sshd (`systemctl disable --now ssh` if this machine should not accept
   # ssh logins).
-  --bench) PACKAGES+=(openssh-server openssh-client parallel) ;;
+  --bench) PACKAGES+=(openssh-server openssh-client) ;;
   --package) PACKAGES+=(debhelper dpkg-dev lintian debootstrap systemd-container) ;;
   --cross)
     cross="${2:?--cross needs an architecture: arm64 or armhf}"
