@@ -86,4 +86,29 @@ std::vector<std::string> expandCommand(const std::vector<std::string>& command,
   return out;
 }
 
+Result<CommandWithArgs> splitCommandArgs(const std::vector<std::string>& words) {
+  CommandWithArgs out;
+  size_t i = 0;
+  for (; i < words.size() && words[i] != ":::" && words[i] != "::::"; ++i)
+    out.command.push_back(words[i]);
+  if (i == words.size()) return out;
+  if (out.command.empty())
+    return fail("\"" + words[i] + "\" with no command before it (vesta exec -- CMD {} ::: A B)");
+  if (words[i] == "::::") {
+    if (i + 2 != words.size())
+      return fail("\"::::\" takes one file of arguments, one argument per line");
+    out.argFile = words[i + 1];
+    return out;
+  }
+  out.inlineArgs = true;
+  for (++i; i < words.size(); ++i) {
+    if (words[i] == ":::" || words[i] == "::::")
+      return fail(words[i] +
+                  ": only one group of arguments is supported (GNU parallel's "
+                  "combinations of several groups are not)");
+    out.args.push_back(words[i]);
+  }
+  return out;
+}
+
 }  // namespace vesta

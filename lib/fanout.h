@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "result.h"
+
 namespace vesta {
 
 // One word with its placeholders replaced; `used` is set when it had any.
@@ -16,5 +18,17 @@ std::string expandPlaceholders(const std::string& word, const std::string& arg, 
 // argument is appended at the end (as parallel does).
 std::vector<std::string> expandCommand(const std::vector<std::string>& command,
                                        const std::string& arg, size_t seq);
+
+// The words after `--`, GNU parallel's way: `CMD... ::: ARG...` gives the arguments inline
+// (every word after ":::" is one, dashes included), `CMD... :::: FILE` reads them from FILE,
+// one per line. Without either, `args` and `argFile` stay empty. One group only: several
+// (parallel's combinations) are an error that says so.
+struct CommandWithArgs {
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  std::string argFile;
+  bool inlineArgs = false;  // ":::" was given (perhaps with no word after it)
+};
+Result<CommandWithArgs> splitCommandArgs(const std::vector<std::string>& words);
 
 }  // namespace vesta

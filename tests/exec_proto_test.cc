@@ -114,3 +114,31 @@ TEST_CASE("fan-out placeholders follow GNU parallel", "[fanout]") {
         std::vector<std::string>{"echo", "item", "a"});
   CHECK(expandCommand({"gzip", "-9"}, "f", 1) == std::vector<std::string>{"gzip", "-9", "f"});
 }
+
+TEST_CASE("arguments after ::: are taken whole, dashes included", "[fanout]") {
+  using W = std::vector<std::string>;
+  auto plain = splitCommandArgs({"gzip", "-9"});
+  REQUIRE(plain);
+  CHECK(plain->command == W{"gzip", "-9"});
+  CHECK_FALSE(plain->inlineArgs);
+  auto inl = splitCommandArgs({"echo", "{}", ":::", "-n", "--x", "a b", ""});
+  REQUIRE(inl);
+  CHECK(inl->command == W{"echo", "{}"});
+  CHECK(inl->args == W{"-n", "--x", "a b", ""});
+  CHECK(inl->inlineArgs);
+  auto file = splitCommandArgs({"flac", "{}", "::::", "list.txt"});
+  REQUIRE(file);
+  CHECK(file->argFile == "list.txt");
+  CHECK(file->args.empty());
+  auto none = splitCommandArgs({"true", ":::"});
+  REQUIRE(none);
+  CHECK(none->inlineArgs);
+  CHECK(none->args.empty());
+  CHECK(splitCommandArgs({":::", "a"}).error() ==
+        "\":::\" with no command before it (vesta exec -- CMD {} ::: A B)");
+  CHECK(splitCommandArgs({"echo", ":::", "a", ":::", "b"})
+            .error()
+            .rfind("a second \":::\": only one group", 0) == 0);
+  CHECK_FALSE(splitCommandArgs({"echo", "::::"}));
+  CHECK_FALSE(splitCommandArgs({"echo", "::::", "a", "b"}));
+}
