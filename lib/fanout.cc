@@ -103,8 +103,8 @@ Result<CommandWithArgs> splitCommandArgs(const std::vector<std::string>& words) 
   out.inlineArgs = true;
   for (++i; i < words.size(); ++i) {
     if (words[i] == ":::" || words[i] == "::::")
-      return fail(words[i] +
-                  ": only one group of arguments is supported (GNU parallel's "
+      return fail("a second \"" + words[i] +
+                  "\": only one group of arguments is supported (GNU parallel's "
                   "combinations of several groups are not)");
     out.args.push_back(words[i]);
   }
