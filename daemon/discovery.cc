@@ -36,13 +36,14 @@ uint64_t systemClockMs() {
 }  // namespace
 
 Discovery::Discovery(uv_loop_t* loop, const Config& config, PublicKey self, StatusFn status,
-                     EventsFn onEvents, WallClockFn wallClock)
+                     EventsFn onEvents, WallClockFn wallClock, DiscoveryOptions options)
     : loop_(loop),
       config_(config),
       self_(self),
       status_(std::move(status)),
       onEvents_(std::move(onEvents)),
       wallClock_(wallClock ? std::move(wallClock) : WallClockFn(systemClockMs)),
+      options_(std::move(options)),
       timer_(loop),
       peerTimer_(loop),
       eagerTimer_(loop),
@@ -67,59 +68,32 @@ Result<void> Discovery::start(const Key& beaconKey) {
       continue;
     }
     // Resolve names off the loop; the seed joins the targets when the answer comes.
-    struct Lookup {
-      uv_getaddrinfo_t req;
-      Discovery* self;
-      uint16_t port;
-      std::string host;
-    };
-    auto* lookup = new Lookup{{}, this, port, host};
-    lookup->req.data = lookup;
     addrinfo hints{};
     hints.ai_family = AF_INET;
     hints.ai_socktype = SOCK_DGRAM;
-    int r = uv_getaddrinfo(
-        loop_, &lookup->req,
-        [](uv_getaddrinfo_t* req, int status, addrinfo* res) {
-          auto* l = static_cast<Lookup*>(req->data);
-          if (status == 0 && res && l->self->running_) {
-            sockaddr_in sa = *reinterpret_cast<sockaddr_in*>(res->ai_addr);
-            sa.sin_port = htons(l->port);
-            l->self->seeds_.push_back(sa);
+    auto& lookup = lookups_.emplace_back(std::make_unique<uv::Resolve>(
+        loop_, host, hints, [this, host, port](int status, const addrinfo* res) {
+          if (status == 0 && res && running_) {
+            sockaddr_in sa = *reinterpret_cast<const sockaddr_in*>(res->ai_addr);
+            sa.sin_port = htons(port);
+            seeds_.push_back(sa);
           } else if (status != 0) {
-            log::warning("seed " + l->host + ": cannot resolve: " + uv_strerror(status));
+            log::warning("seed " + host + ": cannot resolve: " + uv_strerror(status));
           }
-          uv_freeaddrinfo(res);
-          delete l;
-        },
-        host.c_str(), nullptr, &hints);
-    if (r != 0) {
-      delete lookup;
-      log::warning("seed " + host + ": " + uv_strerror(r));
-    }
+        }));
+    if (lookup->error() != 0) log::warning("seed " + host + ": " + uv_strerror(lookup->error()));
   }
 
-  udp_ = new uv_udp_t;
-  uv_udp_init(loop_, udp_);
-  udp_->data = this;
-  sockaddr_in any = ipv4("0.0.0.0", static_cast<uint16_t>(config_.dport));
+  udp_.emplace(loop_);
+  sockaddr_in any = ipv4(options_.bindAddress, static_cast<uint16_t>(config_.dport));
   // SO_REUSEADDR: several vestad on one machine share the beacon port and all hear broadcasts.
-  int r = uv_udp_bind(udp_, reinterpret_cast<const sockaddr*>(&any), UV_UDP_REUSEADDR);
-  if (r == 0) r = uv_udp_set_broadcast(udp_, 1);
+  int r = udp_->bind(reinterpret_cast<const sockaddr*>(&any), UV_UDP_REUSEADDR);
+  if (r == 0) r = uv_udp_set_broadcast(udp_->get(), 1);
   if (r == 0)
-    r = uv_udp_recv_start(
-        udp_,
-        [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-          auto* self = static_cast<Discovery*>(h->data);
-          *buf = uv_buf_init(self->buffer_.data(), static_cast<unsigned>(self->buffer_.size()));
-        },
-        [](uv_udp_t* u, ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
-          static_cast<Discovery*>(u->data)->onPacket(nread, buf, from, flags);
-        });
+    r = udp_->recvStart(buffer_, [this](std::span<const uint8_t> packet, const sockaddr* from,
+                                        unsigned flags) { onPacket(packet, from, flags); });
   if (r != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(udp_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
-    udp_ = nullptr;
+    udp_.reset();
     return fail("beacon port " + std::to_string(config_.dport) + "/udp: " + uv_strerror(r) +
                 "; pick another with -dport");
   }
@@ -234,19 +208,14 @@ void Discovery::sendBeacon(bool leaving) {
   b.status = status_();
   Bytes packet = sealBeacon(key_, b);
   if (!leaving) lastBeacon_ = now();
-  uv_buf_t buf =
-      uv_buf_init(reinterpret_cast<char*>(packet.data()), static_cast<unsigned>(packet.size()));
   for (const auto& target : targets())
     // try_send: no request to keep alive; a full socket buffer just skips this beacon.
-    uv_udp_try_send(udp_, &buf, 1, reinterpret_cast<const sockaddr*>(&target));
+    udp_->trySend(packet, reinterpret_cast<const sockaddr*>(&target));
 }
 
-void Discovery::onPacket(ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
-  if (nread <= 0 || !from) return;  // 0 with no sender: nothing more to read
+void Discovery::onPacket(std::span<const uint8_t> packet, const sockaddr* from, unsigned flags) {
   std::string address = addressText(from);
   if (flags & UV_UDP_PARTIAL) return drop(DropReason::Oversize, address);
-  auto packet = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(buf->base),
-                                         static_cast<size_t>(nread));
   auto beacon = openBeacon(key_, packet);
   if (!beacon) return drop(beacon.error(), address);
   if (beacon->key == self_) {
@@ -303,9 +272,8 @@ void Discovery::stop() {
   timer_.stop();
   peerTimer_.stop();
   eagerTimer_.stop();
-  uv_close(reinterpret_cast<uv_handle_t*>(udp_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_udp_t*>(h); });
-  udp_ = nullptr;
+  lookups_.clear();  // answers that come now have nobody to go to
+  udp_.reset();
 }
 
 }  // namespace vesta

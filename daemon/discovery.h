@@ -8,6 +8,9 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +22,11 @@
 
 namespace vesta {
 
+// What a test changes; vestad takes the defaults.
+struct DiscoveryOptions {
+  std::string bindAddress = "0.0.0.0";  // tests bind 127.255.255.255: loopback broadcasts only
+};
+
 class Discovery {
  public:
   using StatusFn = std::function<NodeSnapshot()>;
@@ -28,7 +36,7 @@ class Discovery {
   // `wallClock` stamps our beacons and judges whether others' are fresh (the system clock
   // unless given).
   Discovery(uv_loop_t* loop, const Config& config, PublicKey self, StatusFn status,
-            EventsFn onEvents, WallClockFn wallClock = {});
+            EventsFn onEvents, WallClockFn wallClock = {}, DiscoveryOptions options = {});
   ~Discovery();
 
   // Binds the beacon port and starts beaconing under `beaconKey`.
@@ -46,7 +54,7 @@ class Discovery {
 
  private:
   void sendBeacon(bool leaving);
-  void onPacket(ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags);
+  void onPacket(std::span<const uint8_t> packet, const sockaddr* from, unsigned flags);
   void drop(DropReason reason, const std::string& from);
   void scheduleNext();
   void tickPeers();
@@ -59,8 +67,10 @@ class Discovery {
   StatusFn status_;
   EventsFn onEvents_;
   WallClockFn wallClock_;
+  DiscoveryOptions options_;
   Key key_{};
-  uv_udp_t* udp_ = nullptr;  // freed in its close callback
+  std::optional<uv::Udp> udp_;
+  std::vector<std::unique_ptr<uv::Resolve>> lookups_;  // the seeds' names being resolved
   uv::Timer timer_;
   uv::Timer peerTimer_;   // fires when the next peer is due to turn suspect or dead
   uv::Timer eagerTimer_;  // answers newcomers with a beacon at once

@@ -41,24 +41,20 @@ std::optional<uint64_t> FileCache::sizeOf(const Digest& d) const {
 }
 
 Result<void> FileCache::copyTo(const Digest& d, const std::string& dest, bool executable) {
-  int in = ::open(pathOf(d).c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return fail("cache: " + toHex(d).substr(0, 12) + ": " + std::strerror(errno));
+  UniqueFd in(::open(pathOf(d).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) return fail("cache: " + toHex(d).substr(0, 12) + ": " + std::strerror(errno));
   // A copy, never a link: the job may change its file, the cache's stays as it was hashed.
-  int out = ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0755 : 0644);
-  if (out < 0) {
-    int e = errno;
-    ::close(in);
-    return fail(dest + ": " + std::strerror(e));
-  }
+  UniqueFd out(
+      ::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, executable ? 0755 : 0644));
+  if (!out) return fail(dest + ": " + std::strerror(errno));
   std::string error;
   for (;;) {
-    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, 1 << 30, 0);
+    ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) error = std::strerror(errno);
     if (n <= 0) break;
   }
-  ::close(in);
-  if (::close(out) != 0 && error.empty()) error = std::strerror(errno);
+  if (out.close() != 0 && error.empty()) error = std::strerror(errno);
   if (!error.empty()) return fail(dest + ": " + error);
   ::utimensat(AT_FDCWD, pathOf(d).c_str(), nullptr, 0);  // recently used
   return {};
@@ -70,13 +66,12 @@ Result<std::unique_ptr<FileCache::Receiver>> FileCache::receive(const Digest& d,
   r->digest_ = d;
   r->size_ = size;
   r->tempPath_ = dir_ + "/tmp-" + std::to_string(::getpid()) + "-" + std::to_string(nextTemp_++);
-  r->fd_ = ::open(r->tempPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (r->fd_ < 0) return fail("cache: " + r->tempPath_ + ": " + std::strerror(errno));
+  r->fd_.reset(::open(r->tempPath_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!r->fd_) return fail("cache: " + r->tempPath_ + ": " + std::strerror(errno));
   return r;
 }
 
 FileCache::Receiver::~Receiver() {
-  if (fd_ >= 0) ::close(fd_);
   if (!tempPath_.empty()) ::unlink(tempPath_.c_str());
 }
 
@@ -88,7 +83,7 @@ Result<void> FileCache::Receiver::append(uint64_t offset, std::span<const uint8_
     return fail("file longer than its announced " + std::to_string(size_) + " bytes");
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd_.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail(std::string("cache: ") + std::strerror(errno));
     done += static_cast<size_t>(n);
@@ -104,11 +99,8 @@ Result<void> FileCache::Receiver::finish() {
                 " bytes");
   if (hash_.final() != digest_)
     return fail("a shipped file does not match its SHA-256 " + toHex(digest_).substr(0, 12));
-  if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
-    fd_ = -1;
+  if (::fsync(fd_.get()) != 0 || fd_.close() != 0)
     return fail(std::string("cache: ") + std::strerror(errno));
-  }
-  fd_ = -1;
   if (::rename(tempPath_.c_str(), cache_->pathOf(digest_).c_str()) != 0)
     return fail(std::string("cache: ") + std::strerror(errno));
   tempPath_.clear();

@@ -11,6 +11,7 @@
 #include "cpujob.h"
 #include "result.h"
 #include "sha256.h"
+#include "unique_fd.h"
 
 namespace vesta {
 
@@ -39,7 +40,7 @@ class FileCache {
     Digest digest_{};
     uint64_t size_ = 0, received_ = 0;
     std::string tempPath_;
-    int fd_ = -1;
+    UniqueFd fd_;
     Sha256 hash_;
   };
   Result<std::unique_ptr<Receiver>> receive(const Digest& digest, uint64_t size);

@@ -30,9 +30,8 @@ constexpr int kListenBacklog = 128;
 }  // namespace
 
 struct Links::Conn {
-  Links* links = nullptr;
-  uv_tcp_t tcp{};
-  uv_connect_t connectReq{};
+  explicit Conn(uv_loop_t* loop) : tcp(loop) {}
+  uv::Tcp tcp;
   bool dialer = false;
   enum class Stage { Connecting, Handshake, AwaitHello, Up, Closing } stage = Stage::Connecting;
   std::string expectFp;  // a dialer knows whom it called
@@ -49,14 +48,16 @@ struct Links::Conn {
 };
 
 Links::Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
-             WorkFn onWork, PolicyFn policy)
+             WorkFn onWork, PolicyFn policy, LinksOptions options)
     : loop_(loop),
       config_(config),
       identity_(identity),
       onChange_(std::move(onChange)),
       onWork_(std::move(onWork)),
       policy_(std::move(policy)),
+      options_(std::move(options)),
       timer_(loop),
+      reap_(loop),
       slots_({kHandshakeSlots, kSilentLimitMs, kHandshakeLimitMs}) {}
 
 Links::~Links() {
@@ -66,21 +67,16 @@ Links::~Links() {
 Result<void> Links::start(const Key& linkKey, const PeerTable& peers) {
   key_ = linkKey;
   peers_ = &peers;
-  listener_ = new uv_tcp_t;
-  uv_tcp_init(loop_, listener_);
-  listener_->data = this;
+  listener_.emplace(loop_);
   sockaddr_in any{};
-  uv_ip4_addr("0.0.0.0", static_cast<int>(config_.port), &any);
-  int r = uv_tcp_bind(listener_, reinterpret_cast<const sockaddr*>(&any), 0);
+  uv_ip4_addr(options_.listenAddress.c_str(), static_cast<int>(config_.port), &any);
+  int r = listener_->bind(reinterpret_cast<const sockaddr*>(&any));
   if (r == 0)
-    r = uv_listen(reinterpret_cast<uv_stream_t*>(listener_), kListenBacklog,
-                  [](uv_stream_t* s, int status) {
-                    if (status == 0) static_cast<Links*>(s->data)->accept();
-                  });
+    r = listener_->listen(kListenBacklog, [this](int status) {
+      if (status == 0) accept();
+    });
   if (r != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-    listener_ = nullptr;
+    listener_.reset();
     return fail("link port " + std::to_string(config_.port) + "/tcp: " + uv_strerror(r) +
                 "; pick another with -port");
   }
@@ -93,15 +89,27 @@ void Links::stop() {
   if (!running_) return;
   running_ = false;
   timer_.stop();
-  for (Conn* c : std::vector<Conn*>(conns_.begin(), conns_.end())) {
+  for (Conn* c : open()) {
     if (c->stage == Conn::Stage::Up) sendFrame(c, {FrameType::Bye, {}});
     close(c, "vestad is stopping");
   }
-  if (listener_) {
-    uv_close(reinterpret_cast<uv_handle_t*>(listener_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-    listener_ = nullptr;
-  }
+  listener_.reset();
+}
+
+uint16_t Links::port() {
+  sockaddr_storage bound{};
+  int len = sizeof bound;
+  if (!listener_ ||
+      uv_tcp_getsockname(listener_->get(), reinterpret_cast<sockaddr*>(&bound), &len) != 0 ||
+      bound.ss_family != AF_INET)
+    return 0;
+  return ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+}
+
+std::vector<Links::Conn*> Links::open() const {
+  std::vector<Conn*> out;
+  for (const auto& [c, owned] : conns_) out.push_back(c);
+  return out;
 }
 
 std::optional<LinkInfo> Links::info(const std::string& fp) const {
@@ -127,15 +135,16 @@ bool Links::send(const std::string& fp, const Frame& frame) {
 void Links::reconcile() {
   if (!running_ || !peers_) return;
   std::string mine = identity_.fingerprint();
-  uint64_t now = uv_now(loop_);
+  uint64_t at = now();
   for (const auto& [fp, peer] : peers_->peers()) {
     // Exactly one side dials: the lower fingerprint. Both dialling at once cannot happen, so
     // there is never a pair of links to break a tie between.
     if (peer.state != PeerState::Alive || !(mine < fp) || up_.count(fp)) continue;
     const std::string& target = fp;  // clang 14 cannot capture a structured binding
-    bool dialling = std::any_of(conns_.begin(), conns_.end(),
-                                [&](Conn* c) { return c->dialer && c->expectFp == target; });
-    if (dialling || now < retryAt_[fp]) continue;
+    bool dialling = std::any_of(conns_.begin(), conns_.end(), [&](const auto& c) {
+      return c.first->dialer && c.first->expectFp == target;
+    });
+    if (dialling || at < retryAt_[fp]) continue;
     dial(peer);
   }
 }
@@ -146,62 +155,52 @@ void Links::resetBackoff(const std::string& fp) {
 }
 
 void Links::dial(const Peer& peer) {
-  auto* c = new Conn;
-  c->links = this;
+  Conn* c = adopt();
   c->dialer = true;
   c->expectFp = peer.fingerprint;
   c->peerName = peer.name;
-  c->openedAt = c->lastHeard = uv_now(loop_);
-  uv_tcp_init(loop_, &c->tcp);
-  c->tcp.data = c;
-  c->connectReq.data = c;
-  conns_.insert(c);
   sockaddr_in to{};
   uv_ip4_addr(peer.address.c_str(), peer.port, &to);
-  int r = uv_tcp_connect(
-      &c->connectReq, &c->tcp, reinterpret_cast<const sockaddr*>(&to),
-      [](uv_connect_t* req, int status) {
-        auto* conn = static_cast<Conn*>(req->data);
-        if (status == UV_ECANCELED) return;  // closed while connecting
-        Links* self = conn->links;
-        if (status != 0) return self->close(conn, std::string("connect: ") + uv_strerror(status));
-        uv_tcp_nodelay(&conn->tcp, 1);
-        conn->stage = Conn::Stage::Handshake;
-        conn->handshake = std::make_unique<NoiseHandshake>(
-            NoiseHandshake::Role::Initiator, self->key_,
-            std::span(reinterpret_cast<const uint8_t*>(kLinkLabel.data()), kLinkLabel.size()));
-        auto m1 = conn->handshake->writeMessage({});
-        if (!m1) return self->close(conn, m1.error());
-        Bytes out = {static_cast<uint8_t>(m1->size() >> 8), static_cast<uint8_t>(m1->size())};
-        out.insert(out.end(), m1->begin(), m1->end());
-        self->sendRaw(conn, std::move(out));
-        self->startReading(conn);
-      });
+  int r = c->tcp.connect(reinterpret_cast<const sockaddr*>(&to), [this, c](int status) {
+    if (status != 0) return close(c, std::string("connect: ") + uv_strerror(status));
+    uv_tcp_nodelay(c->tcp.get(), 1);
+    c->stage = Conn::Stage::Handshake;
+    c->handshake = std::make_unique<NoiseHandshake>(
+        NoiseHandshake::Role::Initiator, key_,
+        std::span(reinterpret_cast<const uint8_t*>(kLinkLabel.data()), kLinkLabel.size()));
+    auto m1 = c->handshake->writeMessage({});
+    if (!m1) return close(c, m1.error());
+    Bytes out = {static_cast<uint8_t>(m1->size() >> 8), static_cast<uint8_t>(m1->size())};
+    out.insert(out.end(), m1->begin(), m1->end());
+    sendRaw(c, std::move(out));
+    startReading(c);
+  });
   if (r != 0) close(c, std::string("connect: ") + uv_strerror(r));
 }
 
+Links::Conn* Links::adopt() {
+  auto owned = std::make_unique<Conn>(loop_);
+  Conn* c = owned.get();
+  c->openedAt = c->lastHeard = now();
+  conns_.emplace(c, std::move(owned));
+  return c;
+}
+
 void Links::accept() {
-  auto* c = new Conn;
-  c->links = this;
-  c->openedAt = c->lastHeard = uv_now(loop_);
-  uv_tcp_init(loop_, &c->tcp);
-  c->tcp.data = c;
-  conns_.insert(c);
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(listener_),
-                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0)
-    return close(c, "accept failed");
+  Conn* c = adopt();
+  if (listener_->accept(c->tcp) != 0) return close(c, "accept failed");
   // Never refuse the newcomer: it may be the member the flood is keeping out.
   makeRoom();
   sockaddr_storage from{};
   int len = sizeof from;
   uint32_t address = 0;
-  if (uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&from), &len) == 0 &&
+  if (uv_tcp_getpeername(c->tcp.get(), reinterpret_cast<sockaddr*>(&from), &len) == 0 &&
       from.ss_family == AF_INET)
     address = ntohl(reinterpret_cast<sockaddr_in*>(&from)->sin_addr.s_addr);
   c->slot = nextId_++;
   slots_.add(c->slot, address, c->openedAt);
   pending_[c->slot] = c;
-  uv_tcp_nodelay(&c->tcp, 1);
+  uv_tcp_nodelay(c->tcp.get(), 1);
   c->stage = Conn::Stage::Handshake;
   c->handshake = std::make_unique<NoiseHandshake>(
       NoiseHandshake::Role::Responder, key_,
@@ -224,7 +223,7 @@ void Links::makeRoom() {
 
 void Links::drain(Conn* c) {
   uv_os_fd_t fd = -1;
-  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &fd) != 0) return;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(c->tcp.get()), &fd) != 0) return;
   // A handshake message is at most 2 + 256 bytes: a few reads settle it one way or the other.
   for (int i = 0; i < 4 && c->stage == Conn::Stage::Handshake; ++i) {
     uint8_t buf[512];
@@ -239,27 +238,15 @@ void Links::drain(Conn* c) {
 }
 
 void Links::startReading(Conn* c) {
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&c->tcp),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<Conn*>(h->data)->links;
-        *buf =
-            uv_buf_init(self->readBuffer_.data(), static_cast<unsigned>(self->readBuffer_.size()));
-      },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-        auto* conn = static_cast<Conn*>(s->data);
-        if (nread < 0)
-          return conn->links->close(
-              conn, nread == UV_EOF ? "closed by peer" : uv_strerror(static_cast<int>(nread)));
-        if (nread > 0)
-          conn->links->onRead(conn, std::span(reinterpret_cast<const uint8_t*>(buf->base),
-                                              static_cast<size_t>(nread)));
-      });
+  c->tcp.readStart(readBuffer_, [this, c](int status, std::span<const uint8_t> bytes) {
+    if (status < 0) return close(c, status == UV_EOF ? "closed by peer" : uv_strerror(status));
+    onRead(c, bytes);
+  });
 }
 
 void Links::onRead(Conn* c, std::span<const uint8_t> bytes) {
   if (c->stage == Conn::Stage::Closing) return;
-  c->lastHeard = uv_now(loop_);
+  c->lastHeard = now();
   if (c->slot) slots_.heard(c->slot);
   if (c->stage == Conn::Stage::Handshake) {
     c->handshakeBytes.insert(c->handshakeBytes.end(), bytes.begin(), bytes.end());
@@ -388,20 +375,8 @@ void Links::onFrame(Conn* c, const Frame& f) {
 
 void Links::sendRaw(Conn* c, Bytes data) {
   if (c->stage == Conn::Stage::Closing) return;
-  struct WriteReq {
-    uv_write_t req;
-    Bytes data;
-  };
-  auto* w = new WriteReq{{}, std::move(data)};
-  w->req.data = w;
-  uv_buf_t buf =
-      uv_buf_init(reinterpret_cast<char*>(w->data.data()), static_cast<unsigned>(w->data.size()));
-  int r = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&c->tcp), &buf, 1,
-                   [](uv_write_t* req, int) { delete static_cast<WriteReq*>(req->data); });
-  if (r != 0) {
-    delete w;
+  if (int r = c->tcp.write(std::move(data)); r != 0)
     close(c, std::string("write: ") + uv_strerror(r));
-  }
 }
 
 void Links::sendFrame(Conn* c, const Frame& frame) {
@@ -425,35 +400,37 @@ void Links::close(Conn* c, const std::string& why) {
     // Redial with exponential backoff, so an unreachable peer costs little.
     uint64_t& b = backoff_[c->expectFp];
     b = wasUp ? kFirstBackoffMs : std::min(kMaxBackoffMs, b ? b * 2 : kFirstBackoffMs);
-    retryAt_[c->expectFp] = uv_now(loop_) + b;
+    retryAt_[c->expectFp] = now() + b;
   }
   if (c->slot) {
     slots_.remove(c->slot);
     pending_.erase(c->slot);
     c->slot = 0;
   }
-  conns_.erase(c);
-  // Freed in the close callback, never here: we may be inside one of its own callbacks.
-  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
-           [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+  c->tcp.close();
+  // Freed on the next loop iteration, never here: we may be inside one of its own callbacks.
+  auto it = conns_.find(c);
+  closed_.push_back(std::move(it->second));
+  conns_.erase(it);
+  reap_.start(0, 0, [this] { closed_.clear(); });
 }
 
 void Links::tick() {
-  uint64_t now = uv_now(loop_);
+  uint64_t at = now();
   // Silent or overdue connections in the slots: give each a last look at what has arrived.
-  for (uint64_t id : slots_.expired(now)) {
+  for (uint64_t id : slots_.expired(at)) {
     auto it = pending_.find(id);
     if (it == pending_.end()) continue;
     Conn* c = it->second;
     drain(c);
     if (c->slot != id) continue;
     ++refused_;
-    close(c, now - c->openedAt > kHandshakeLimitMs ? "handshake timed out"
-                                                   : "sent nothing within 1 s");
+    close(c,
+          at - c->openedAt > kHandshakeLimitMs ? "handshake timed out" : "sent nothing within 1 s");
   }
-  for (Conn* c : std::vector<Conn*>(conns_.begin(), conns_.end())) {
+  for (Conn* c : open()) {
     if (c->stage == Conn::Stage::Up) {
-      if (now - c->lastHeard > kDeadAfterMs) {
+      if (at - c->lastHeard > kDeadAfterMs) {
         close(c, "no keepalive for " + std::to_string(kDeadAfterMs / 1000) + " s");
         continue;
       }
@@ -461,7 +438,7 @@ void Links::tick() {
       Bytes stamp(8);
       for (int i = 0; i < 8; ++i) stamp[i] = static_cast<uint8_t>(us >> (8 * i));
       sendFrame(c, {FrameType::Ping, std::move(stamp)});
-    } else if (now - c->openedAt > kHandshakeLimitMs) {
+    } else if (at - c->openedAt > kHandshakeLimitMs) {
       close(c, "handshake timed out");
     }
   }

@@ -10,9 +10,9 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "config.h"
 #include "exec_policy.h"
@@ -25,6 +25,14 @@
 #include "uvpp.h"
 
 namespace vesta {
+
+// What a test changes; vestad takes the defaults.
+struct LinksOptions {
+  std::string listenAddress = "0.0.0.0";  // tests listen on 127.0.0.1 only
+  // The clock (ms) of keepalives, handshake limits and redial backoff; empty: the loop's uv_now.
+  // Tests move it and call tick(), so nothing times out behind their back on a slow machine.
+  std::function<uint64_t()> clock;
+};
 
 struct LinkInfo {
   bool up = false;
@@ -39,7 +47,7 @@ class Links {
   // `policy`: this node's exec policy, sent in every Hello.
   using PolicyFn = std::function<ExecPolicy()>;
   Links(uv_loop_t* loop, const Config& config, const Identity& identity, ChangeFn onChange,
-        WorkFn onWork, PolicyFn policy);
+        WorkFn onWork, PolicyFn policy, LinksOptions options = {});
   ~Links();
 
   // Listens on -port and keeps links under `linkKey` to the peers in `peers`.
@@ -60,11 +68,20 @@ class Links {
   bool send(const std::string& fingerprint, const Frame& frame);
   // Connections refused during the handshake (wrong key, bad proof), for `vesta status`.
   uint64_t refused() const { return refused_; }
+  // The port listened on (-port, or the one the kernel chose for port 0); 0 before start().
+  uint16_t port();
+  // Housekeeping, every second on a timer: keepalive pings, dead links and handshakes that ran
+  // out of time closed, due dials made.
+  void tick();
 
   struct Conn;  // one TCP connection, in whatever stage (private to links.cc)
 
  private:
   void accept();
+  // A new connection, owned by conns_ until it closes.
+  Conn* adopt();
+  // The open connections, as a list that closing one of them leaves valid.
+  std::vector<Conn*> open() const;
   // Reads what has already arrived on an accepted connection in its handshake, so a member's
   // first message waiting in the socket is judged before the connection could be evicted.
   void drain(Conn* conn);
@@ -79,7 +96,7 @@ class Links {
   void sendFrame(Conn* conn, const Frame& frame);
   void sendHello(Conn* conn);
   void close(Conn* conn, const std::string& why);
-  void tick();
+  uint64_t now() const { return options_.clock ? options_.clock() : uv_now(loop_); }
 
   uv_loop_t* loop_;
   const Config& config_;
@@ -87,12 +104,16 @@ class Links {
   ChangeFn onChange_;
   WorkFn onWork_;
   PolicyFn policy_;
+  LinksOptions options_;
   Key key_{};
   const PeerTable* peers_ = nullptr;
-  uv_tcp_t* listener_ = nullptr;
+  std::optional<uv::Tcp> listener_;
   std::array<char, 65536> readBuffer_{};  // one read at a time on the loop thread
   uv::Timer timer_;
-  std::set<Conn*> conns_;              // every open connection; freed in its close callback
+  std::map<Conn*, std::unique_ptr<Conn>> conns_;  // every open connection
+  // Closed connections, freed on the next loop iteration, never inside one of their callbacks.
+  std::vector<std::unique_ptr<Conn>> closed_;
+  uv::Timer reap_;
   HandshakeSlots slots_;               // accepted connections that have not shown the link key yet
   std::map<uint64_t, Conn*> pending_;  // their ids -> connections
   uint64_t nextId_ = 1;

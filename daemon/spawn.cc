@@ -13,6 +13,8 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "unique_fd.h"
+
 namespace vesta {
 namespace {
 
@@ -33,34 +35,30 @@ uint64_t writeRights(int abi) {
 }
 
 bool addRule(int ruleset, const char* path, uint64_t rights) {
-  int fd = ::open(path, O_PATH | O_CLOEXEC);
-  if (fd < 0) return false;
+  UniqueFd fd(::open(path, O_PATH | O_CLOEXEC));
+  if (!fd) return false;
   landlock_path_beneath_attr attr{};
   attr.allowed_access = rights;
-  attr.parent_fd = fd;
-  long r = ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0);
-  ::close(fd);
-  return r == 0;
+  attr.parent_fd = fd.get();
+  return ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) == 0;
 }
 
-// A ruleset that forbids writing anywhere but `dir` (and /dev/null), or -1 without Landlock.
-int makeRuleset(const std::string& dir) {
+// A ruleset that forbids writing anywhere but `dir` (and /dev/null); none without Landlock.
+UniqueFd makeRuleset(const std::string& dir) {
   int abi = landlockAbi();
-  if (abi <= 0) return -1;
+  if (abi <= 0) return {};
   landlock_ruleset_attr attr{};
   attr.handled_access_fs = writeRights(abi);
-  int ruleset = static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0));
-  if (ruleset < 0) return -1;
+  UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
+  if (!ruleset) return {};
   uint64_t fileRights = LANDLOCK_ACCESS_FS_WRITE_FILE;
 #ifdef LANDLOCK_ACCESS_FS_TRUNCATE
   if (abi >= 3) fileRights |= LANDLOCK_ACCESS_FS_TRUNCATE;
 #endif
-  if (!addRule(ruleset, dir.c_str(), writeRights(abi)) ||
-      !addRule(ruleset, "/dev/null", fileRights)) {
-    ::close(ruleset);
-    return -1;
-  }
-  ::fcntl(ruleset, F_SETFD, FD_CLOEXEC);
+  if (!addRule(ruleset.get(), dir.c_str(), writeRights(abi)) ||
+      !addRule(ruleset.get(), "/dev/null", fileRights))
+    return {};
+  ::fcntl(ruleset.get(), F_SETFD, FD_CLOEXEC);
   return ruleset;
 }
 
@@ -89,12 +87,12 @@ ProcEntry gProcs[kMaxProcs];
 bool gBelow[kMaxProcs];
 
 size_t readProcs() {
-  int dir = ::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) return 0;
+  UniqueFd dir(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return 0;
   size_t n = 0;
   alignas(8) char buf[16384];
   for (;;) {
-    long got = ::syscall(SYS_getdents64, dir, buf, sizeof buf);
+    long got = ::syscall(SYS_getdents64, dir.get(), buf, sizeof buf);
     if (got <= 0) break;
     for (long at = 0; at < got;) {
       // struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[].
@@ -110,11 +108,10 @@ size_t readProcs() {
       int len = 6;
       for (const char* d = name; *d && len < 30; ++d) path[len++] = *d;
       std::memcpy(path + len, "/stat", 6);
-      int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;  // it just ended
       char stat[512];
-      ssize_t r = ::read(fd, stat, sizeof stat - 1);
-      ::close(fd);
+      ssize_t r = -1;
+      if (UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC)); fd)  // none: it just ended
+        r = ::read(fd.get(), stat, sizeof stat - 1);
       if (r <= 0) continue;
       stat[r] = 0;
       // "pid (comm) S ppid ...": comm may hold anything, so parse after its last ')'.
@@ -127,7 +124,6 @@ size_t readProcs() {
       gProcs[n++] = {pid, ppid};
     }
   }
-  ::close(dir);
   return n;
 }
 
@@ -275,19 +271,14 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   argv.push_back(nullptr);
   for (auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
-  int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (devNull < 0) return fail(std::string("/dev/null: ") + std::strerror(errno));
-  int errorPipe[2];
-  if (::pipe2(errorPipe, O_CLOEXEC) != 0) {
-    ::close(devNull);
-    return fail(std::string("pipe: ") + std::strerror(errno));
-  }
-  int ruleset = makeRuleset(spec.cwd);
-  if (ruleset < 0 && landlockAbi() > 0) {
+  UniqueFd devNull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devNull) return fail(std::string("/dev/null: ") + std::strerror(errno));
+  int pipeFds[2];
+  if (::pipe2(pipeFds, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
+  UniqueFd errorRead(pipeFds[0]), errorWrite(pipeFds[1]);
+  UniqueFd ruleset = makeRuleset(spec.cwd);
+  if (!ruleset && landlockAbi() > 0) {
     int e = errno;
-    ::close(devNull);
-    ::close(errorPipe[0]);
-    ::close(errorPipe[1]);
     return fail("landlock " + spec.cwd + ": " + std::strerror(e) +
                 "; the job is not started unconfined");
   }
@@ -295,14 +286,16 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
-    int err = errorPipe[1];
+    // The child uses the descriptors as they are and never returns here: it execs or exits.
+    int err = errorWrite.get();
     // Default signal handling: the daemon's handlers and mask must not leak into the job.
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(s, SIG_DFL);
     if (::setpgid(0, 0) != 0) childFail(err, 1);
-    if (::dup2(devNull, 0) < 0 || ::dup2(spec.stdoutFd, 1) < 0 || ::dup2(spec.stderrFd, 2) < 0)
+    if (::dup2(devNull.get(), 0) < 0 || ::dup2(spec.stdoutFd, 1) < 0 ||
+        ::dup2(spec.stderrFd, 2) < 0)
       childFail(err, 2);
     if (::chdir(spec.cwd.c_str()) != 0) childFail(err, 3);
     // Borrowed work must run niced: a failed setpriority fails the start rather than running
@@ -321,7 +314,7 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     if (spec.maxOpenFiles) limit(RLIMIT_NOFILE, spec.maxOpenFiles);
     limit(RLIMIT_CORE, 0);
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) childFail(err, 5);
-    if (ruleset >= 0 && ::syscall(SYS_landlock_restrict_self, ruleset, 0) != 0) childFail(err, 6);
+    if (ruleset && ::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) childFail(err, 6);
     // This process becomes the job's reaper; the command is its child. Its signals wait in
     // sigwaitinfo, and a vestad that dies takes the job with it (PR_SET_PDEATHSIG).
     sigset_t waitFor;
@@ -340,25 +333,20 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
       childFail(err, 7);
     }
     // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it.
-    ::dup2(devNull, 1);
-    ::dup2(devNull, 2);
+    ::dup2(devNull.get(), 1);
+    ::dup2(devNull.get(), 2);
     if (::syscall(SYS_close_range, 3, ~0U, 0) != 0)
       for (int fd = 3; fd < 1024; ++fd) ::close(fd);
     reaper(command, waitFor);
   }
   int forkErrno = errno;
-  ::close(errorPipe[1]);
-  ::close(devNull);
-  if (ruleset >= 0) ::close(ruleset);
-  if (pid < 0) {
-    ::close(errorPipe[0]);
-    return fail(std::string("fork: ") + std::strerror(forkErrno));
-  }
+  // Only the child holds the write end now: the read below ends at its execve or its exit.
+  errorWrite.reset();
+  if (pid < 0) return fail(std::string("fork: ") + std::strerror(forkErrno));
   int report[2] = {0, 0};
   ssize_t n;
-  do n = ::read(errorPipe[0], report, sizeof report);
+  do n = ::read(errorRead.get(), report, sizeof report);
   while (n < 0 && errno == EINTR);
-  ::close(errorPipe[0]);
   if (n == static_cast<ssize_t>(sizeof report)) {
     ::waitpid(pid, nullptr, 0);
     static const char* kSteps[] = {"",      "setpgid",  "redirect", "chdir",       "setrlimit",
@@ -382,6 +370,12 @@ void killJob(pid_t pid) {
   if (pid <= 0) return;
   ::kill(pid, SIGCONT);  // a reaper its job stopped could not act on SIGUSR1
   ::kill(pid, SIGUSR1);
+}
+
+TermThenKill::TermThenKill(uv_loop_t* loop, pid_t pid, uint64_t graceMs) : timer_(loop) {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGTERM);
+  timer_.start(graceMs, 0, [pid] { killJob(pid); });
 }
 
 void becomeSubreaper() {

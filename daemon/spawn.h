@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "result.h"
+#include "uvpp.h"
 
 namespace vesta {
 
@@ -44,6 +45,19 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec);
 // Kills every process of a job now (SIGCONT and SIGUSR1 to its reaper; SIGKILL would take the
 // reaper alone and leave what escaped the process group running). Reap the reaper afterwards.
 void killJob(pid_t pid);
+
+// Stops a job gently, then surely: SIGTERM to its process group at once, so the command may
+// clean up, and killJob() when `graceMs` have passed on the loop. Destroy it when the job has
+// been reaped: the kill is then cancelled, so a pid the kernel gave to another process is never
+// signalled.
+class TermThenKill {
+ public:
+  static constexpr uint64_t kGraceMs = 2000;
+  TermThenKill(uv_loop_t* loop, pid_t pid, uint64_t graceMs = kGraceMs);
+
+ private:
+  uv::Timer timer_;
+};
 
 // Makes vestad a child subreaper too: a job that kills its own reaper leaves its processes to
 // vestad, not to init, where killStrays finds them.

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <random>
 
+#include "unique_fd.h"
+
 namespace vesta {
 namespace {
 
@@ -42,12 +44,12 @@ Result<void> writeFileAtomic(const std::string& path, const std::string& data, b
                              unsigned mode) {
   std::random_device rd;
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return fail("cannot create \"" + tmp + "\": " + errnoText());
-  auto written = writeAll(fd, data, tmp);
-  bool synced = written && ::fsync(fd) == 0;
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd) return fail("cannot create \"" + tmp + "\": " + errnoText());
+  auto written = writeAll(fd.get(), data, tmp);
+  bool synced = written && ::fsync(fd.get()) == 0;
   std::string syncError = synced ? "" : errnoText();
-  ::close(fd);
+  fd.reset();
   if (!written || !synced) {
     ::unlink(tmp.c_str());
     return fail(written ? "cannot fsync \"" + tmp + "\": " + syncError : written.error());
@@ -56,25 +58,21 @@ Result<void> writeFileAtomic(const std::string& path, const std::string& data, b
   int saved = errno;
   if (!replace || rc != 0) ::unlink(tmp.c_str());
   if (rc != 0) return fail("cannot put \"" + path + "\" in place: " + std::strerror(saved));
-  int dirFd = ::open(dirOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dirFd >= 0) {
-    ::fsync(dirFd);
-    ::close(dirFd);
-  }
+  if (UniqueFd dir(::open(dirOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)); dir)
+    ::fsync(dir.get());
   return {};
 }
 
 Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes) {
   // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever. It does
   // not change how a regular file reads.
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
     if (errno == ENOENT) return fail(std::string(kMissing) + path);
     return fail("cannot open \"" + path + "\": " + errnoText());
   }
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     const char* kind = S_ISFIFO(st.st_mode)   ? "a FIFO"
                        : S_ISDIR(st.st_mode)  ? "a directory"
                        : S_ISCHR(st.st_mode)  ? "a character device"
@@ -85,26 +83,23 @@ Result<std::string> readPrivateFile(const std::string& path, size_t maxBytes) {
                 "; expected a regular file: point it at a plain file, or move this away");
   }
   if (st.st_mode & 077) {
-    ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
     return fail("\"" + path + "\" is readable by others (mode " + mode +
                 "); it holds a secret: run chmod 600 \"" + path + "\"");
   }
   if (static_cast<size_t>(st.st_size) > maxBytes) {
-    ::close(fd);
     return fail("\"" + path + "\" is larger than " + std::to_string(maxBytes) +
                 " bytes; it is not a file vestad wrote");
   }
   std::string text(static_cast<size_t>(st.st_size), '\0');
   size_t done = 0;
   while (done < text.size()) {
-    ssize_t n = ::read(fd, text.data() + done, text.size() - done);
+    ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  ::close(fd);
   text.resize(done);
   return text;
 }

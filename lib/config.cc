@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -228,21 +229,18 @@ Result<void> setFromJson(Config& c, const Field& f, const rapidjson::Value& v,
 }
 
 Result<std::string> readConfigFile(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f)
     return fail("config: cannot open \"" + path + "\": " + std::strerror(errno) +
                 "; check the path given to -config");
   std::string text;
   char buffer[4096];
   size_t n;
-  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) {
+  while ((n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0) {
     text.append(buffer, n);
-    if (text.size() > (1u << 20)) {
-      std::fclose(f);
+    if (text.size() > (1u << 20))
       return fail("config: \"" + path + "\" is larger than 1 MiB; expected a small JSON file");
-    }
   }
-  std::fclose(f);
   return text;
 }
 

@@ -30,6 +30,9 @@ class UniqueFd {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
   }
+  // Closes it now and returns what close() returned: a written file's last error (a full disk
+  // on NFS, say) may surface only here. 0 when nothing is held.
+  int close() { return fd_ < 0 ? 0 : ::close(std::exchange(fd_, -1)); }
 
  private:
   int fd_ = -1;

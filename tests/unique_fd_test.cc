@@ -45,3 +45,12 @@ TEST_CASE("UniqueFd::reset closes the old descriptor") {
   CHECK_FALSE(isOpen(old));  // the new one was opened first, so it has another number
   CHECK(isOpen(fd.get()));
 }
+
+TEST_CASE("UniqueFd::close closes now and says how it went") {
+  UniqueFd fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  int raw = fd.get();
+  CHECK(fd.close() == 0);
+  CHECK(!fd);
+  CHECK_FALSE(isOpen(raw));
+  CHECK(fd.close() == 0);  // nothing held: nothing to close
+}
