@@ -231,7 +231,6 @@ void Node::startDiscovery() {
   };
   auto* work = new Work{{}, this, config_.key};
   work->req.data = work;
-  kdfPending_ = true;
   uv_queue_work(
       loop_, &work->req,
       [](uv_work_t* req) {
@@ -241,7 +240,6 @@ void Node::startDiscovery() {
       },
       [](uv_work_t* req, int) {
         std::unique_ptr<Work> w(static_cast<Work*>(req->data));
-        w->node->kdfPending_ = false;
         w->node->onRootKey(std::move(w->root));
       });
 }

@@ -123,7 +123,7 @@ class Node {
   bool hadFlows_ = false;
   std::unique_ptr<Discovery> discovery_;
   std::unique_ptr<Links> links_;
-  bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
+  bool nameOwned_ = false, socketsBound_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
   uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_;
