@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <set>
 
+#include "admission.h"
 #include "capacity.h"
 #include "log.h"
 #include "plural.h"
@@ -33,7 +34,6 @@ constexpr int kExecNice = 10;
 constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
 constexpr uint64_t kSweepMs = 5000;      // how long after a reaper's death vestad looks for strays
 constexpr uint64_t kBorrowedProcesses = 512;  // processes a peer's command may add
-constexpr double kMinSpareCores = 0.5;
 constexpr uint64_t kBadFrameLogMs = 10'000;
 constexpr size_t kReadPiece = 64 * 1024;
 
@@ -209,14 +209,18 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
       return why;
   if (!fp.empty()) {
     const NodeStatus& s = hooks_.status();
-    if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
-    if (std::string why; !hooks_.mayBorrow(fp, &why)) return me + ": " + why;
-    double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
-    if (spare + borrowedRunning() < kMinSpareCores)
-      return me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU";
-    if (m.mem_mb > config_.mem_offer_mb)
-      return me + ": " + std::to_string(m.mem_mb) + " MiB is more than its mem_offer_mb " +
-             std::to_string(config_.mem_offer_mb) + " MiB";
+    AdmissionInput in;
+    in.node = me;
+    in.kind = JobKind::Exec;
+    in.willingness = s.power.willingness;
+    in.powerReason = s.power.reason;
+    if (std::string why; !hooks_.mayBorrow(fp, &why)) in.capped = why.empty() ? "capped" : why;
+    in.spareCores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+    in.cpuBusy = s.cpu;
+    in.running = borrowedRunning();
+    in.memMb = m.mem_mb;
+    in.memOfferMb = config_.mem_offer_mb;
+    if (auto refusal = admit(in)) return refusal->text;
   }
   const std::string& argv0 = m.argv[0];
   if (argv0.find('/') != std::string::npos && argv0[0] != '/') {

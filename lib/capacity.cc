@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "admission.h"
+
 namespace vesta {
 
 unsigned workerCount(unsigned cores, const Config& config) {
@@ -16,19 +18,8 @@ uint64_t reserveMb(const MemInfo& mem, const Config& config) {
 }
 
 Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config) {
-  if (mb > config.mem_offer_mb)
-    return fail(std::to_string(mb) + " MiB is more than mem_offer_mb " +
-                std::to_string(config.mem_offer_mb) +
-                " MiB; ask for less or raise mem_offer_mb in the node's config");
-  uint64_t availableMb = mem.available_kb / 1024;
-  uint64_t reserve = reserveMb(mem, config);
-  uint64_t room = availableMb > reserve ? availableMb - reserve : 0;
-  if (mb > room)
-    return fail(std::to_string(mb) + " MiB would eat into the owner's reserve: " +
-                std::to_string(availableMb) + " MiB available, " + std::to_string(reserve) +
-                " MiB reserved (reserve_pct " + std::to_string(config.reserve_pct) +
-                "), so at most " + std::to_string(room) + " MiB fits now");
-  return {};
+  return memoryFits(mb, config.mem_offer_mb, mem.available_kb / 1024, reserveMb(mem, config),
+                    config.reserve_pct);
 }
 
 }  // namespace vesta

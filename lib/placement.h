@@ -55,7 +55,6 @@ struct PlacementPolicy {
   uint32_t spill_cpu_pct = 80;
   uint64_t stale_after_ms = 3000;              // ~3 beacon intervals
   uint64_t split_min_iterations = 50'000'000;  // smaller jobs are not worth splitting
-  double min_spare_cores = 0.5;                // a peer with less is not worth a round trip
   static PlacementPolicy from(const Config& config);
 };
 
