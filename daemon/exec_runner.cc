@@ -160,7 +160,7 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
       return offer(fp, frame);
     case FrameType::FileData:
       return fileData(fp, frame);
-    case FrameType::Credit: {
+    case FrameType::OutputCredit: {
       auto m = decodeCredit(frame.payload);
       if (!m || !m->for_output) return badFrame(fp, m ? "file credit sent to a runner" : m.error());
       auto it = jobs_.find({fp, m->job});
@@ -171,7 +171,7 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
       if (job.exited) maybeFinish(job);
       return;
     }
-    case FrameType::Release: {
+    case FrameType::ExecRelease: {
       auto m = decodeReason(frame.payload);
       if (!m) return badFrame(fp, m.error());
       auto it = jobs_.find({fp, m->job});
@@ -249,7 +249,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   if (std::string why = whyRefuse(fp, *m); !why.empty()) {
     log::info("refused exec job " + std::to_string(m->job) + " from " + origin + ": " + why,
               {{"VESTA_PEER", fp}});
-    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
+    hooks_.send(fp, {FrameType::ExecRefuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
     return;
   }
   auto job = std::make_unique<Job>();
@@ -263,7 +263,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   fs::create_directory(job->scratch, ec);
   if (ec) {
     std::string why = config_.name + ": cannot make a scratch directory: " + ec.message();
-    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{key.second, RefuseCode::Other, why})});
+    hooks_.send(fp, {FrameType::ExecRefuse, encode(RefuseMsg{key.second, RefuseCode::Other, why})});
     return;
   }
   ::chmod(job->scratch.c_str(), 0700);
@@ -312,8 +312,8 @@ void ExecRunner::fileData(const std::string& fp, const Frame& frame) {
   job.fileCreditOwed += m->data.size();
   bool complete = receiver->received() == receiver->size();
   if (job.fileCreditOwed >= kStreamWindow / 4 || complete) {
-    hooks_.send(fp,
-                {FrameType::Credit, encode(CreditMsg{job.key.second, false, job.fileCreditOwed})});
+    hooks_.send(
+        fp, {FrameType::FileCredit, encode(CreditMsg{job.key.second, false, job.fileCreditOwed})});
     job.fileCreditOwed = 0;
   }
   if (!complete) return;
@@ -675,7 +675,7 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
     double mib =
         static_cast<double>(job.usage.ru_maxrss) / 1024.0 * static_cast<double>(ms) / 1000.0;
     if (!job.local) {
-      hooks_.send(job.key.first, {FrameType::Usage,
+      hooks_.send(job.key.first, {FrameType::ExecUsage,
                                   encode(UsageMsg{job.key.second, static_cast<uint64_t>(core * 1e6),
                                                   static_cast<uint64_t>(mib * 1000)})});
       hooks_.lent(job.key.first, job.origin, core, mib, true);

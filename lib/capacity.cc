@@ -33,4 +33,19 @@ double spareCores(unsigned cores, double busyFraction, double willingness, const
   return spare > 0 ? spare : 0;
 }
 
+NodeSnapshot advertisedSnapshot(unsigned cores, double cpuBusy, const MemInfo& mem,
+                                const PowerDecision& power, int gpus, const Config& config) {
+  NodeSnapshot snap;
+  snap.cores = static_cast<uint16_t>(std::min(cores, 65535u));
+  snap.cpu_permille = static_cast<uint16_t>(std::lround(cpuBusy * 1000));
+  snap.mem_available_mb = static_cast<uint32_t>(mem.available_kb / 1024);
+  snap.mem_offer_mb = config.mem_offer_mb;
+  snap.spare_millicores = static_cast<uint32_t>(
+      std::lround(spareCores(cores, cpuBusy, power.willingness, config) * 1000));
+  snap.power = power.mode;
+  snap.willingness_permille = static_cast<uint16_t>(std::lround(power.willingness * 1000));
+  snap.gpus = static_cast<uint8_t>(std::min(gpus, 255));
+  return snap;
+}
+
 }  // namespace vesta

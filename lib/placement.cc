@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "admission.h"
+#include "capacity.h"
 #include "cpujob.h"
 
 namespace vesta {
@@ -76,6 +77,51 @@ std::string joinReasons(const std::vector<std::string>& reasons) {
 }
 
 }  // namespace
+
+NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, const MemInfo& mem,
+                  const PowerDecision& power, const ExecPolicy& policy, const Config& config) {
+  NodeView self;
+  self.name = name;
+  self.self = true;
+  self.cores = cores;
+  self.cpu_busy = cpuBusy;
+  self.spare_cores = spareCores(cores, cpuBusy, power.willingness, config);
+  uint64_t available = mem.available_kb / 1024, reserve = reserveMb(mem, config);
+  self.mem_available_mb = available > reserve ? available - reserve : 0;
+  self.mem_offer_mb = config.mem_offer_mb;
+  self.power = power.mode;
+  // The owner's own jobs are not held back by battery mode: that limits lending only.
+  self.willingness = 1;
+  self.rtt_ms = 0;
+  self.exec = policy;
+  self.exec_slots = execSlots(cores, true, 1, config);
+  return self;
+}
+
+NodeView peerView(const Peer& p, std::optional<double> linkRttMs, uint64_t ageMs, bool capped,
+                  const ExecPolicy* policy) {
+  NodeView v;
+  v.name = p.name;
+  v.fingerprint = p.fingerprint;
+  v.cores = p.status.cores;
+  v.cpu_busy = p.status.cpu_permille / 1000.0;
+  v.spare_cores = p.status.spare_millicores / 1000.0;
+  v.mem_available_mb = p.status.mem_available_mb;
+  v.mem_offer_mb = p.status.mem_offer_mb;
+  v.power = p.status.power;
+  v.willingness = p.status.willingness_permille / 1000.0;
+  v.link_up = linkRttMs.has_value();
+  v.rtt_ms = linkRttMs.value_or(-1);
+  v.age_ms = ageMs;
+  v.alive = p.state == PeerState::Alive && v.link_up;
+  v.capped = capped;
+  if (policy) v.exec = *policy;
+  // What it offers peers (its ExecPolicy), less while on battery.
+  v.exec_slots = v.willingness > 0 && v.exec.slots > 0
+                     ? std::max(1u, static_cast<unsigned>(v.exec.slots * v.willingness + 0.5))
+                     : 0;
+  return v;
+}
 
 PlacementPolicy PlacementPolicy::from(const Config& c) {
   PlacementPolicy p;

@@ -10,7 +10,9 @@
 #include "config.h"
 #include "exec_policy.h"
 #include "job.h"
+#include "peertable.h"
 #include "power.h"
+#include "sysstat.h"
 
 namespace vesta {
 
@@ -39,6 +41,14 @@ struct NodeView {
   unsigned exec_slots = 0;
   unsigned exec_running = 0;
 };
+
+// This node's view, from its own measurement and config.
+NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, const MemInfo& mem,
+                  const PowerDecision& power, const ExecPolicy& policy, const Config& config);
+// A peer's view: its newest beacon, its link (nullopt rtt: no link; -1: no pong yet), how old
+// the beacon is, whether our ledger finds us capped there, and the exec policy it announced.
+NodeView peerView(const Peer& peer, std::optional<double> linkRttMs, uint64_t ageMs, bool capped,
+                  const ExecPolicy* policy);
 
 struct PlacementRequest {
   JobKind kind = JobKind::Cpu;
