@@ -70,7 +70,7 @@ Coordinator::Coordinator(uv_loop_t* loop, const Config& config, Executor& execut
       policy_(PlacementPolicy::from(config)) {}
 
 Coordinator::~Coordinator() {
-  shutdown();
+  Coordinator::shutdown("vestad is exiting");
 }
 
 Result<Job*> Coordinator::submitCpu(uint64_t millions, const JobSeed& seed,
@@ -475,7 +475,7 @@ void Coordinator::tick() {
   }
 }
 
-void Coordinator::shutdown() {
+void Coordinator::shutdown(const std::string& /*why*/) {
   for (auto& [id, run] : runs_) stopParts(*run, "the submitting vestad stopped");
   runs_.clear();
   finished_.clear();

@@ -14,6 +14,7 @@
 
 #include "chunks.h"
 #include "config.h"
+#include "engine.h"
 #include "executor.h"
 #include "flow.h"
 #include "frame.h"
@@ -23,7 +24,7 @@
 
 namespace vesta {
 
-class Coordinator {
+class Coordinator : public Engine {
  public:
   struct Hooks {
     std::function<std::vector<NodeView>()> views;  // this node and every known peer, now
@@ -49,16 +50,20 @@ class Coordinator {
   Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
 
   // Accept, Refuse, ChunkDone, Progress, JobDone and Usage frames from runners.
-  void onFrame(const std::string& fingerprint, const Frame& frame);
-  void onLinkDown(const std::string& fingerprint);
+  std::vector<FrameType> frameTypes() const override {
+    return {FrameType::Accept,   FrameType::Refuse,  FrameType::ChunkDone,
+            FrameType::Progress, FrameType::JobDone, FrameType::Usage};
+  }
+  void onFrame(const std::string& fingerprint, const Frame& frame) override;
+  void onLinkDown(const std::string& fingerprint) override;
   // The job table's canceller: stops every part of `job`.
   void cancel(Job& job, const std::string& why);
   // Offer timeouts, backup copies of stalled chunks, progress. A few times a second.
-  void tick();
-  void shutdown();
+  void tick() override;
+  void shutdown(const std::string& why) override;
 
-  std::vector<Flow> flows() const;  // peers running our work
-  size_t active() const { return runs_.size(); }
+  std::vector<Flow> flows() const override;  // peers running our work
+  size_t active() const override { return runs_.size(); }
 
  private:
   uint64_t clockMs() const;

@@ -196,7 +196,7 @@ ExecClient::Run* ExecClient::runFrom(const std::string& fp, uint64_t job) {
 
 void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
   switch (frame.type) {
-    case FrameType::Refuse: {
+    case FrameType::ExecRefuse: {
       auto m = decodeRefuse(frame.payload);
       if (!m) return;
       Run* run = runFrom(fp, m->job);
@@ -217,7 +217,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
         auto p = std::find_if(run->req.puts.begin(), run->req.puts.end(),
                               [&](const PutFile& f) { return f.sha256 == d; });
         if (p == run->req.puts.end()) {
-          hooks_.send(fp, {FrameType::Release,
+          hooks_.send(fp, {FrameType::ExecRelease,
                            encode(ReasonMsg{m->job, "asked for a file it was not offered"})});
           return finish(*run, JobState::Failed, "",
                         run->node + " asked for a file it was not offered");
@@ -227,7 +227,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       jobs_.setRunning(*run->job);
       return pumpFiles(*run);
     }
-    case FrameType::Credit: {
+    case FrameType::FileCredit: {
       auto m = decodeCredit(frame.payload);
       if (!m || m->for_output) return;
       Run* run = runFrom(fp, m->job);
@@ -249,7 +249,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       if (!run) return;
       return onExit(*run, *m);
     }
-    case FrameType::Usage: {
+    case FrameType::ExecUsage: {
       auto m = decodeUsage(frame.payload);
       if (!m || fp.empty() || !runs_.count(m->job)) return;
       hooks_.borrowed(fp, static_cast<double>(m->cpu_us) / 1e6,
@@ -277,7 +277,7 @@ void ExecClient::pumpFiles(Run& run) {
     if (n <= 0) {
       std::string why =
           p.name + (n < 0 ? std::string(": ") + std::strerror(errno) : " shrank while being sent");
-      hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{run.job->id, why})});
+      hooks_.send(run.fp, {FrameType::ExecRelease, encode(ReasonMsg{run.job->id, why})});
       return finish(run, JobState::Failed, "", why);
     }
     FileDataMsg m{run.job->id, p.sha256, run.sendOffset, Bytes(buf, buf + n)};
@@ -290,7 +290,7 @@ void ExecClient::pumpFiles(Run& run) {
 void ExecClient::deliver(Run& run, OutputStream stream, Bytes data) {
   if (stream == OutputStream::Files) {
     if (std::string why = checkFiles(run, data); !why.empty()) {
-      hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{run.job->id, why})});
+      hooks_.send(run.fp, {FrameType::ExecRelease, encode(ReasonMsg{run.job->id, why})});
       return finish(run, JobState::Failed, "", run.node + ": " + why);
     }
   }
@@ -365,7 +365,7 @@ void ExecClient::creditBack(Run& run, bool force) {
   }
   while (run.creditOwed > 0) {
     uint64_t n = std::min(run.creditOwed, kStreamWindow);
-    hooks_.send(run.fp, {FrameType::Credit, encode(CreditMsg{run.job->id, true, n})});
+    hooks_.send(run.fp, {FrameType::OutputCredit, encode(CreditMsg{run.job->id, true, n})});
     run.creditOwed -= n;
   }
 }
@@ -434,7 +434,7 @@ void ExecClient::cancel(Job& job, const std::string& why) {
   if (it == runs_.end()) return;
   Run& run = *it->second;
   if (run.stage == Run::Stage::Offered || run.stage == Run::Stage::Running)
-    hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{job.id, why})});
+    hooks_.send(run.fp, {FrameType::ExecRelease, encode(ReasonMsg{job.id, why})});
   run.stage = Run::Stage::Ended;
   for (auto& s : run.sinks) s.close();
   maybeFree(run);
@@ -450,13 +450,14 @@ void ExecClient::tick() {
   for (uint64_t id : late) {
     auto it = runs_.find(id);
     if (it == runs_.end()) continue;
-    hooks_.send(it->second->fp, {FrameType::Release, encode(ReasonMsg{id, "no answer in time"})});
+    hooks_.send(it->second->fp,
+                {FrameType::ExecRelease, encode(ReasonMsg{id, "no answer in time"})});
     requeue(*it->second, "did not answer in time");
   }
   if (!queue_.empty()) dispatch();  // nodes free up and change their minds
 }
 
-void ExecClient::shutdown() {
+void ExecClient::shutdown(const std::string& /*why*/) {
   std::vector<uint64_t> ids;
   for (auto& [id, run] : runs_) ids.push_back(id);
   for (uint64_t id : ids) {
@@ -465,7 +466,8 @@ void ExecClient::shutdown() {
     Run& run = *it->second;
     if (run.stage != Run::Stage::Ended) {
       if (run.stage != Run::Stage::Queued)
-        hooks_.send(run.fp, {FrameType::Release, encode(ReasonMsg{id, "its node is stopping"})});
+        hooks_.send(run.fp,
+                    {FrameType::ExecRelease, encode(ReasonMsg{id, "its node is stopping"})});
       finish(run, JobState::Cancelled, "", config_.name + " is stopping");
     }
     auto again = runs_.find(id);

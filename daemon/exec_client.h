@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config.h"
+#include "engine.h"
 #include "exec_proto.h"
 #include "flow.h"
 #include "frame.h"
@@ -26,7 +27,7 @@
 
 namespace vesta {
 
-class ExecClient {
+class ExecClient : public Engine {
  public:
   struct Hooks {
     std::function<std::vector<NodeView>()> views;  // exec_running is filled in here
@@ -59,18 +60,21 @@ class ExecClient {
 
   // Queues the command and places it as soon as a node has room. Errors are about the request.
   Result<Job*> submit(Request request);
-  // ExecAccept, Refuse, Credit, Output, ExecExit and Usage frames for our jobs.
-  void onFrame(const std::string& fingerprint, const Frame& frame);
-  bool owns(uint64_t job) const { return runs_.count(job) > 0; }
-  void onLinkDown(const std::string& fingerprint);
+  // ExecAccept, ExecRefuse, FileCredit, Output, ExecExit and ExecUsage frames for our jobs.
+  std::vector<FrameType> frameTypes() const override {
+    return {FrameType::ExecAccept, FrameType::ExecRefuse, FrameType::FileCredit,
+            FrameType::Output,     FrameType::ExecExit,   FrameType::ExecUsage};
+  }
+  void onFrame(const std::string& fingerprint, const Frame& frame) override;
+  void onLinkDown(const std::string& fingerprint) override;
   void cancel(Job& job, const std::string& why);
-  void tick();  // offer timeouts, placing queued commands, freeing ended runs
-  void shutdown();
+  void tick() override;  // offer timeouts, placing queued commands, freeing ended runs
+  void shutdown(const std::string& why) override;
 
   // How many of our commands each node runs now (by node name), for placement.
   std::map<std::string, unsigned> runningOn() const;
-  std::vector<Flow> flows() const;  // peers running our commands
-  size_t active() const { return runs_.size(); }
+  std::vector<Flow> flows() const override;  // peers running our commands
+  size_t active() const override { return runs_.size(); }
 
  private:
   struct Run;

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <set>
 
+#include "admission.h"
 #include "capacity.h"
 #include "log.h"
 #include "plural.h"
@@ -33,7 +34,6 @@ constexpr int kExecNice = 10;
 constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
 constexpr uint64_t kSweepMs = 5000;      // how long after a reaper's death vestad looks for strays
 constexpr uint64_t kBorrowedProcesses = 512;  // processes a peer's command may add
-constexpr double kMinSpareCores = 0.5;
 constexpr uint64_t kBadFrameLogMs = 10'000;
 constexpr size_t kReadPiece = 64 * 1024;
 
@@ -160,7 +160,7 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
       return offer(fp, frame);
     case FrameType::FileData:
       return fileData(fp, frame);
-    case FrameType::Credit: {
+    case FrameType::OutputCredit: {
       auto m = decodeCredit(frame.payload);
       if (!m || !m->for_output) return badFrame(fp, m ? "file credit sent to a runner" : m.error());
       auto it = jobs_.find({fp, m->job});
@@ -171,7 +171,7 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
       if (job.exited) maybeFinish(job);
       return;
     }
-    case FrameType::Release: {
+    case FrameType::ExecRelease: {
       auto m = decodeReason(frame.payload);
       if (!m) return badFrame(fp, m.error());
       auto it = jobs_.find({fp, m->job});
@@ -209,14 +209,18 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
       return why;
   if (!fp.empty()) {
     const NodeStatus& s = hooks_.status();
-    if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
-    if (std::string why; !hooks_.mayBorrow(fp, &why)) return me + ": " + why;
-    double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
-    if (spare + borrowedRunning() < kMinSpareCores)
-      return me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU";
-    if (m.mem_mb > config_.mem_offer_mb)
-      return me + ": " + std::to_string(m.mem_mb) + " MiB is more than its mem_offer_mb " +
-             std::to_string(config_.mem_offer_mb) + " MiB";
+    AdmissionInput in;
+    in.node = me;
+    in.kind = JobKind::Exec;
+    in.willingness = s.power.willingness;
+    in.powerReason = s.power.reason;
+    if (std::string why; !hooks_.mayBorrow(fp, &why)) in.capped = why.empty() ? "capped" : why;
+    in.spareCores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+    in.cpuBusy = s.cpu;
+    in.running = borrowedRunning();
+    in.memMb = m.mem_mb;
+    in.memOfferMb = config_.mem_offer_mb;
+    if (auto refusal = admit(in)) return refusal->text;
   }
   const std::string& argv0 = m.argv[0];
   if (argv0.find('/') != std::string::npos && argv0[0] != '/') {
@@ -245,7 +249,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   if (std::string why = whyRefuse(fp, *m); !why.empty()) {
     log::info("refused exec job " + std::to_string(m->job) + " from " + origin + ": " + why,
               {{"VESTA_PEER", fp}});
-    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
+    hooks_.send(fp, {FrameType::ExecRefuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
     return;
   }
   auto job = std::make_unique<Job>();
@@ -259,7 +263,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   fs::create_directory(job->scratch, ec);
   if (ec) {
     std::string why = config_.name + ": cannot make a scratch directory: " + ec.message();
-    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{key.second, RefuseCode::Other, why})});
+    hooks_.send(fp, {FrameType::ExecRefuse, encode(RefuseMsg{key.second, RefuseCode::Other, why})});
     return;
   }
   ::chmod(job->scratch.c_str(), 0700);
@@ -308,8 +312,8 @@ void ExecRunner::fileData(const std::string& fp, const Frame& frame) {
   job.fileCreditOwed += m->data.size();
   bool complete = receiver->received() == receiver->size();
   if (job.fileCreditOwed >= kStreamWindow / 4 || complete) {
-    hooks_.send(fp,
-                {FrameType::Credit, encode(CreditMsg{job.key.second, false, job.fileCreditOwed})});
+    hooks_.send(
+        fp, {FrameType::FileCredit, encode(CreditMsg{job.key.second, false, job.fileCreditOwed})});
     job.fileCreditOwed = 0;
   }
   if (!complete) return;
@@ -671,7 +675,7 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
     double mib =
         static_cast<double>(job.usage.ru_maxrss) / 1024.0 * static_cast<double>(ms) / 1000.0;
     if (!job.local) {
-      hooks_.send(job.key.first, {FrameType::Usage,
+      hooks_.send(job.key.first, {FrameType::ExecUsage,
                                   encode(UsageMsg{job.key.second, static_cast<uint64_t>(core * 1e6),
                                                   static_cast<uint64_t>(mib * 1000)})});
       hooks_.lent(job.key.first, job.origin, core, mib, true);

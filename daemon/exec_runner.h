@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "disk_budget.h"
+#include "engine.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
 #include "file_cache.h"
@@ -27,7 +28,7 @@
 
 namespace vesta {
 
-class ExecRunner {
+class ExecRunner : public Engine {
  public:
   struct Hooks {
     // To the coordinator; the empty fingerprint is this node's own coordinator.
@@ -43,21 +44,22 @@ class ExecRunner {
   ~ExecRunner();
 
   ExecPolicy policy() const;
-  // ExecOffer, FileData, Credit and Release frames.
-  void onFrame(const std::string& fingerprint, const Frame& frame);
-  bool owns(const std::string& fingerprint, uint64_t job) const {
-    return jobs_.count({fingerprint, job}) > 0;
+  // ExecOffer, FileData, OutputCredit and ExecRelease frames.
+  std::vector<FrameType> frameTypes() const override {
+    return {FrameType::ExecOffer, FrameType::FileData, FrameType::OutputCredit,
+            FrameType::ExecRelease};
   }
-  void onLinkDown(const std::string& fingerprint);
-  void tick();  // frees ended jobs
+  void onFrame(const std::string& fingerprint, const Frame& frame) override;
+  void onLinkDown(const std::string& fingerprint) override;
+  void tick() override;  // frees ended jobs
   // Kills what a job left behind when it killed its own reaper (those processes were adopted
   // by vestad): called every sample, it reads /proc only for a while after such an end.
   void sweepStrays();
   // Kills every command and tells their coordinators. Idempotent.
-  void shutdown(const std::string& why);
+  void shutdown(const std::string& why) override;
 
-  std::vector<Flow> flows() const;  // peers' commands running here
-  size_t active() const { return jobs_.size(); }
+  std::vector<Flow> flows() const override;  // peers' commands running here
+  size_t active() const override { return jobs_.size(); }
   unsigned borrowedRunning() const;
 
  private:

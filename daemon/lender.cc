@@ -1,7 +1,6 @@
 #include "lender.h"
 
-#include <cstdio>
-
+#include "admission.h"
 #include "capacity.h"
 #include "chunks.h"
 #include "log.h"
@@ -12,15 +11,6 @@ namespace vesta {
 namespace {
 
 constexpr uint64_t kBadFrameLogMs = 10000;
-// A peer asking for cpu work must find at least this many spare cores here (after the reserve,
-// the offer and the power willingness), or the work would only slow the owner down.
-constexpr double kMinSpareCores = 0.5;
-
-std::string oneDecimal(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
 
 }  // namespace
 
@@ -76,20 +66,24 @@ std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg
   };
   if (stopping_) return refuse(RefuseCode::Other, me + " is stopping");
   const NodeStatus& s = hooks_.status();
-  if (s.power.willingness <= 0)
-    return refuse(RefuseCode::Power, me + " lends nothing now (" + s.power.reason + ")");
-  if (std::string why; !hooks_.mayBorrow(fp, &why))
-    return refuse(RefuseCode::Capped, me + ": " + why);
+  AdmissionInput in;
+  in.node = me;
+  in.kind = m.kind;
+  in.willingness = s.power.willingness;
+  in.powerReason = s.power.reason;
+  if (std::string why; !hooks_.mayBorrow(fp, &why)) in.capped = why.empty() ? "capped" : why;
   if (m.kind == JobKind::Mem) {
-    if (auto fits = admitMemory(m.mem_mb, hooks_.meminfo(), config_); !fits)
-      return refuse(RefuseCode::Memory, me + ": " + fits.error());
-    return std::nullopt;
+    MemInfo mem = hooks_.meminfo();
+    in.memMb = m.mem_mb;
+    in.memOfferMb = config_.mem_offer_mb;
+    in.memAvailableMb = mem.available_kb / 1024;
+    in.memReserveMb = reserveMb(mem, config_);
+    in.reservePct = config_.reserve_pct;
+  } else {
+    in.spareCores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+    in.cpuBusy = s.cpu;
   }
-  double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
-  if (spare < kMinSpareCores)
-    return refuse(RefuseCode::Busy,
-                  me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) +
-                      "% CPU, " + oneDecimal(spare) + " spare cores");
+  if (auto refusal = admit(in)) return RefuseMsg{m.job, refusal->code, refusal->text};
   return std::nullopt;
 }
 

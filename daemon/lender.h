@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config.h"
+#include "engine.h"
 #include "executor.h"
 #include "flow.h"
 #include "frame.h"
@@ -24,7 +25,7 @@
 
 namespace vesta {
 
-class Lender {
+class Lender : public Engine {
  public:
   struct Hooks {
     std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
@@ -42,16 +43,19 @@ class Lender {
   ~Lender();
 
   // Offer, Chunk and Release frames from a coordinator.
-  void onFrame(const std::string& fingerprint, const Frame& frame);
+  std::vector<FrameType> frameTypes() const override {
+    return {FrameType::Offer, FrameType::Chunk, FrameType::Release};
+  }
+  void onFrame(const std::string& fingerprint, const Frame& frame) override;
   // The peer is gone: its work here stops at once.
-  void onLinkDown(const std::string& fingerprint);
+  void onLinkDown(const std::string& fingerprint) override;
   // Sends progress of mem loans. A few times a second while active().
-  void tick();
+  void tick() override;
   // Tells every coordinator this node gives up its parts, and stops them. Idempotent.
-  void shutdown(const std::string& why);
+  void shutdown(const std::string& why) override;
 
-  std::vector<Flow> flows() const;  // peers' work running here
-  size_t active() const { return loans_.size(); }
+  std::vector<Flow> flows() const override;  // peers' work running here
+  size_t active() const override { return loans_.size(); }
 
  private:
   struct Loan;

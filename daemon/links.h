@@ -61,8 +61,7 @@ class Links {
   void resetBackoff(const std::string& fingerprint);
 
   std::optional<LinkInfo> info(const std::string& fingerprint) const;
-  // The exec policy the peer sent in its Hello; nullopt with no link, or from an older vestad
-  // (a version 1 Hello), which sends it in an ExecPolicy frame instead.
+  // The exec policy the peer sent in its Hello; nullopt with no link.
   std::optional<ExecPolicy> peerExecPolicy(const std::string& fingerprint) const;
   // Sends a frame on the link to `fingerprint`; false when there is no link up to it.
   bool send(const std::string& fingerprint, const Frame& frame);

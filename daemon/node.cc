@@ -5,7 +5,6 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <cmath>
 #include <csignal>
 #include <cstring>
 
@@ -13,7 +12,6 @@
 #include "crypto.h"
 #include "log.h"
 #include "plural.h"
-#include "proto.h"
 #include "spawn.h"
 #include "vesta_version.h"
 
@@ -34,6 +32,10 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       identity_(std::move(identity)),
       stateDir_(std::move(stateDir)),
       sampler_(loop, config_, [this] { onSample(); }),
+      cluster_(config_, Cluster::Sources{
+                            [this]() -> const NodeStatus& { return status(); },
+                            [this] { return discovery_.get(); }, [this] { return links_.get(); },
+                            [this] { return ledger_.get(); }, [this] { return uv_now(loop_); }}),
       stress_(loop),
       sigterm_(loop),
       sigint_(loop),
@@ -57,12 +59,11 @@ Result<void> Node::start() {
   std::string ledgerWarning;
   if (auto loaded = ledger_->load(&ledgerWarning); !loaded) return fail(loaded.error());
   if (!ledgerWarning.empty()) log::error(ledgerWarning);
-  auto send = [this](const std::string& fp, const Frame& frame) {
-    return links_ && links_->send(fp, frame);
-  };
+  auto send = [this](const std::string& fp, const Frame& frame) { return this->send(fp, frame); };
+  auto views = [this] { return cluster_.views(); };
   coordinator_ = std::make_unique<Coordinator>(
       loop_, config_, *executor_, *jobs_,
-      Coordinator::Hooks{[this] { return views(); },
+      Coordinator::Hooks{views,
                          send,
                          [this] { return freshMeminfo(); },
                          [this](const std::string& fp, double core, double mib) {
@@ -94,12 +95,7 @@ Result<void> Node::start() {
   execRunner_ = std::make_unique<ExecRunner>(
       loop_, config_, stateDir_,
       ExecRunner::Hooks{
-          [this, send](const std::string& fp, const Frame& frame) {
-            if (!fp.empty()) return send(fp, frame);
-            sendLocal(false, frame);
-            return true;
-          },
-          [this](const std::string& fp) { return peerName(fp); },
+          send, [this](const std::string& fp) { return peerName(fp); },
           [this]() -> const NodeStatus& { return status(); },
           [this](const std::string& fp, std::string* why) { return ledger_->allows(fp, why); },
           [this](const std::string& fp, const std::string& name, double core, double mib,
@@ -110,34 +106,33 @@ Result<void> Node::start() {
           }});
   execClient_ = std::make_unique<ExecClient>(
       loop_, config_, *jobs_,
-      ExecClient::Hooks{[this] { return views(); },
-                        [this, send](const std::string& fp, const Frame& frame) {
-                          if (!fp.empty()) return send(fp, frame);
-                          sendLocal(true, frame);
-                          return true;
-                        },
+      ExecClient::Hooks{views, send,
                         [this](const std::string& fp, double core, double mib) {
                           ledger_->recordBorrowed(fp, peerName(fp), core, mib, true);
                           ledgerChanged();
                           ledger_->flush();
                         },
                         [this] { updateProgressTimer(); }});
+  // Shut down in this order: our own jobs first, then what we lend (before the links close,
+  // so the coordinators hear a clear reason).
+  router_ = std::make_unique<Router>(std::vector<Engine*>{
+      &cluster_, coordinator_.get(), execClient_.get(), lender_.get(), execRunner_.get()});
 
   auto bus = openBus(config_.bus);
   if (!bus) return fail(bus.error() + "; pass -bus system|user|ADDRESS");
   bus_ = std::move(*bus);
   sd_bus* b = bus_.get();
-  int r = registerManagerInterface(b, *this, &slots_[0]);
-  if (r >= 0) r = registerJobObjects(b, *this, &slots_[1], &slots_[2]);
-  if (r >= 0) r = sd_bus_add_object_manager(b, &slots_[3], kObjectPath);
+  int r = registerManagerInterface(b, *this, &slots_.manager);
+  if (r >= 0) r = registerJobObjects(b, *this, &slots_.jobVtable, &slots_.jobEnumerator);
+  if (r >= 0) r = sd_bus_add_object_manager(b, &slots_.objectManager, kObjectPath);
   if (r < 0) return fail(std::string("cannot register D-Bus objects: ") + std::strerror(-r));
   std::string own = nodeBusName(config_.name);
-  r = sd_bus_request_name_async(b, &slots_[4], own.c_str(), 0, nameReplyHandler, this);
+  r = sd_bus_request_name_async(b, &slots_.nodeName, own.c_str(), 0, nameReplyHandler, this);
   // The shared name is queued: with several vestad on one bus, the next takes it over when the
   // first one leaves. Each stays reachable by its own per-node name meanwhile.
   if (r >= 0)
-    r = sd_bus_request_name_async(b, &slots_[5], kBusName, SD_BUS_NAME_QUEUE, nameReplyHandler,
-                                  this);
+    r = sd_bus_request_name_async(b, &slots_.sharedName, kBusName, SD_BUS_NAME_QUEUE,
+                                  nameReplyHandler, this);
   if (r < 0) return fail(std::string("cannot request bus names: ") + std::strerror(-r));
   busLoop_ = std::make_unique<BusLoop>(loop_, b, [this] { fatal("lost the D-Bus connection"); });
 
@@ -155,7 +150,7 @@ Result<void> Node::start() {
 int Node::nameReplyHandler(sd_bus_message* m, void* userdata, sd_bus_error*) {
   auto* node = static_cast<Node*>(userdata);
   try {
-    bool own = sd_bus_get_current_slot(sd_bus_message_get_bus(m)) == node->slots_[4];
+    bool own = sd_bus_get_current_slot(sd_bus_message_get_bus(m)) == node->slots_.nodeName;
     node->onNameReply(m, own);
   } catch (const std::exception& e) {
     log::error(std::string("name reply: ") + e.what());
@@ -203,24 +198,9 @@ void Node::maybeReady() {
   notifyStatus();
 }
 
-NodeSnapshot Node::snapshot() const {
-  const NodeStatus& s = status();
-  NodeSnapshot snap;
-  snap.cores = static_cast<uint16_t>(std::min(s.cores, 65535u));
-  snap.cpu_permille = static_cast<uint16_t>(std::lround(s.cpu * 1000));
-  snap.mem_available_mb = static_cast<uint32_t>(s.mem.available_kb / 1024);
-  snap.mem_offer_mb = config_.mem_offer_mb;
-  snap.spare_millicores = static_cast<uint32_t>(
-      std::lround(spareCores(s.cores, s.cpu, s.power.willingness, config_) * 1000));
-  snap.power = s.power.mode;
-  snap.willingness_permille = static_cast<uint16_t>(std::lround(s.power.willingness * 1000));
-  snap.gpus = static_cast<uint8_t>(std::min(s.gpus, 255));
-  return snap;
-}
-
 void Node::startDiscovery() {
   discovery_ = std::make_unique<Discovery>(
-      loop_, config_, identity_.publicKey(), [this] { return snapshot(); },
+      loop_, config_, identity_.publicKey(), [this] { return cluster_.snapshot(); },
       [this](const std::vector<PeerEvent>& events) { onPeerEvents(events); });
   // scrypt is slow on purpose (about a second on a Pi): derive the root key off the loop.
   struct Work {
@@ -231,7 +211,6 @@ void Node::startDiscovery() {
   };
   auto* work = new Work{{}, this, config_.key};
   work->req.data = work;
-  kdfPending_ = true;
   uv_queue_work(
       loop_, &work->req,
       [](uv_work_t* req) {
@@ -241,7 +220,6 @@ void Node::startDiscovery() {
       },
       [](uv_work_t* req, int) {
         std::unique_ptr<Work> w(static_cast<Work*>(req->data));
-        w->node->kdfPending_ = false;
         w->node->onRootKey(std::move(w->root));
       });
 }
@@ -300,23 +278,11 @@ void Node::onPeerEvents(const std::vector<PeerEvent>& events) {
 }
 
 void Node::onLinkChange(const std::string& fp, bool up) {
-  if (!up) {
-    // Work in either direction over this link stops or moves elsewhere at once.
-    if (coordinator_) coordinator_->onLinkDown(fp);
-    if (lender_) lender_->onLinkDown(fp);
-    if (execClient_) execClient_->onLinkDown(fp);
-    if (execRunner_) execRunner_->onLinkDown(fp);
-    peerExecPolicies_.erase(fp);
-    updateProgressTimer();
-  } else if (links_) {
-    // Its consent came in its Hello: known before anything can be placed on the new link, so
-    // placement never mistakes "not arrived yet" for "exec is off there". Ours went in our
-    // Hello; an older vestad (a version 1 Hello) reads it only from an ExecPolicy frame.
-    if (auto policy = links_->peerExecPolicy(fp))
-      peerExecPolicies_[fp] = *policy;
-    else
-      links_->send(fp, {FrameType::ExecPolicy, encode(execPolicy())});
-  }
+  if (up)
+    router_->linkUp(fp);
+  else
+    router_->linkDown(fp);
+  updateProgressTimer();
   if (!bus_) return;
   const Peer* p = discovery_->peers().find(fp);
   emitPeerEvent(bus_.get(),
@@ -327,74 +293,27 @@ void Node::onLinkChange(const std::string& fp, bool up) {
 
 void Node::onWorkFrame(const std::string& fp, const Frame& frame) {
   if (stopping_) return;
-  switch (frame.type) {
-    case FrameType::ExecPolicy:
-      if (auto policy = decodeExecPolicy(frame.payload))
-        peerExecPolicies_[fp] = *policy;
-      else
-        log::warning("malformed exec policy from " + peerName(fp) + ": " + policy.error());
-      break;
-    case FrameType::ExecOffer:
-    case FrameType::FileData:
-      execRunner_->onFrame(fp, frame);
-      break;
-    case FrameType::ExecAccept:
-    case FrameType::Output:
-    case FrameType::ExecExit:
-      execClient_->onFrame(fp, frame);
-      break;
-    case FrameType::Credit: {
-      auto credit = decodeCredit(frame.payload);
-      if (credit && credit->for_output)
-        execRunner_->onFrame(fp, frame);
-      else
-        execClient_->onFrame(fp, frame);
-      break;
-    }
-    case FrameType::Offer:
-    case FrameType::Chunk:
-    case FrameType::Release: {
-      // Release names a job of the coordinator's: an exec job running here, or a loan.
-      auto m = frame.type == FrameType::Release ? decodeReason(frame.payload) : Result<ReasonMsg>{};
-      if (frame.type == FrameType::Release && m && execRunner_->owns(fp, m->job))
-        execRunner_->onFrame(fp, frame);
-      else
-        lender_->onFrame(fp, frame);
-      break;
-    }
-    case FrameType::Refuse:
-    case FrameType::Usage: {
-      // Both start with our job id: an exec job's, or a cpu/mem job's.
-      ByteReader r(frame.payload);
-      uint64_t job = r.u64();
-      if (r.ok() && execClient_->owns(job))
-        execClient_->onFrame(fp, frame);
-      else
-        coordinator_->onFrame(fp, frame);
-      break;
-    }
-    default:
-      coordinator_->onFrame(fp, frame);
-      break;
-  }
+  if (!router_->route(fp, frame) && router_->unclaimed(frame.type) == 1)
+    log::warning("dropped a frame of type " + std::to_string(static_cast<int>(frame.type)) +
+                     " from " + peerName(fp) + ": nothing here takes it (logged once)",
+                 {{"VESTA_PEER", fp}});
   updateProgressTimer();
 }
 
-void Node::sendLocal(bool toRunner, Frame frame) {
-  localFrames_.emplace_back(toRunner, std::move(frame));
+bool Node::send(const std::string& fp, const Frame& frame) {
+  if (!fp.empty()) return links_ && links_->send(fp, frame);
+  localFrames_.push_back(frame);
   if (localFrames_.size() == 1) localWake_.send();
+  return true;
 }
 
 void Node::deliverLocal() {
   // Only what is queued now: frames these produce wait for the next round.
   size_t n = localFrames_.size();
   for (size_t i = 0; i < n && !localFrames_.empty() && !stopping_; ++i) {
-    auto [toRunner, frame] = std::move(localFrames_.front());
+    Frame frame = std::move(localFrames_.front());
     localFrames_.pop_front();
-    if (toRunner)
-      execRunner_->onFrame("", frame);
-    else
-      execClient_->onFrame("", frame);
+    router_->route("", frame);
   }
   if (!localFrames_.empty() && !stopping_) localWake_.send();
   updateProgressTimer();
@@ -428,12 +347,6 @@ void Node::watchSubmitter(uint64_t job, sd_bus_message* call) {
   submitters_[job] = track;
 }
 
-ExecPolicy Node::execPolicy() const {
-  ExecPolicy p{config_.allow_exec, config_.allow_shipped_exec, config_.exec_allowlist, 0};
-  p.slots = execSlots(status().cores, false, 1, config_);
-  return p;
-}
-
 Result<Job*> Node::submitExec(ExecClient::Request request) {
   if (stopping_) {
     for (int fd : {request.outFd, request.errFd, request.filesFd})
@@ -450,59 +363,6 @@ MemInfo Node::freshMeminfo() const {
   return parseMeminfo(readSysFile(config_.sysroot, "/proc/meminfo").value_or(""));
 }
 
-std::vector<NodeView> Node::views() const {
-  std::vector<NodeView> out;
-  const NodeStatus& s = status();
-  NodeView self;
-  self.name = config_.name;
-  self.self = true;
-  self.cores = s.cores;
-  self.cpu_busy = s.cpu;
-  self.spare_cores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
-  uint64_t available = s.mem.available_kb / 1024, reserve = reserveMb(s.mem, config_);
-  self.mem_available_mb = available > reserve ? available - reserve : 0;
-  self.mem_offer_mb = config_.mem_offer_mb;
-  self.power = s.power.mode;
-  // The owner's own jobs are not held back by battery mode: that limits lending only.
-  self.willingness = 1;
-  self.rtt_ms = 0;
-  self.exec = execPolicy();
-  self.exec_slots = execSlots(s.cores, true, 1, config_);
-  out.push_back(self);
-  if (!discovery_) return out;
-  for (const auto& [fp, p] : discovery_->peers().peers()) {
-    NodeView v;
-    v.name = p.name;
-    v.fingerprint = fp;
-    v.cores = p.status.cores;
-    v.cpu_busy = p.status.cpu_permille / 1000.0;
-    v.spare_cores = p.status.spare_millicores / 1000.0;
-    v.mem_available_mb = p.status.mem_available_mb;
-    v.mem_offer_mb = p.status.mem_offer_mb;
-    v.power = p.status.power;
-    v.willingness = p.status.willingness_permille / 1000.0;
-    auto link = links_ ? links_->info(fp) : std::nullopt;
-    v.link_up = link.has_value();
-    v.rtt_ms = link ? link->rtt_ms : -1;
-    v.age_ms = millisSince(p.last_seen);
-    v.alive = p.state == PeerState::Alive && v.link_up;
-    v.capped = ledger_ && ledger_->cappedThere(fp);
-    if (auto policy = peerExecPolicies_.find(fp); policy != peerExecPolicies_.end())
-      v.exec = policy->second;
-    // What it offers peers (its ExecPolicy), less while on battery.
-    v.exec_slots = v.willingness > 0 && v.exec.slots > 0
-                       ? std::max(1u, static_cast<unsigned>(v.exec.slots * v.willingness + 0.5))
-                       : 0;
-    out.push_back(v);
-  }
-  return out;
-}
-
-std::string Node::peerName(const std::string& fp) const {
-  const Peer* p = discovery_ ? discovery_->peers().find(fp) : nullptr;
-  return p ? p->name : fp;
-}
-
 void Node::ledgerChanged() {
   // The Ledger property changes with every piece of work; one signal a second is plenty.
   if (ledgerSignalPending_ || !bus_) return;
@@ -511,18 +371,6 @@ void Node::ledgerChanged() {
     ledgerSignalPending_ = false;
     emitManagerChanged(bus_.get(), {"Ledger"});
   });
-}
-
-std::vector<Flow> Node::flows() const {
-  std::vector<Flow> out;
-  if (lender_) out = lender_->flows();
-  if (execRunner_)
-    for (auto& f : execRunner_->flows()) out.push_back(f);
-  if (coordinator_)
-    for (auto& f : coordinator_->flows()) out.push_back(f);
-  if (execClient_)
-    for (auto& f : execClient_->flows()) out.push_back(f);
-  return out;
 }
 
 void Node::fatal(const std::string& message) {
@@ -537,10 +385,7 @@ void Node::shutdown(const std::string& why) {
   sd_notify(0, "STOPPING=1");
   if (exitCode_ == 0) log::notice(why);
   if (jobs_) jobs_->cancelAll("vestad stopped");
-  if (coordinator_) coordinator_->shutdown();
-  if (execClient_) execClient_->shutdown();
-  if (lender_) lender_->shutdown("is stopping");  // before the links close: a clear reason
-  if (execRunner_) execRunner_->shutdown("is stopping");
+  if (router_) router_->shutdown("is stopping");  // before the links close: a clear reason
   localFrames_.clear();
   localWake_.close();
   if (ledger_) ledger_->close();
@@ -564,7 +409,9 @@ void Node::closeBus() {
   submitters_.clear();
   for (auto* t : spentTracks_) sd_bus_track_unref(t);
   spentTracks_.clear();
-  for (auto*& slot : slots_) slot = sd_bus_slot_unref(slot);
+  for (sd_bus_slot** slot : {&slots_.manager, &slots_.jobVtable, &slots_.jobEnumerator,
+                             &slots_.objectManager, &slots_.nodeName, &slots_.sharedName})
+    *slot = sd_bus_slot_unref(*slot);
   if (bus_) sd_bus_flush(bus_.get());  // deliver the cancellations and Finished signals
   busLoop_.reset();
   bus_.reset();
@@ -641,9 +488,7 @@ void Node::onJobChange(const Job& job, JobChange change) {
 }
 
 void Node::updateProgressTimer() {
-  bool want = (jobs_->active() > 0 || lender_->active() > 0 || execRunner_->active() > 0 ||
-               execClient_->active() > 0) &&
-              !stopping_;
+  bool want = (jobs_->active() > 0 || (router_ && router_->active() > 0)) && !stopping_;
   if (want == progressTimerRunning_) return;
   progressTimerRunning_ = want;
   if (want)
@@ -654,10 +499,7 @@ void Node::updateProgressTimer() {
 }
 
 void Node::onProgressTick() {
-  coordinator_->tick();
-  lender_->tick();
-  execClient_->tick();
-  execRunner_->tick();
+  router_->tick();
   for (auto* t : spentTracks_) sd_bus_track_unref(t);
   spentTracks_.clear();
   jobs_->tick();

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "bus.h"
+#include "cluster.h"
 #include "config.h"
 #include "coordinator.h"
 #include "discovery.h"
@@ -26,6 +27,7 @@
 #include "links.h"
 #include "placement.h"
 #include "result.h"
+#include "router.h"
 #include "sampler.h"
 #include "stress.h"
 #include "uvpp.h"
@@ -57,7 +59,7 @@ class Node {
   const Discovery* discovery() const { return discovery_.get(); }
   const Links* links() const { return links_.get(); }
   // This node's status as its beacons carry it.
-  NodeSnapshot snapshot() const;
+  NodeSnapshot snapshot() const { return cluster_.snapshot(); }
   // Milliseconds from a loop timestamp (uv_now) to now.
   uint64_t millisSince(uint64_t loopMs) const {
     uint64_t now = uv_now(loop_);
@@ -69,14 +71,16 @@ class Node {
   Result<Job*> submitMem(uint64_t mb, uint64_t holdMs, const PlacementRequest& how);
   Result<Job*> submitExec(ExecClient::Request request);
   // This node's consent to exec jobs.
-  ExecPolicy execPolicy() const;
+  ExecPolicy execPolicy() const { return cluster_.execPolicy(); }
   // Cancels exec job `job` when the bus client that sent `call` disconnects (sd_bus_track).
   void watchSubmitter(uint64_t job, sd_bus_message* call);
   // Work moving between this node and its peers now: lending first, then borrowing.
-  std::vector<Flow> flows() const;
+  std::vector<Flow> flows() const { return router_ ? router_->flows() : std::vector<Flow>{}; }
   const LedgerStore* ledger() const { return ledger_.get(); }
   // A peer's name from the peer table, or its fingerprint when unknown.
-  std::string peerName(const std::string& fingerprint) const;
+  std::string peerName(const std::string& fingerprint) const {
+    return cluster_.peerName(fingerprint);
+  }
   Result<void> startStress(unsigned cores, unsigned seconds);
   void stopStress();
 
@@ -88,11 +92,11 @@ class Node {
   void onPeerEvents(const std::vector<PeerEvent>& events);
   void onLinkChange(const std::string& fingerprint, bool up);
   void onWorkFrame(const std::string& fingerprint, const Frame& frame);
-  // Frames between this node's exec coordinator and its own runner, delivered on the next loop
-  // iteration (never inside the sender's call) and in order.
-  void sendLocal(bool toRunner, Frame frame);
+  // A frame to `fingerprint`: over its link, or for "" (this node's own engines) through the
+  // loopback queue, delivered on the next loop iteration (never inside the sender's call) and in
+  // order, so this node's own work takes the same path as a peer's.
+  bool send(const std::string& fingerprint, const Frame& frame);
   void deliverLocal();
-  std::vector<NodeView> views() const;
   MemInfo freshMeminfo() const;
   void onProgressTick();
   void ledgerChanged();
@@ -111,22 +115,26 @@ class Node {
   Sampler sampler_;
   std::unique_ptr<Executor> executor_;  // made in start(), sized by the measured core count
   std::unique_ptr<JobTable> jobs_;
-  std::unique_ptr<Coordinator> coordinator_;  // our jobs, wherever they run
-  std::unique_ptr<Lender> lender_;            // peers' work running here
-  std::unique_ptr<LedgerStore> ledger_;       // what we lent to and borrowed from each peer
-  std::unique_ptr<ExecClient> execClient_;    // our exec jobs, wherever they run
-  std::unique_ptr<ExecRunner> execRunner_;    // exec jobs running here, ours and peers'
-  std::map<std::string, ExecPolicy> peerExecPolicies_;  // by fingerprint, from their links
-  std::deque<std::pair<bool, Frame>> localFrames_;
+  std::unique_ptr<Coordinator> coordinator_;      // our jobs, wherever they run
+  std::unique_ptr<Lender> lender_;                // peers' work running here
+  std::unique_ptr<LedgerStore> ledger_;           // what we lent to and borrowed from each peer
+  std::unique_ptr<ExecClient> execClient_;        // our exec jobs, wherever they run
+  std::unique_ptr<ExecRunner> execRunner_;        // exec jobs running here, ours and peers'
+  Cluster cluster_;                               // placement's inputs, peers' exec policies
+  std::unique_ptr<Router> router_;                // frames to engines by type; the fan-outs
+  std::deque<Frame> localFrames_;                 // the loopback queue
   std::map<uint64_t, sd_bus_track*> submitters_;  // exec jobs' submitters, by job id
   std::vector<sd_bus_track*> spentTracks_;        // unref'd on the next tick, not in callbacks
   bool hadFlows_ = false;
   std::unique_ptr<Discovery> discovery_;
   std::unique_ptr<Links> links_;
-  bool nameOwned_ = false, socketsBound_ = false, kdfPending_ = false;
+  bool nameOwned_ = false, socketsBound_ = false;
   Stress stress_;
   uv::Signal sigterm_, sigint_;
-  uv::Timer progressTimer_, watchdogTimer_, closeTimer_, ledgerTimer_;
+  uv::Timer progressTimer_;  // ticks the engines while work is active
+  uv::Timer watchdogTimer_;  // systemd's watchdog
+  uv::Timer closeTimer_;     // closes the bus on a fresh loop iteration after shutdown
+  uv::Timer ledgerTimer_;    // at most one Ledger change signal a second
   // Delivers localFrames_, one batch per loop iteration. Not a 0 ms timer: libuv 1.44 runs a
   // timer re-armed in its own callback again in the same pass, so a local --put of gigabytes
   // went through frame by frame without the loop ever polling D-Bus or the links.
@@ -134,7 +142,15 @@ class Node {
   bool ledgerSignalPending_ = false;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;
-  sd_bus_slot* slots_[6] = {};
+  // Our registrations on the bus, dropped in closeBus().
+  struct BusSlots {
+    sd_bus_slot* manager = nullptr;
+    sd_bus_slot* jobVtable = nullptr;
+    sd_bus_slot* jobEnumerator = nullptr;
+    sd_bus_slot* objectManager = nullptr;
+    sd_bus_slot* nodeName = nullptr;    // the name request for vestad's own per-node name
+    sd_bus_slot* sharedName = nullptr;  // the name request for the shared, queued name
+  } slots_;
   bool stopping_ = false;
   bool progressTimerRunning_ = false;
   int exitCode_ = 0;

@@ -1,6 +1,6 @@
-// libFuzzer target: the link Hello decoder (identity proof and, from version 2, the exec policy).
-// Decodes, and where a version 2 Hello succeeds re-encodes and checks the round trip, so the
-// codec cannot silently disagree with itself.
+// libFuzzer target: the link Hello decoder (identity proof and the exec policy). Decodes, and
+// where a Hello succeeds re-encodes and checks the round trip, so the codec cannot silently
+// disagree with itself.
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -11,10 +11,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto input = std::span<const uint8_t>(data, size);
   auto hello = vesta::decodeHello(input);
   if (!hello) return 0;
-  if (size == 96) {
-    if (hello->exec) std::abort();  // version 1 carries no policy
-    return 0;
-  }
   if (!hello->exec) std::abort();
   auto again = vesta::encodeHello(*hello);
   if (!std::equal(again.begin(), again.end(), input.begin(), input.end())) std::abort();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "admission.h"
+
 namespace vesta {
 
 unsigned workerCount(unsigned cores, const Config& config) {
@@ -16,19 +18,8 @@ uint64_t reserveMb(const MemInfo& mem, const Config& config) {
 }
 
 Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config) {
-  if (mb > config.mem_offer_mb)
-    return fail(std::to_string(mb) + " MiB is more than mem_offer_mb " +
-                std::to_string(config.mem_offer_mb) +
-                " MiB; ask for less or raise mem_offer_mb in the node's config");
-  uint64_t availableMb = mem.available_kb / 1024;
-  uint64_t reserve = reserveMb(mem, config);
-  uint64_t room = availableMb > reserve ? availableMb - reserve : 0;
-  if (mb > room)
-    return fail(std::to_string(mb) + " MiB would eat into the owner's reserve: " +
-                std::to_string(availableMb) + " MiB available, " + std::to_string(reserve) +
-                " MiB reserved (reserve_pct " + std::to_string(config.reserve_pct) +
-                "), so at most " + std::to_string(room) + " MiB fits now");
-  return {};
+  return memoryFits(mb, config.mem_offer_mb, mem.available_kb / 1024, reserveMb(mem, config),
+                    config.reserve_pct);
 }
 
 }  // namespace vesta
@@ -40,6 +31,21 @@ double spareCores(unsigned cores, double busyFraction, double willingness, const
   double beforeReserve = cores * (1.0 - config.reserve_pct / 100.0) - busyFraction * cores;
   double spare = willingness * std::min(offered, beforeReserve);
   return spare > 0 ? spare : 0;
+}
+
+NodeSnapshot advertisedSnapshot(unsigned cores, double cpuBusy, const MemInfo& mem,
+                                const PowerDecision& power, int gpus, const Config& config) {
+  NodeSnapshot snap;
+  snap.cores = static_cast<uint16_t>(std::min(cores, 65535u));
+  snap.cpu_permille = static_cast<uint16_t>(std::lround(cpuBusy * 1000));
+  snap.mem_available_mb = static_cast<uint32_t>(mem.available_kb / 1024);
+  snap.mem_offer_mb = config.mem_offer_mb;
+  snap.spare_millicores = static_cast<uint32_t>(
+      std::lround(spareCores(cores, cpuBusy, power.willingness, config) * 1000));
+  snap.power = power.mode;
+  snap.willingness_permille = static_cast<uint16_t>(std::lround(power.willingness * 1000));
+  snap.gpus = static_cast<uint8_t>(std::min(gpus, 255));
+  return snap;
 }
 
 }  // namespace vesta

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 
+#include "beacon.h"
 #include "config.h"
+#include "power.h"
 #include "result.h"
 #include "sysstat.h"
 
@@ -28,5 +30,9 @@ namespace vesta {
 // Cores this node lends to peers now (docs/configuration.md):
 // willingness x min(cores x cpu_offer_pct, cores x (1 - reserve_pct) - busy cores), at least 0.
 double spareCores(unsigned cores, double busyFraction, double willingness, const Config& config);
+
+// This node's status as its beacons carry it.
+NodeSnapshot advertisedSnapshot(unsigned cores, double cpuBusy, const MemInfo& mem,
+                                const PowerDecision& power, int gpus, const Config& config);
 
 }  // namespace vesta

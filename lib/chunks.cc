@@ -135,9 +135,4 @@ size_t ChunkScheduler::inFlight(const std::string& runner) const {
                                            [&](const Flight& f) { return f.runner == runner; }));
 }
 
-double ChunkScheduler::rate(const std::string& runner) const {
-  auto it = runners_.find(runner);
-  return it == runners_.end() ? 0 : it->second.rate;
-}
-
 }  // namespace vesta

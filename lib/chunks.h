@@ -33,7 +33,6 @@ class ChunkScheduler {
 
   void addRunner(const std::string& runner, unsigned workers);
   bool hasRunner(const std::string& runner) const { return runners_.count(runner) > 0; }
-  size_t runnerCount() const { return runners_.size(); }
 
   // The ranges to send `runner` now, at `nowMs`, to keep `depth` chunks in flight. Near the end,
   // an idle runner also gets a copy of a chunk that is long overdue elsewhere (the first result
@@ -55,8 +54,6 @@ class ChunkScheduler {
   uint64_t completedBy(const std::string& runner) const;
   uint64_t chunksBy(const std::string& runner) const;
   size_t inFlight(const std::string& runner) const;
-  // Iterations per second `runner` has shown, 0 before its first result.
-  double rate(const std::string& runner) const;
 
  private:
   struct Runner {

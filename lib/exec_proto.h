@@ -70,8 +70,8 @@ struct OutputMsg {
   bool operator==(const OutputMsg&) const = default;
 };
 
-// Both directions use Credit: to the runner for output the coordinator passed on (for_output),
-// to the coordinator for shipped-file bytes the runner stored.
+// OutputCredit (to the runner, for output the coordinator passed on: for_output) and FileCredit
+// (to the coordinator, for shipped-file bytes the runner stored) share this payload.
 struct CreditMsg {
   uint64_t job = 0;
   bool for_output = true;

@@ -16,7 +16,7 @@ std::array<uint8_t, 4> lengthBytes(uint32_t n) {
 }  // namespace
 
 bool knownFrameType(uint8_t type) {
-  return type >= 1 && type <= 20;
+  return type >= 1 && type <= kMaxFrameType;
 }
 
 const char* frameErrorName(FrameError error) {

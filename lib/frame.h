@@ -26,7 +26,8 @@ enum class FrameType : uint8_t {
   Pong = 3,   // echoes a Ping's payload
   Bye = 4,    // clean close
   // Work between a job's coordinator (the node it was submitted on) and a runner; payloads in
-  // lib/proto.h.
+  // lib/proto.h. Every type has one receiver (cpu and mem work, or exec work, on one side), so a
+  // frame is routed by its type alone.
   Offer = 5,      // coordinator -> runner: will you take part in this job?
   Accept = 6,     // runner: yes, with this many workers
   Refuse = 7,     // runner: no, and why
@@ -36,15 +37,21 @@ enum class FrameType : uint8_t {
   JobDone = 11,   // runner: a mem job ended, or the runner gives up on a job
   Release = 12,   // coordinator: stop all work on this job (done, cancelled, or given elsewhere)
   Usage = 13,     // runner: what a piece of work used here, for both sides' ledgers
-  // Exec jobs (payloads in lib/exec_proto.h).
-  ExecPolicy = 14,  // either side, once per link: may the other run commands here, which ones
-  ExecOffer = 15,   // coordinator: run this command, with these files
-  ExecAccept = 16,  // runner: yes; send me these files I have not cached
-  FileData = 17,    // coordinator: a piece of a shipped file
-  Output = 18,      // runner: stdout, stderr or fetched files (--get) of a running command
-  Credit = 19,      // either side: I consumed this many bytes of yours; send more
-  ExecExit = 20,    // runner: the command ended (exit status, signal, timeout)
+  // Exec jobs (payloads in lib/exec_proto.h; the last four in lib/proto.h).
+  ExecPolicy = 14,    // either side: may the other run commands here, which ones (a re-announce;
+                      // the Hello carries it first)
+  ExecOffer = 15,     // coordinator: run this command, with these files
+  ExecAccept = 16,    // runner: yes; send me these files I have not cached
+  FileData = 17,      // coordinator: a piece of a shipped file
+  Output = 18,        // runner: stdout, stderr or fetched files (--get) of a running command
+  OutputCredit = 19,  // coordinator: I passed on this many bytes of output; send more
+  ExecExit = 20,      // runner: the command ended (exit status, signal, timeout)
+  ExecRelease = 21,   // coordinator: stop this command (cancelled, failed, or no answer in time)
+  ExecRefuse = 22,    // runner: no, and why
+  ExecUsage = 23,     // runner: what the command used here, for both sides' ledgers
+  FileCredit = 24,    // runner: I stored this many bytes of your shipped files; send more
 };
+inline constexpr uint8_t kMaxFrameType = 24;
 bool knownFrameType(uint8_t type);
 
 struct Frame {

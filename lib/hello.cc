@@ -27,9 +27,11 @@ Result<Hello> decodeHello(std::span<const uint8_t> p) {
   Hello h;
   std::copy(p.begin(), p.begin() + 32, h.key.begin());
   std::copy(p.begin() + 32, p.begin() + kProofSize, h.signature.begin());
-  if (p.size() == kProofSize) return h;  // version 1: the proof alone
-  if (p[kProofSize] != kHelloVersion)
-    return fail("hello: version " + std::to_string(p[kProofSize]) + "; expected 2");
+  // Version 1 was the proof alone.
+  unsigned version = p.size() == kProofSize ? 1 : p[kProofSize];
+  if (version != kHelloVersion)
+    return fail("hello: version " + std::to_string(version) + "; expected " +
+                std::to_string(kHelloVersion) + " (a vestad of another release)");
   auto policy = decodeExecPolicy(p.subspan(kProofSize + 1));
   if (!policy) return fail("hello: " + policy.error());
   h.exec = std::move(*policy);

@@ -1,7 +1,7 @@
 // The Hello frame each side of a link sends first, inside the encrypted channel: who it is (its
-// Ed25519 key and a signature over this connection's handshake hash) and, from version 2, its
-// exec policy, so a peer's consent is known the moment its link is up and placement never sees
-// a linked peer whose policy has not arrived yet. Layout in docs/protocol.md (Identity proof).
+// Ed25519 key and a signature over this connection's handshake hash) and its exec policy, so a
+// peer's consent is known the moment its link is up and placement never sees a linked peer whose
+// policy has not arrived yet. Layout in docs/protocol.md (Identity proof).
 #pragma once
 
 #include <array>
@@ -16,20 +16,21 @@
 
 namespace vesta {
 
-inline constexpr uint8_t kHelloVersion = 2;
+// 3: exec work has frame types of its own (ExecRelease, ExecRefuse, ExecUsage, FileCredit), so
+// a frame is routed by its type alone. An older vestad would send exec work the cpu types, which
+// this one hands to its cpu engines: versions 1 (no policy) and 2 are refused, not misrouted.
+inline constexpr uint8_t kHelloVersion = 3;
 
 struct Hello {
   PublicKey key{};
   std::array<uint8_t, 64> signature{};
-  // Its exec policy; nullopt from a version 1 Hello (an older vestad), which sends the policy
-  // in an ExecPolicy frame after the link is up.
-  std::optional<ExecPolicy> exec;
+  std::optional<ExecPolicy> exec;  // its exec policy: always set by decodeHello
   bool operator==(const Hello&) const = default;
 };
 
 // Always the current version; `hello.exec` must be set.
 Bytes encodeHello(const Hello& hello);
-// Strict: 96 bytes (version 1), or 96 + version 2 + a well-formed exec policy, nothing more.
+// Strict: 96 bytes of proof, version 3, a well-formed exec policy, nothing more.
 Result<Hello> decodeHello(std::span<const uint8_t> payload);
 
 // What a Hello signs: a context, the signer's role and this handshake's hash, so a proof can be

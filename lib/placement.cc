@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "admission.h"
+#include "capacity.h"
 #include "cpujob.h"
 
 namespace vesta {
@@ -18,39 +20,43 @@ std::string cores(double n) {
   return buf;
 }
 
-// The gates every kind of job passes first (refused already, link, age, ledger, power), as
-// docs/configuration.md orders them; "" when `n` passes.
-std::string whyGated(const NodeView& n, const PlacementPolicy& p) {
-  if (!n.refused.empty()) return n.name + " " + n.refused;
-  if (n.self) return "";
-  if (!n.alive) return n.name + " is not alive";
-  if (!n.link_up) return n.name + " has no link";
-  if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
-  if (n.capped) return n.name + " would refuse: this node is over its borrowing cap there";
-  if (n.willingness <= 0) return n.name + " lends nothing (battery below minimum)";
-  return "";
+// What admission (lib/admission) needs to judge `n` from its snapshot.
+AdmissionInput admissionOf(const NodeView& n, const PlacementRequest& r) {
+  AdmissionInput in;
+  in.node = n.name;
+  in.kind = r.kind;
+  in.own = n.self;
+  in.advertised = true;
+  in.willingness = n.willingness;
+  if (n.capped) in.capped = "over its borrowing cap";
+  in.spareCores = n.spare_cores;
+  in.cpuBusy = n.cpu_busy;
+  in.running = n.exec_running;
+  in.byName = !r.on.empty();
+  in.memMb = r.kind == JobKind::Mem ? r.mem_mb : 0;
+  in.memOfferMb = n.mem_offer_mb;
+  in.memAvailableMb = n.mem_available_mb;
+  if (r.kind == JobKind::Exec) {
+    in.policy = &n.exec;
+    in.argv0 = r.argv0;
+    in.shipped = r.shipped;
+  }
+  return in;
 }
 
-// Why `n` cannot take the job, or "" when it can: the gates, then capacity.
+// Why `n` cannot take the job, or "" when it can: the gates only placement knows (refused
+// already, link, age), as docs/configuration.md orders them, then admission.
 std::string whyNot(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
-  if (std::string gated = whyGated(n, p); !gated.empty()) return gated;
-  if (r.kind == JobKind::Mem) {
-    if (r.mem_mb > n.mem_offer_mb)
-      return n.name + ": " + std::to_string(r.mem_mb) + " MiB is more than its mem_offer_mb " +
-             std::to_string(n.mem_offer_mb) + " MiB";
-    if (r.mem_mb > n.mem_available_mb)
-      return n.name + " has room for " + std::to_string(n.mem_available_mb) + " MiB now, not " +
-             std::to_string(r.mem_mb);
-    return "";
+  if (!n.refused.empty()) return n.name + " " + n.refused;
+  if (!n.self) {
+    if (!n.alive) return n.name + " is not alive";
+    if (!n.link_up) return n.name + " has no link";
+    if (n.age_ms > p.stale_after_ms) return n.name + "'s status is stale";
   }
-  if (n.self) {
-    if (n.cpu_busy * 100 >= p.spill_cpu_pct)
-      return n.name + " over spill threshold " + std::to_string(p.spill_cpu_pct) + "% (" +
-             pct(n.cpu_busy) + ")";
-    return "";
-  }
-  if (n.spare_cores < p.min_spare_cores)
-    return n.name + " has " + cores(n.spare_cores) + " spare cores";
+  if (auto refusal = admit(admissionOf(n, r))) return refusal->text;
+  if (n.self && r.kind == JobKind::Cpu && n.cpu_busy * 100 >= p.spill_cpu_pct)
+    return n.name + " over spill threshold " + std::to_string(p.spill_cpu_pct) + "% (" +
+           pct(n.cpu_busy) + ")";
   return "";
 }
 
@@ -71,6 +77,51 @@ std::string joinReasons(const std::vector<std::string>& reasons) {
 }
 
 }  // namespace
+
+NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, const MemInfo& mem,
+                  const PowerDecision& power, const ExecPolicy& policy, const Config& config) {
+  NodeView self;
+  self.name = name;
+  self.self = true;
+  self.cores = cores;
+  self.cpu_busy = cpuBusy;
+  self.spare_cores = spareCores(cores, cpuBusy, power.willingness, config);
+  uint64_t available = mem.available_kb / 1024, reserve = reserveMb(mem, config);
+  self.mem_available_mb = available > reserve ? available - reserve : 0;
+  self.mem_offer_mb = config.mem_offer_mb;
+  self.power = power.mode;
+  // The owner's own jobs are not held back by battery mode: that limits lending only.
+  self.willingness = 1;
+  self.rtt_ms = 0;
+  self.exec = policy;
+  self.exec_slots = execSlots(cores, true, 1, config);
+  return self;
+}
+
+NodeView peerView(const Peer& p, std::optional<double> linkRttMs, uint64_t ageMs, bool capped,
+                  const ExecPolicy* policy) {
+  NodeView v;
+  v.name = p.name;
+  v.fingerprint = p.fingerprint;
+  v.cores = p.status.cores;
+  v.cpu_busy = p.status.cpu_permille / 1000.0;
+  v.spare_cores = p.status.spare_millicores / 1000.0;
+  v.mem_available_mb = p.status.mem_available_mb;
+  v.mem_offer_mb = p.status.mem_offer_mb;
+  v.power = p.status.power;
+  v.willingness = p.status.willingness_permille / 1000.0;
+  v.link_up = linkRttMs.has_value();
+  v.rtt_ms = linkRttMs.value_or(-1);
+  v.age_ms = ageMs;
+  v.alive = p.state == PeerState::Alive && v.link_up;
+  v.capped = capped;
+  if (policy) v.exec = *policy;
+  // What it offers peers (its ExecPolicy), less while on battery.
+  v.exec_slots = v.willingness > 0 && v.exec.slots > 0
+                     ? std::max(1u, static_cast<unsigned>(v.exec.slots * v.willingness + 0.5))
+                     : 0;
+  return v;
+}
 
 PlacementPolicy PlacementPolicy::from(const Config& c) {
   PlacementPolicy p;
@@ -167,16 +218,6 @@ unsigned execSlots(unsigned cores, bool self, double willingness, const Config& 
 
 namespace {
 
-// Why `n` will not run this command, by its gates and consent only (not its load).
-std::string whyNotExec(const NodeView& n, const PlacementRequest& r, const PlacementPolicy& p) {
-  if (std::string gated = whyGated(n, p); !gated.empty()) return gated;
-  // Our own commands there count as busy in its measurement; only the owner's load matters.
-  // Asked for by name (--on), the node judges its load itself.
-  if (!n.self && r.on.empty() && n.spare_cores + n.exec_running < p.min_spare_cores)
-    return n.name + " has " + cores(n.spare_cores) + " spare cores";
-  return execWouldRefuse(n.exec, n.name, r.argv0, r.shipped);
-}
-
 unsigned freeSlots(const NodeView& n) {
   return n.exec_slots > n.exec_running ? n.exec_slots - n.exec_running : 0;
 }
@@ -191,7 +232,7 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
   for (const auto& n : nodes) {
     if (r.local && !n.self) continue;
     if (!r.on.empty() && n.name != r.on) continue;
-    std::string why = whyNotExec(n, r, p);
+    std::string why = whyNot(n, r, p);
     if (why.empty())
       willing.push_back(&n);
     else

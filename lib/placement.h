@@ -10,7 +10,9 @@
 #include "config.h"
 #include "exec_policy.h"
 #include "job.h"
+#include "peertable.h"
 #include "power.h"
+#include "sysstat.h"
 
 namespace vesta {
 
@@ -40,6 +42,14 @@ struct NodeView {
   unsigned exec_running = 0;
 };
 
+// This node's view, from its own measurement and config.
+NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, const MemInfo& mem,
+                  const PowerDecision& power, const ExecPolicy& policy, const Config& config);
+// A peer's view: its newest beacon, its link (nullopt rtt: no link; -1: no pong yet), how old
+// the beacon is, whether our ledger finds us capped there, and the exec policy it announced.
+NodeView peerView(const Peer& peer, std::optional<double> linkRttMs, uint64_t ageMs, bool capped,
+                  const ExecPolicy* policy);
+
 struct PlacementRequest {
   JobKind kind = JobKind::Cpu;
   uint64_t iterations = 0;  // cpu
@@ -55,7 +65,6 @@ struct PlacementPolicy {
   uint32_t spill_cpu_pct = 80;
   uint64_t stale_after_ms = 3000;              // ~3 beacon intervals
   uint64_t split_min_iterations = 50'000'000;  // smaller jobs are not worth splitting
-  double min_spare_cores = 0.5;                // a peer with less is not worth a round trip
   static PlacementPolicy from(const Config& config);
 };
 

@@ -32,17 +32,19 @@ TEST_CASE("a Hello carries the sender's exec policy, so it is known at link-up",
   CHECK_FALSE(off->exec->allow_exec);
 }
 
-TEST_CASE("a version 1 Hello (proof only, an older vestad) has no policy", "[hello]") {
+TEST_CASE("a Hello of an older vestad (version 1 or 2) is refused, not misrouted", "[hello]") {
   auto bytes = vesta::encodeHello(sample());
-  bytes.resize(96);
-  auto v1 = vesta::decodeHello(bytes);
-  REQUIRE(v1);
-  CHECK_FALSE(v1->exec);
+  CHECK(bytes[96] == 3);
+  auto v2 = bytes;
+  v2[96] = 2;  // the same layout, but exec work came in the cpu frame types
+  CHECK_THAT(vesta::decodeHello(v2).error(), Catch::Contains("version 2; expected 3"));
+  bytes.resize(96);  // version 1: the proof alone
+  CHECK_THAT(vesta::decodeHello(bytes).error(), Catch::Contains("version 1; expected 3"));
 }
 
 TEST_CASE("a malformed Hello is refused with a reason", "[hello]") {
   auto bytes = vesta::encodeHello(sample());
-  for (size_t len : {size_t{0}, size_t{31}, size_t{95}, size_t{97}, bytes.size() - 1}) {
+  for (size_t len : {size_t{0}, size_t{31}, size_t{95}, size_t{96}, size_t{97}, bytes.size() - 1}) {
     CAPTURE(len);
     auto r = vesta::decodeHello(std::span(bytes).first(len));
     REQUIRE_FALSE(r);
@@ -52,8 +54,8 @@ TEST_CASE("a malformed Hello is refused with a reason", "[hello]") {
   trailing.push_back(0);
   CHECK_FALSE(vesta::decodeHello(trailing));
   auto version = bytes;
-  version[96] = 3;
-  CHECK_THAT(vesta::decodeHello(version).error(), Catch::Contains("version 3; expected 2"));
+  version[96] = 4;
+  CHECK_THAT(vesta::decodeHello(version).error(), Catch::Contains("version 4; expected 3"));
   auto flag = bytes;
   flag[97] = 2;  // allow_exec neither 0 nor 1
   CHECK_FALSE(vesta::decodeHello(flag));

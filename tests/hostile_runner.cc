@@ -124,14 +124,14 @@ int run(int argc, char** argv) {
         if (up && ours) links->send(fp, {FrameType::ExecOffer, encode(*ours)});
       },
       [&](const std::string& fp, const Frame& frame) {
-        if (ours && frame.type == FrameType::Refuse) {
+        if (ours && frame.type == FrameType::ExecRefuse) {
           auto r = decodeRefuse(frame.payload);
           std::fprintf(stderr, "hostile_runner: refused: %s\n", r ? r->reason.c_str() : "?");
           return;
         }
         if (ours && frame.type == FrameType::ExecAccept) {
           std::fprintf(stderr, "hostile_runner: accepted\n");
-          links->send(fp, {FrameType::Release, encode(ReasonMsg{ours->job, "a test"})});
+          links->send(fp, {FrameType::ExecRelease, encode(ReasonMsg{ours->job, "a test"})});
           return;
         }
         if (frame.type != FrameType::ExecOffer) return;

@@ -226,3 +226,39 @@ TEST_CASE("exec slots follow the offer, the reserve and the battery", "[placemen
   CHECK(vesta::execSlots(1, false, 1, c) == 1);
   CHECK(vesta::execSlots(4, false, 0, c) == 0);
 }
+
+TEST_CASE("placement's views: this node from its measurement, a peer from its beacon",
+          "[placement]") {
+  vesta::Config c;  // reserve 20%, offer 75%, mem_offer_mb 1024
+  vesta::MemInfo mem;
+  mem.total_kb = 10000 * 1024;
+  mem.available_kb = 6000 * 1024;
+  vesta::PowerDecision battery{PowerMode::Battery, 0.35, "battery 30%"};
+  auto self = vesta::selfView("desk", 8, 0.25, mem, battery, {}, c);
+  CHECK(self.self);
+  CHECK(self.mem_available_mb == 4000);  // MemAvailable less the 2000 MiB reserve
+  CHECK(self.willingness == 1);          // battery mode limits lending only
+  CHECK(self.spare_cores == Approx(0.35 * (8 * 0.8 - 2)));  // what it lends: reserve and load
+  CHECK(self.exec_slots == 6);
+
+  vesta::Peer p;
+  p.name = "pi4";
+  p.fingerprint = "fp-pi4";
+  p.status.cores = 4;
+  p.status.spare_millicores = 1500;
+  p.status.willingness_permille = 500;
+  vesta::ExecPolicy policy{true, false, {}, 3};
+  auto v = vesta::peerView(p, 12.5, 800, false, &policy);
+  CHECK(v.link_up);
+  CHECK(v.alive);
+  CHECK(v.rtt_ms == 12.5);
+  CHECK(v.spare_cores == 1.5);
+  CHECK(v.exec_slots == 2);  // 3 slots at half willingness, rounded
+  auto unlinked = vesta::peerView(p, std::nullopt, 800, true, nullptr);
+  CHECK_FALSE(unlinked.link_up);
+  CHECK_FALSE(unlinked.alive);  // a peer without a link is never placed on
+  CHECK(unlinked.rtt_ms == -1);
+  CHECK(unlinked.capped);
+  CHECK_FALSE(unlinked.exec.allow_exec);  // no policy announced: exec is off there
+  CHECK(unlinked.exec_slots == 0);
+}
