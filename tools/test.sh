@@ -1,10 +1,12 @@
 #!/bin/bash
 # Installs the build dependencies, builds, and runs every test (unit, integration on a private
 # D-Bus, systemd unit checks).
-#   tools/test.sh [--sanitize] [--clang] [TEST...]
+#   tools/test.sh [--sanitize] [--clang] [SUITE...]
 # --sanitize: the same in an ASan+UBSan build; --clang: built by clang (both compilers must
-# build it warning-free); both together: one clang build with the sanitizers. TEST names limit
-# the run to those meson tests (unit, integration, discovery, placement, ledger, exec, ...).
+# build it warning-free); both together: one clang build with the sanitizers. SUITE names limit
+# the run to those meson suites (unit, daemon, integration, discovery, placement, ledger, exec,
+# hostile, netns, vestatop, docs, systemd-units); each integration script's scenarios are tests
+# of its suite (meson test -C build --list).
 #   tools/test.sh --packages
 # builds the amd64, arm64 and armhf packages (./build.sh, unit tests of each, foreign ones under
 # qemu-user; lintian), installs, checks and purges the native one, then boots it under a real
@@ -33,7 +35,7 @@ for a in "$@"; do
       echo "test.sh: unknown option $a; expected --sanitize, --clang, --packages or test names" >&2
       exit 2
       ;;
-    *) tests+=("$a") ;;
+    *) tests+=(--suite "$a") ;;
   esac
 done
 dir=build

@@ -1,14 +1,40 @@
-# Shared by the integration scripts: a TAP-like harness, a private D-Bus daemon, and vestad
-# processes on it. Every node broadcasts on loopback only (-broadcast 127.255.255.255).
+# Shared by the integration scripts: a TAP-like harness, a private D-Bus daemon, vestad
+# processes on it, and scenarios (run_scenarios). Every node broadcasts on loopback only
+# (-broadcast 127.255.255.255).
 set -u
 
 source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 WORK=$(mktemp -d /tmp/vesta-it-XXXXXX)
 KEY=integration-test-federation-key
-# A beacon port of this run's own, so parallel runs and a vestad on the machine stay apart.
-DPORT=$((20000 + RANDOM % 10000))
-NEXT_LINK_PORT=$((DPORT + 1000))  # each node started gets a link port of its own
 DATA=${VESTA_TEST_DATA:?run through meson test}
+
+# claim_ports: a block of 100 ports below the ephemeral range for this run alone, locked while
+# any process of the run holds the lock file open (vestad inherits it), so scenarios running in
+# parallel never hear each other's beacons or take each other's link ports.
+claim_ports() {
+  local block try lock
+  # Shared by every user's runs, like /tmp; a lock another user made is still readable.
+  [ -d /tmp/vesta-it-ports ] || mkdir -m 1777 -p /tmp/vesta-it-ports
+  for try in $(seq 500); do
+    block=$((RANDOM % 127))
+    lock=/tmp/vesta-it-ports/$block.lock
+    [ -e "$lock" ] || : >"$lock"
+    exec {PORT_LOCK}<"$lock" || continue
+    if flock -n "$PORT_LOCK"; then
+      PORT_BASE=$((20000 + block * 100))
+      return
+    fi
+    exec {PORT_LOCK}>&-
+  done
+  echo "no free block of ports after $try tries"
+  exit 1
+}
+claim_ports
+DPORT=$PORT_BASE                  # this run's beacon port
+NEXT_LINK_PORT=$PORT_BASE         # each node started gets the next one as its link port
+# spare_port N (0..9): a port of this run's own for anything else (a second federation's
+# beacons, a vestad that must not come up).
+spare_port() { echo $((PORT_BASE + 90 + $1)); }
 
 # json_get EXPR: evaluates a Python expression on the JSON document read from stdin (as d).
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -54,6 +80,7 @@ start_node() {
   local name=$1
   shift
   NEXT_LINK_PORT=$((NEXT_LINK_PORT + 1))
+  [ $NEXT_LINK_PORT -lt "$(spare_port 0)" ] || { echo "more nodes started than ports claimed"; exit 1; }
   "$VESTAD" -name "$name" -key "$KEY" -state-dir "$WORK/state-$name" -port "$NEXT_LINK_PORT" \
     -broadcast 127.255.255.255 -dport "$DPORT" -bus "$VESTA_BUS" "$@" >"$WORK/$name.log" 2>&1 &
   echo "$NEXT_LINK_PORT" >"$WORK/$name.port"
@@ -88,4 +115,41 @@ make_root() {
   printf 'MemTotal: %d kB\nMemFree: %d kB\nMemAvailable: %d kB\n' \
     $((mb * 2048)) $((mb * 1024)) $((mb * 1024)) >"$dir/proc/meminfo"
 }
+# start_nodes NAME [FLAGS...] [-- NAME [FLAGS...]]...: the scenario's private bus (on the first
+# call) and a vestad for each NAME, as start_node; ends the scenario when one does not come up.
+start_nodes() {
+  [ -S "$WORK/bus" ] || start_bus
+  local node=() arg
+  for arg in "$@" --; do
+    if [ "$arg" != -- ]; then
+      node+=("$arg")
+      continue
+    fi
+    [ ${#node[@]} -eq 0 ] || start_node "${node[@]}" || exit 1
+    node=()
+  done
+}
+
 prop() { busctl --address="$VESTA_BUS" get-property "org.vesta.Vestad1.Node.$1" "$2" "$3" "$4"; }
+
+# run_scenarios "$@": the last line of a script of scenarios, the functions named scenario_NAME
+# (defined as "scenario_NAME() {" at the start of a line: tests/meson.build registers one test
+# for each, and runs one whose line ends in "# alone" with no other test beside it). With a
+# NAME, runs that scenario in this process: its own work directory, ports, bus and nodes. With
+# none, runs every scenario, each in a process of its own, and names those that failed.
+run_scenarios() {
+  if [ $# -gt 0 ]; then
+    local fn=scenario_${1//-/_}  # tests/meson.build names exit_codes exit-codes
+    declare -F "$fn" >/dev/null || { echo "$0: no scenario \"$1\""; exit 2; }
+    echo "# scenario $1"
+    "$fn"
+    finish
+    return
+  fi
+  local name failed=()
+  for name in $(declare -F | sed -n 's/^declare -f scenario_//p'); do
+    "$0" "$name" || failed+=("$name")
+  done
+  echo "${#failed[@]} scenarios failed${failed[*]:+: ${failed[*]}}"
+  [ ${#failed[@]} -eq 0 ]
+}
