@@ -12,7 +12,7 @@
 
 namespace {
 
-using vesta::CliError;
+using vesta::ClientError;
 using vesta::CliOptions;
 
 const char* kUsage =
@@ -58,20 +58,20 @@ const char* kUsage =
     "\n"
     "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
 
-tl::expected<uint64_t, CliError> number(const std::string& what, const std::string& text,
+tl::expected<uint64_t, ClientError> number(const std::string& what, const std::string& text,
                                         uint64_t min, uint64_t max) {
   char* end = nullptr;
   errno = 0;
   unsigned long long v = std::strtoull(text.c_str(), &end, 10);
   if (text.empty() || *end || text[0] == '-' || errno || v < min || v > max)
     return tl::unexpected(
-        CliError{vesta::kExitUsage, what + ": \"" + text + "\" is not a whole number " +
+        ClientError{vesta::kExitUsage, what + ": \"" + text + "\" is not a whole number " +
                                         std::to_string(min) + ".." + std::to_string(max)});
   return v;
 }
 
 // Splits the command line into options and positional arguments; options may appear anywhere.
-tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, bool& version) {
+tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& help, bool& version) {
   CliOptions o;
   bool execMode = false;
   for (int i = 1; i < argc; ++i) {
@@ -102,10 +102,10 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
         o.args.push_back(arg);
       continue;
     }
-    auto value = [&]() -> tl::expected<std::string, CliError> {
+    auto value = [&]() -> tl::expected<std::string, ClientError> {
       if (inlineValue) return *inlineValue;
       if (i + 1 >= argc)
-        return tl::unexpected(CliError{vesta::kExitUsage, arg + ": missing value"});
+        return tl::unexpected(ClientError{vesta::kExitUsage, arg + ": missing value"});
       return std::string(argv[++i]);
     };
     if (name == "json") {
@@ -145,7 +145,7 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
       o.noSplit = true;
     } else {
       return tl::unexpected(
-          CliError{vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
+          ClientError{vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
     }
   }
   return o;
