@@ -133,17 +133,23 @@ std::string partsLine(const std::vector<api::Part>& parts) {
   return out;
 }
 
-// Exit code and message for a job that did not end done.
-int jobFailure(const CliOptions& options, const api::JobInfo& j) {
-  std::string message =
-      "job " + j.id + " " + jobStateName(j.state) + (j.node.empty() ? "" : " on " + j.node);
-  if (!j.error.empty()) message += ": " + j.error;
-  return reportError(options, {kExitJobFailed, message});
+void writeRefusals(JsonWriter& w, const std::vector<api::Refusal>& refusals) {
+  w.Key("refusals");
+  w.StartArray();
+  for (const api::Refusal& f : refusals) {
+    w.StartObject();
+    writeString(w, "code", api::refuseCodeName(f.code));
+    writeString(w, "node", f.node);
+    writeString(w, "text", f.text);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
-}  // namespace
-
-int reportError(const CliOptions& options, const ClientError& error) {
+// Prints a failure: one line on stderr, or {"error": ..., "refusals": ...} on stdout with --json
+// (refusals only when nodes refused).
+int reportFailure(const CliOptions& options, const ClientError& error,
+                  const std::vector<api::Refusal>& refusals) {
   if (options.json) {
     rapidjson::StringBuffer out;
     JsonWriter w(out);
@@ -151,12 +157,27 @@ int reportError(const CliOptions& options, const ClientError& error) {
     writeString(w, "error", error.message);
     w.Key("exit_code");
     w.Int(error.code);
+    if (!refusals.empty()) writeRefusals(w, refusals);
     w.EndObject();
     printJson(out);
   } else {
     std::fprintf(stderr, "vesta: %s\n", error.message.c_str());
   }
   return error.code;
+}
+
+// Exit code and message for a job that did not end done, with the nodes that refused it.
+int jobFailure(const CliOptions& options, const api::JobInfo& j) {
+  std::string message =
+      "job " + j.id + " " + jobStateName(j.state) + (j.node.empty() ? "" : " on " + j.node);
+  if (!j.error.empty()) message += ": " + j.error;
+  return reportFailure(options, {kExitJobFailed, message}, j.refusals);
+}
+
+}  // namespace
+
+int reportError(const CliOptions& options, const ClientError& error) {
+  return reportFailure(options, error, {});
 }
 
 int appendPlacement(sd_bus_message* m, const CliOptions& o) {
@@ -349,6 +370,7 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
       w.EndObject();
     }
     w.EndArray();
+    writeRefusals(w, j.refusals);
     w.EndObject();
     printJson(out);
     return kExitOk;
@@ -384,6 +406,7 @@ int commandMem(Client& c, const CliOptions& options, uint64_t mb, uint64_t holdM
     w.Key("elapsed_ms");
     w.Uint64(j.elapsedMs);
     writeString(w, "reason", j.reason);
+    writeRefusals(w, j.refusals);
     w.EndObject();
     printJson(out);
     return kExitOk;

@@ -78,6 +78,8 @@ api::JobInfo infoOf(const Job& j) {
   for (const JobPart& part : j.parts) {
     auto state = api::parsePartState(part.state).value_or(api::PartState::Lost);
     info.parts.push_back({part.node, state, part.iterations, part.chunks, part.note});
+    if (state == api::PartState::Refused)
+      info.refusals.push_back({part.refusal, part.node, part.note});
   }
   return info;
 }
@@ -109,6 +111,8 @@ const sd_bus_vtable kJobVtable[] = {
     SD_BUS_PROPERTY("Reason", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Parts", api::Part::kArraySignature, getProperty, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Refusals", api::Refusal::kArraySignature, getProperty, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD("Cancel", "", "", cancel, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES("Finished", "sss",
                              SD_BUS_PARAM(state) SD_BUS_PARAM(result) SD_BUS_PARAM(error), 0),
@@ -138,8 +142,8 @@ void emitJobChange(sd_bus* bus, const Job& job, JobChange change) {
                          path.c_str());
       break;
     case JobChange::Parts:
-      sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Node", "Parts", "Workers",
-                                     "Reason", nullptr);
+      sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Node", "Parts", "Refusals",
+                                     "Workers", "Reason", nullptr);
       break;
     case JobChange::Progress:
       sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Progress", "ElapsedMs",
