@@ -28,8 +28,12 @@ struct CliOptions {
   std::string eachFrom;  // --each-from FILE|-
 };
 
+// Opens the options a{sv} of a call with the placement ones (--on, --local) in it; the caller
+// adds its own and closes it.
+int appendPlacement(sd_bus_message* m, const CliOptions& options);
+
 // Prints a failure: one line on stderr, or {"error": ...} on stdout with --json.
-int reportError(const CliOptions& options, const CliError& error);
+int reportError(const CliOptions& options, const ClientError& error);
 
 int commandStatus(Client& client, const CliOptions& options);
 int commandCpu(Client& client, const CliOptions& options, uint64_t millions);

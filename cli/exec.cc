@@ -18,15 +18,15 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
 #include "fanout.h"
 #include "format.h"
-#include "hex.h"
 #include "job.h"
-#include "sha256.h"
+#include "put_files.h"
 
 namespace vesta {
 namespace {
@@ -36,140 +36,82 @@ volatile sig_atomic_t execInterrupts = 0;
 // Exit codes of vesta exec when the command did not give one (as ssh uses 255).
 constexpr int kExecFailed = 255, kExecInterrupted = 130;
 
-struct PutSpec {
-  std::string name;
-  std::string sha;
-  bool executable = false;
-  int fd = -1;
-};
-
-// Opens and hashes the files to ship. The name in the job's directory is the file's basename.
-tl::expected<std::vector<PutSpec>, CliError> openPuts(const std::vector<std::string>& paths) {
-  std::vector<PutSpec> out;
-  for (auto& path : paths) {
-    PutSpec p;
-    auto slash = path.rfind('/');
-    p.name = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (auto ok = checkFileName(p.name); !ok)
-      return tl::unexpected(CliError{kExitUsage, "--put " + path + ": " + ok.error()});
-    p.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    struct stat st {};
-    if (p.fd < 0 || ::fstat(p.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      std::string why = p.fd < 0 ? std::strerror(errno) : "not a regular file";
-      if (p.fd >= 0) ::close(p.fd);
-      for (auto& o : out) ::close(o.fd);
-      return tl::unexpected(CliError{kExitUsage, "--put " + path + ": " + why});
-    }
-    auto digest = sha256OfFd(p.fd);
-    if (!digest)
-      return tl::unexpected(CliError{kExitUsage, "--put " + path + ": " + digest.error()});
-    p.sha = toHex(*digest);
-    p.executable = (st.st_mode & 0111) != 0;
-    for (auto& o : out)
-      if (o.name == p.name)
-        return tl::unexpected(CliError{kExitUsage, "--put: two files are named " + p.name});
-    out.push_back(p);
-  }
-  return out;
-}
-
-// A relative program ("./piwork") travels with the job: it is added to the files to ship.
-void addProgram(const std::vector<std::string>& argv, std::vector<std::string>& puts) {
-  const std::string& argv0 = argv[0];
-  if (argv0.empty() || argv0[0] == '/' || argv0.find('/') == std::string::npos) return;
-  std::string name = normalPath(argv0);
-  if (name.find('/') != std::string::npos) return;
-  for (auto& p : puts) {
-    auto slash = p.rfind('/');
-    if ((slash == std::string::npos ? p : p.substr(slash + 1)) == name) return;
-  }
-  if (::access(argv0.c_str(), F_OK) == 0) puts.push_back(argv0);
-}
-
 // One submitted command: its pipes' read ends and what came out of them.
 struct Running {
-  std::string path;   // the job object
-  std::string label;  // --each: the argument
-  int fds[3] = {-1, -1, -1};
+  std::string path;      // the job object
+  std::string label;     // --each: the argument
+  UniqueFd fds[3];       // stdout, stderr, --get files
   std::string out, err;  // --each: buffered, printed whole when the job ends
-  bool finished = false;
-  std::string state, result, error;
+  std::optional<Finished> finished;
   FilesStreamParser files;
   std::vector<std::string> gets;  // the patterns asked with: nothing else is taken
   bool force = false;             // --force: may replace a file here
-  int fileFd = -1;
+  UniqueFd fileFd;
   std::string fileTemp, fileName;
   std::string filesError;
-  bool open() const { return fds[0] >= 0 || fds[1] >= 0 || fds[2] >= 0; }
+  bool open() const { return fds[0] || fds[1] || fds[2]; }
   ~Running() {
-    for (int fd : fds)
-      if (fd >= 0) ::close(fd);
-    if (fileFd >= 0) ::close(fileFd);
     if (!fileTemp.empty()) ::unlink(fileTemp.c_str());
   }
 };
 
-tl::expected<std::string, CliError> callExec(Client& c, const CliOptions& o,
-                                             const std::vector<std::string>& argv,
-                                             std::vector<PutSpec>& puts,
-                                             const std::vector<std::string>& gets, int wfds[3]) {
-  sd_bus_message* call = nullptr;
-  int r = sd_bus_message_new_method_call(c.bus(), &call, c.destination().c_str(), kObjectPath,
-                                         kManagerInterface, "Exec");
-  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "s");
+ClientResult<std::string> callExec(Client& c, const CliOptions& o,
+                                   const std::vector<std::string>& argv,
+                                   const std::vector<PutSpec>& puts,
+                                   const std::vector<std::string>& gets, const UniqueFd (&w)[3]) {
+  auto call = c.newCall("Exec");
+  if (!call) return tl::unexpected(call.error());
+  sd_bus_message* m = call->get();
+  int r = sd_bus_message_open_container(m, 'a', "s");
   for (auto& a : argv)
-    if (r >= 0) r = sd_bus_message_append(call, "s", a.c_str());
-  if (r >= 0) r = sd_bus_message_close_container(call);
-  if (r >= 0) r = sd_bus_message_append(call, "hhh", wfds[0], wfds[1], wfds[2]);
-  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "(ssbh)");
+    if (r >= 0) r = sd_bus_message_append(m, "s", a.c_str());
+  if (r >= 0) r = sd_bus_message_close_container(m);
+  if (r >= 0) r = sd_bus_message_append(m, "hhh", w[0].get(), w[1].get(), w[2].get());
+  if (r >= 0) r = sd_bus_message_open_container(m, 'a', "(ssbh)");
   for (auto& p : puts)
     if (r >= 0)
-      r = sd_bus_message_append(call, "(ssbh)", p.name.c_str(), p.sha.c_str(), p.executable ? 1 : 0,
-                                p.fd);
-  if (r >= 0) r = sd_bus_message_close_container(call);
-  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "s");
+      r = sd_bus_message_append(m, "(ssbh)", p.name.c_str(), p.sha.c_str(), p.executable ? 1 : 0,
+                                p.fd.get());
+  if (r >= 0) r = sd_bus_message_close_container(m);
+  if (r >= 0) r = sd_bus_message_open_container(m, 'a', "s");
   for (auto& g : gets)
-    if (r >= 0) r = sd_bus_message_append(call, "s", g.c_str());
-  if (r >= 0) r = sd_bus_message_close_container(call);
-  if (r >= 0) r = sd_bus_message_open_container(call, 'a', "{sv}");
-  if (r >= 0 && !o.on.empty()) r = sd_bus_message_append(call, "{sv}", "on", "s", o.on.c_str());
-  if (r >= 0 && o.local) r = sd_bus_message_append(call, "{sv}", "local", "b", 1);
-  if (r >= 0 && o.timeoutMs)
-    r = sd_bus_message_append(call, "{sv}", "timeout_ms", "t", o.timeoutMs);
-  if (r >= 0 && o.memMb) r = sd_bus_message_append(call, "{sv}", "mem_mb", "t", o.memMb);
-  if (r >= 0 && o.cpuS) r = sd_bus_message_append(call, "{sv}", "cpu_s", "t", o.cpuS);
-  if (r >= 0) r = sd_bus_message_close_container(call);
-  auto path = c.callForJob(call, r, kExecFailed);
+    if (r >= 0) r = sd_bus_message_append(m, "s", g.c_str());
+  if (r >= 0) r = sd_bus_message_close_container(m);
+  if (r >= 0) r = appendPlacement(m, o);
+  if (r >= 0 && o.timeoutMs) r = sd_bus_message_append(m, "{sv}", "timeout_ms", "t", o.timeoutMs);
+  if (r >= 0 && o.memMb) r = sd_bus_message_append(m, "{sv}", "mem_mb", "t", o.memMb);
+  if (r >= 0 && o.cpuS) r = sd_bus_message_append(m, "{sv}", "cpu_s", "t", o.cpuS);
+  if (r >= 0) r = sd_bus_message_close_container(m);
+  if (r < 0) return tl::unexpected(ClientError{kExecFailed, "cannot build the D-Bus call"});
+  auto path = c.callForJob(std::move(*call), kExecFailed);
   if (!path && path.error().code != kExitUnreachable) path.error().code = kExecFailed;
   return path;
 }
 
-// Submits one command with fresh pipes. On success `run` holds the read ends.
-tl::expected<void, CliError> submit(Client& c, const CliOptions& o, std::vector<std::string> argv,
-                                    std::vector<std::string> putPaths,
-                                    const std::vector<std::string>& gets, Running& run) {
+// Submits one command with fresh pipes. On success `run` holds the read ends. Every
+// descriptor opened here is owned, so a failure at any step closes them all.
+tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
+                                       std::vector<std::string> argv,
+                                       std::vector<std::string> putPaths,
+                                       const std::vector<std::string>& gets, Running& run) {
   addProgram(argv, putPaths);
   auto puts = openPuts(putPaths);
   if (!puts) return tl::unexpected(puts.error());
-  int p[3][2];
-  for (int i = 0; i < 3; ++i)
-    if (::pipe2(p[i], O_CLOEXEC) != 0) {
-      for (int k = 0; k < i; ++k) ::close(p[k][0]), ::close(p[k][1]);
-      for (auto& put : *puts) ::close(put.fd);
-      return tl::unexpected(CliError{kExecFailed, std::string("pipe: ") + std::strerror(errno)});
-    }
-  int w[3] = {p[0][1], p[1][1], p[2][1]};
-  auto path = callExec(c, o, argv, *puts, gets, w);
-  for (int i = 0; i < 3; ++i) ::close(p[i][1]);  // vestad holds its own copies now
-  for (auto& put : *puts) ::close(put.fd);
-  if (!path) {
-    for (int i = 0; i < 3; ++i) ::close(p[i][0]);
-    return tl::unexpected(path.error());
+  UniqueFd reads[3], writes[3];
+  for (int i = 0; i < 3; ++i) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0)
+      return tl::unexpected(ClientError{kExecFailed, std::string("pipe: ") + std::strerror(errno)});
+    reads[i].reset(p[0]);
+    writes[i].reset(p[1]);
   }
+  // vestad holds its own copies of the write ends and the files once the call returns.
+  auto path = callExec(c, o, argv, *puts, gets, writes);
+  if (!path) return tl::unexpected(path.error());
   run.path = *path;
   run.gets = gets;
   run.force = o.force;
-  for (int i = 0; i < 3; ++i) run.fds[i] = p[i][0];
+  for (int i = 0; i < 3; ++i) run.fds[i] = std::move(reads[i]);
   return {};
 }
 
@@ -205,18 +147,17 @@ void takeFiles(Running& run, std::span<const uint8_t> bytes) {
         return;
       }
       run.fileTemp = ".vesta-get-" + std::to_string(::getpid()) + "-" + e.header.name;
-      run.fileFd =
-          ::open(run.fileTemp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-      if (run.fileFd < 0) {
+      run.fileFd.reset(
+          ::open(run.fileTemp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!run.fileFd) {
         run.filesError = run.fileName + ": " + std::strerror(errno);
         run.fileTemp.clear();
       }
     } else if (e.kind == Kind::Data) {
-      if (!writeAll(run.fileFd, reinterpret_cast<const char*>(e.data.data()), e.data.size()))
+      if (!writeAll(run.fileFd.get(), reinterpret_cast<const char*>(e.data.data()), e.data.size()))
         run.filesError = run.fileName + ": " + std::strerror(errno);
     } else {
-      ::close(run.fileFd);
-      run.fileFd = -1;
+      run.fileFd.reset();
       // Without --force the move itself refuses an existing name, so a file that appeared
       // while this one arrived is not replaced either.
       int r = ::renameat2(AT_FDCWD, run.fileTemp.c_str(), AT_FDCWD, run.fileName.c_str(),
@@ -232,36 +173,14 @@ void takeFiles(Running& run, std::span<const uint8_t> bytes) {
   if (!ok) run.filesError = ok.error();
 }
 
-int onFinishedSignal(sd_bus_message* m, void* userdata, sd_bus_error*) {
-  auto* byPath = static_cast<std::map<std::string, Running*>*>(userdata);
-  const char* path = sd_bus_message_get_path(m);
-  auto it = path ? byPath->find(path) : byPath->end();
-  if (it == byPath->end()) return 0;
-  const char *state = "", *result = "", *error = "";
-  sd_bus_message_read(m, "sss", &state, &result, &error);
-  it->second->finished = true;
-  it->second->state = state;
-  it->second->result = result;
-  it->second->error = error;
-  return 0;
-}
-
-void cancelJob(Client& c, const std::string& path) {
-  sd_bus_error error{};  // SD_BUS_ERROR_NULL, without its C99 compound literal
-  sd_bus_call_method(c.bus(), c.destination().c_str(), path.c_str(), kJobInterface, "Cancel",
-                     &error, nullptr, "");
-  sd_bus_error_free(&error);
-}
-
 // Reads what is ready on a job's pipes: straight to our stdout/stderr when `direct`, else into
 // its buffers. Returns false when our own stdout is gone (a closed pipe downstream).
 bool drain(Running& run, int which, bool direct) {
   uint8_t buf[65536];
-  ssize_t n = ::read(run.fds[which], buf, sizeof buf);
+  ssize_t n = ::read(run.fds[which].get(), buf, sizeof buf);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
   if (n <= 0) {
-    ::close(run.fds[which]);
-    run.fds[which] = -1;
+    run.fds[which].reset();
     return true;
   }
   auto bytes = std::span<const uint8_t>(buf, static_cast<size_t>(n));
@@ -281,28 +200,34 @@ void waitIo(Client& c, std::vector<Running*>& runs, int timeoutMs) {
   std::vector<pollfd> fds;
   fds.push_back({sd_bus_get_fd(c.bus()), static_cast<short>(sd_bus_get_events(c.bus())), 0});
   for (auto* run : runs)
-    for (int fd : run->fds)
-      if (fd >= 0) fds.push_back({fd, POLLIN, 0});
+    for (const UniqueFd& fd : run->fds)
+      if (fd) fds.push_back({fd.get(), POLLIN, 0});
   ::poll(fds.data(), fds.size(), timeoutMs);
 }
 
 // Final properties, for the exit status and the node.
-Properties finalProperties(Client& c, Running& run) {
-  auto props = c.getAll(run.path, kJobInterface);
-  if (props) return *props;
-  Properties last;  // vestad went away after announcing the end
-  last["State"] = run.state;
-  last["Result"] = run.result;
-  last["Error"] = run.error;
+api::JobInfo finalProperties(Client& c, const Running& run) {
+  auto job = c.job(run.path);
+  if (job) return *job;
+  api::JobInfo last;  // vestad went away after announcing the end
+  last.state = parseJobState(run.finished ? run.finished->state : "").value_or(JobState::Failed);
+  last.result = run.finished ? run.finished->result : "";
+  last.error = run.finished ? run.finished->error : "";
   return last;
 }
 
-int exitCodeOf(const Properties& p) {
-  std::string state = asString(p, "State");
-  double status = asDouble(p, "ExitStatus");
-  if (state == "cancelled") return kExecInterrupted;
-  if (status >= 0 && (state == "done" || state == "failed")) return static_cast<int>(status);
+int exitCodeOf(const api::JobInfo& j) {
+  if (j.state == JobState::Cancelled) return kExecInterrupted;
+  if (j.exitStatus >= 0 && (j.state == JobState::Done || j.state == JobState::Failed))
+    return j.exitStatus;
   return kExecFailed;
+}
+
+// Routes each Finished signal to the command it ends.
+Watch watchRuns(Client& c, std::map<std::string, Running*>& byPath) {
+  return c.watchFinished([&byPath](const Finished& f) {
+    if (auto it = byPath.find(f.path); it != byPath.end()) it->second->finished = f;
+  });
 }
 
 void installInterruptHandler() {
@@ -319,15 +244,10 @@ int commandExec(Client& c, const CliOptions& o) {
   installInterruptHandler();
   Running run;
   std::map<std::string, Running*> byPath;
-  sd_bus_slot* slot = nullptr;
   // Subscribe before submitting, so a command that ends at once cannot be missed.
-  sd_bus_match_signal(c.bus(), &slot, nullptr, nullptr, kJobInterface, "Finished", onFinishedSignal,
-                      &byPath);
+  Watch watch = watchRuns(c, byPath);
   auto submitted = submit(c, o, o.command, o.puts, o.gets, run);
-  if (!submitted) {
-    sd_bus_slot_unref(slot);
-    return reportError(o, submitted.error());
-  }
+  if (!submitted) return reportError(o, submitted.error());
   byPath[run.path] = &run;
   std::vector<Running*> all{&run};
   bool cancelled = false, stdoutGone = false;
@@ -335,17 +255,17 @@ int commandExec(Client& c, const CliOptions& o) {
   while (run.open() || !run.finished) {
     if (execInterrupts > 0 && !cancelled) {
       cancelled = true;
-      cancelJob(c, run.path);
+      c.cancel(run.path);
     }
     if (execInterrupts > 1) break;  // a second Ctrl-C: stop waiting
     while (sd_bus_process(c.bus(), nullptr) > 0) {
     }
     for (int i = 0; i < 3; ++i) {
-      if (run.fds[i] < 0) continue;
-      pollfd p{run.fds[i], POLLIN, 0};
+      if (!run.fds[i]) continue;
+      pollfd p{run.fds[i].get(), POLLIN, 0};
       if (::poll(&p, 1, 0) > 0 && !drain(run, i, true)) {
         stdoutGone = true;  // e.g. `vesta exec ... | head`: the command goes too
-        cancelJob(c, run.path);
+        c.cancel(run.path);
         break;
       }
     }
@@ -355,40 +275,38 @@ int commandExec(Client& c, const CliOptions& o) {
       auto now = std::chrono::steady_clock::now();
       if (now - lastPoll > std::chrono::milliseconds(500)) {
         lastPoll = now;
-        auto props = c.getAll(run.path, kJobInterface);
-        if (!props) break;
-        auto state = parseJobState(asString(*props, "State"));
-        if (state && isTerminal(*state)) run.finished = true;
+        auto job = c.job(run.path);
+        if (!job) break;
+        if (isTerminal(job->state))
+          run.finished = Finished{run.path, jobStateName(job->state), job->result, job->error};
       }
     }
     if (run.open() || !run.finished) waitIo(c, all, 200);
   }
-  sd_bus_slot_unref(slot);
   if (stdoutGone) return 141;  // as a command killed by SIGPIPE
+  std::string id = run.path.substr(run.path.rfind('/') + 1);
   if (execInterrupts > 0) {
-    std::fprintf(stderr, "vesta: interrupted: job %s cancelled\n",
-                 run.path.substr(run.path.rfind('/') + 1).c_str());
+    std::fprintf(stderr, "vesta: interrupted: job %s cancelled\n", id.c_str());
     return kExecInterrupted;
   }
   // A command that ended normally is told whole by the Finished signal (result "exit N"); any
   // other end (a timeout, a failure, a missed signal) asks for the job's ExitStatus and Error.
-  Properties p;
-  if (run.state == "done" && run.result.rfind("exit ", 0) == 0) {
-    p["Id"] = run.path.substr(run.path.rfind('/') + 1);
-    p["State"] = run.state;
-    p["Error"] = run.error;
-    p["ExitStatus"] = int64_t{std::atoi(run.result.c_str() + 5)};
+  api::JobInfo j;
+  if (run.finished && run.finished->state == "done" &&
+      run.finished->result.rfind("exit ", 0) == 0) {
+    j.id = id;
+    j.state = JobState::Done;
+    j.error = run.finished->error;
+    j.exitStatus = std::atoi(run.finished->result.c_str() + 5);
   } else {
-    p = finalProperties(c, run);
+    j = finalProperties(c, run);
   }
   if (!run.filesError.empty()) std::fprintf(stderr, "vesta: --get: %s\n", run.filesError.c_str());
-  int code = exitCodeOf(p);
+  int code = exitCodeOf(j);
   if (code == 0 && !run.filesError.empty()) code = 1;  // the command ran, its files did not come
-  std::string error = asString(p, "Error");
-  if (!error.empty()) std::fprintf(stderr, "vesta: %s\n", error.c_str());
-  if (code == kExecFailed && error.empty())
-    std::fprintf(stderr, "vesta: job %s %s\n", asString(p, "Id").c_str(),
-                 asString(p, "State").c_str());
+  if (!j.error.empty()) std::fprintf(stderr, "vesta: %s\n", j.error.c_str());
+  if (code == kExecFailed && j.error.empty())
+    std::fprintf(stderr, "vesta: job %s %s\n", j.id.c_str(), jobStateName(j.state));
   return code;
 }
 
@@ -411,9 +329,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
   }
   size_t inFlight = std::min<size_t>({args.size(), 128, static_cast<size_t>(nofile.rlim_cur / 8)});
   std::map<std::string, Running*> byPath;
-  sd_bus_slot* slot = nullptr;
-  sd_bus_match_signal(c.bus(), &slot, nullptr, nullptr, kJobInterface, "Finished", onFinishedSignal,
-                      &byPath);
+  Watch watch = watchRuns(c, byPath);
   std::deque<std::unique_ptr<Running>> running;
   std::map<std::string, size_t> perNode;
   std::vector<std::string> failures;
@@ -433,7 +349,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
   while (next < args.size() || !running.empty()) {
     if (execInterrupts > 0 && !stopping) {
       stopping = true;
-      for (auto& r : running) cancelJob(c, r->path);
+      for (auto& r : running) c.cancel(r->path);
     }
     if (execInterrupts > 1) break;
     while (!stopping && next < args.size() && running.size() < inFlight) {
@@ -460,9 +376,9 @@ int commandExecEach(Client& c, const CliOptions& o) {
     std::vector<Running*> open;
     for (auto& r : running) {
       for (int i = 0; i < 3; ++i) {
-        if (r->fds[i] < 0) continue;
-        pollfd p{r->fds[i], POLLIN, 0};
-        while (r->fds[i] >= 0 && ::poll(&p, 1, 0) > 0) drain(*r, i, false);
+        if (!r->fds[i]) continue;
+        pollfd p{r->fds[i].get(), POLLIN, 0};
+        while (r->fds[i] && ::poll(&p, 1, 0) > 0) drain(*r, i, false);
       }
       open.push_back(r.get());
     }
@@ -473,9 +389,9 @@ int commandExecEach(Client& c, const CliOptions& o) {
         ++it;
         continue;
       }
-      Properties p = finalProperties(c, r);
-      std::string node = asString(p, "Node");
-      int code = exitCodeOf(p);
+      api::JobInfo j = finalProperties(c, r);
+      const std::string& node = j.node;
+      int code = exitCodeOf(j);
       if (tty) std::fprintf(stderr, "\r\033[K");
       writeAll(1, r.out.data(), r.out.size());
       writeAll(2, r.err.data(), r.err.size());
@@ -483,7 +399,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
       if (!node.empty()) ++perNode[node];
       if (code != 0 || !r.filesError.empty()) {
         ++failed;
-        std::string why = asString(p, "Error");
+        std::string why = j.error;
         if (why.empty()) why = r.filesError;
         failures.push_back(r.label + " on " + (node.empty() ? "?" : node) + ": exit " +
                            std::to_string(code) + (why.empty() ? "" : " (" + why + ")"));
@@ -499,7 +415,6 @@ int commandExecEach(Client& c, const CliOptions& o) {
     }
     showProgress();
   }
-  sd_bus_slot_unref(slot);
   if (tty) std::fprintf(stderr, "\r\033[K");
   std::string nodes;
   for (auto& [node, n] : perNode)

@@ -12,66 +12,145 @@
 
 namespace {
 
-using vesta::CliError;
+using vesta::ClientError;
 using vesta::CliOptions;
 
-const char* kUsage =
-    "Usage: vesta [-bus system|user|ADDRESS] [-node NAME] [--json] COMMAND [ARGS]\n"
-    "\n"
-    "Commands:\n"
-    "  status                    this node: CPU, memory, power, jobs\n"
-    "  cpu N [--seed HEX]        run N million SHA-256 iterations wherever there is room (split\n"
-    "                            over nodes when large); prints where, why, how fast, result\n"
-    "  mem MB MS                 allocate MB MiB, touch every page, hold MS ms, where it fits\n"
-    "  submit cpu|mem ARGS       the same as cpu and mem\n"
-    "  stress CORES SECONDS      keep CORES cores busy (0 = all) on the node, as its owner would\n"
-    "  stop-stress               end a stress early\n"
-    "  peers                     the other nodes this one hears: state, load, power\n"
-    "  jobs                      list recent jobs\n"
-    "  ledger                    what this node lent to and borrowed from each peer, and caps\n"
-    "  cancel ID                 cancel a job\n"
-    "  exec [OPTIONS] -- CMD ARGS run CMD on the best node that permits it; its stdout, stderr\n"
-    "                            and exit status are vesta's (255: it could not run)\n"
-    "  exec --each A B... -- CMD {}  one CMD per argument across the federation ({} {.} {/}\n"
-    "                            {//} {/.} {#} as in GNU parallel), outputs grouped, summary\n"
-    "\n"
-    "Options (also as --flag):\n"
-    "  -bus BUS     system, user or a D-Bus address (default: $VESTA_BUS, else system as root,\n"
-    "               else user)\n"
-    "  -node NAME   talk to the vestad named NAME (several may share a bus)\n"
-    "  --json       print one JSON document (errors too) for scripts\n"
-    "\n"
-    "Placement (cpu, mem and exec; the autopilot decides otherwise):\n"
-    "  --on NODE    run on NODE (it may still refuse)\n"
-    "  --local      run on this node\n"
-    "  --no-split   run a large cpu job whole on one node\n"
-    "\n"
-    "Exec options:\n"
-    "  --put FILE       copy FILE into the job's directory first (cached by content);\n"
-    "                   a ./program is shipped by itself (the node needs allow_shipped_exec)\n"
-    "  --get PATTERN    bring matching files back here afterwards (e.g. '*.flac'); only\n"
-    "                   names a pattern matches, never over an existing file\n"
-    "  --force          let --get replace a file of the same name here\n"
-    "  --timeout S      kill the command after S seconds (exit 124)\n"
-    "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
-    "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
-    "\n"
-    "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
+using Numbers = std::vector<uint64_t>;
 
-tl::expected<uint64_t, CliError> number(const std::string& what, const std::string& text,
-                                        uint64_t min, uint64_t max) {
+// Placement and job flags a command takes; any other command refuses them.
+enum Flag : unsigned { kSeed = 1, kPlacement = 2, kNoSplit = 4 };
+
+// One command of vesta. This table drives -help, the known-command check, the argument checks
+// and dispatch. `args` are shown in -help and in usage errors; with `numeric`, each of the
+// `positional` arguments is a whole number min..max named by its word in `args`.
+struct Command {
+  const char* name;
+  const char* args;
+  const char* help;  // continuation lines are indented under the first
+  size_t positional;
+  bool numeric;
+  uint64_t min, max;
+  unsigned flags;
+  int (*run)(vesta::Client&, const CliOptions&, const Numbers&);  // null: a line of -help only
+};
+
+constexpr size_t kAnyArgs = SIZE_MAX;  // exec: the command after -- is checked on its own
+
+const Command kCommands[] = {
+    {"status", "", "this node: CPU, memory, power, jobs", 0, false, 0, 0, 0,
+     [](vesta::Client& c, const CliOptions& o, const Numbers&) { return commandStatus(c, o); }},
+    {"cpu", "N [--seed HEX]",
+     "run N million SHA-256 iterations wherever there is room (split\nover nodes when large); "
+     "prints where, why, how fast, result",
+     1, true, 1, vesta::kMaxCpuMillions, kSeed | kPlacement | kNoSplit,
+     [](vesta::Client& c, const CliOptions& o, const Numbers& n) {
+       return commandCpu(c, o, n[0]);
+     }},
+    {"mem", "MB MS", "allocate MB MiB, touch every page, hold MS ms, where it fits", 2, true, 0,
+     UINT64_MAX / 2, kPlacement,
+     [](vesta::Client& c, const CliOptions& o, const Numbers& n) {
+       return commandMem(c, o, n[0], n[1]);
+     }},
+    {"submit", "cpu|mem ARGS", "the same as cpu and mem", 0, false, 0, 0, 0, nullptr},
+    {"stress", "CORES SECONDS", "keep CORES cores busy (0 = all) on the node, as its owner would",
+     2, true, 0, UINT32_MAX, 0,
+     [](vesta::Client& c, const CliOptions& o, const Numbers& n) {
+       return commandStress(c, o, static_cast<uint32_t>(n[0]), static_cast<uint32_t>(n[1]));
+     }},
+    {"stop-stress", "", "end a stress early", 0, false, 0, 0, 0,
+     [](vesta::Client& c, const CliOptions& o, const Numbers&) { return commandStopStress(c, o); }},
+    {"peers", "", "the other nodes this one hears: state, load, power", 0, false, 0, 0, 0,
+     [](vesta::Client& c, const CliOptions& o, const Numbers&) { return commandPeers(c, o); }},
+    {"jobs", "", "list recent jobs", 0, false, 0, 0, 0,
+     [](vesta::Client& c, const CliOptions& o, const Numbers&) { return commandJobs(c, o); }},
+    {"ledger", "", "what this node lent to and borrowed from each peer, and caps", 0, false, 0, 0,
+     0, [](vesta::Client& c, const CliOptions& o, const Numbers&) { return commandLedger(c, o); }},
+    {"cancel", "ID", "cancel a job", 1, false, 0, 0, 0,
+     [](vesta::Client& c, const CliOptions& o, const Numbers&) {
+       return commandCancel(c, o, o.args[1]);
+     }},
+    {"exec", "[OPTIONS] -- CMD ARGS",
+     "run CMD on the best node that permits it; its stdout, stderr\nand exit status are vesta's "
+     "(255: it could not run)",
+     kAnyArgs, false, 0, 0, kPlacement,
+     [](vesta::Client& c, const CliOptions& o, const Numbers&) {
+       return o.each ? commandExecEach(c, o) : commandExec(c, o);
+     }},
+    {"exec", "--each A B... -- CMD {}",
+     "one CMD per argument across the federation ({} {.} {/}\n{//} {/.} {#} as in GNU parallel), "
+     "outputs grouped, summary",
+     0, false, 0, 0, 0, nullptr},
+};
+
+const Command* findCommand(const std::string& name) {
+  for (const Command& c : kCommands)
+    if (c.run && name == c.name) return &c;
+  return nullptr;
+}
+
+// "the cpu command", or "cpu, mem and exec": the commands that take `flag`.
+std::string takersOf(Flag flag) {
+  std::vector<std::string> names;
+  for (const Command& c : kCommands)
+    if (c.run && (c.flags & flag)) names.push_back(c.name);
+  if (names.size() == 1) return "the " + names[0] + " command";
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
+}
+
+std::string usage() {
+  std::string out =
+      "Usage: vesta [-bus system|user|ADDRESS] [-node NAME] [--json] COMMAND [ARGS]\n\nCommands:\n";
+  for (const Command& c : kCommands) {
+    std::string line = std::string("  ") + c.name + (*c.args ? " " : "") + c.args;
+    line += std::string(line.size() < 27 ? 27 - line.size() : 0, ' ') + " ";
+    for (const char* h = c.help; *h; ++h)
+      line += *h == '\n' ? "\n" + std::string(28, ' ') : std::string(1, *h);
+    out += line + "\n";
+  }
+  return out +
+         "\n"
+         "Options (also as --flag):\n"
+         "  -bus BUS     system, user or a D-Bus address (default: $VESTA_BUS, else system as "
+         "root,\n"
+         "               else user)\n"
+         "  -node NAME   talk to the vestad named NAME (several may share a bus)\n"
+         "  --json       print one JSON document (errors too) for scripts\n"
+         "\n"
+         "Placement (cpu, mem and exec; the autopilot decides otherwise):\n"
+         "  --on NODE    run on NODE (it may still refuse)\n"
+         "  --local      run on this node\n"
+         "  --no-split   run a large cpu job whole on one node\n"
+         "\n"
+         "Exec options:\n"
+         "  --put FILE       copy FILE into the job's directory first (cached by content);\n"
+         "                   a ./program is shipped by itself (the node needs allow_shipped_exec)\n"
+         "  --get PATTERN    bring matching files back here afterwards (e.g. '*.flac'); only\n"
+         "                   names a pattern matches, never over an existing file\n"
+         "  --force          let --get replace a file of the same name here\n"
+         "  --timeout S      kill the command after S seconds (exit 124)\n"
+         "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
+         "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
+         "\n"
+         "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
+}
+
+tl::expected<uint64_t, ClientError> number(const std::string& what, const std::string& text,
+                                           uint64_t min, uint64_t max) {
   char* end = nullptr;
   errno = 0;
   unsigned long long v = std::strtoull(text.c_str(), &end, 10);
   if (text.empty() || *end || text[0] == '-' || errno || v < min || v > max)
     return tl::unexpected(
-        CliError{vesta::kExitUsage, what + ": \"" + text + "\" is not a whole number " +
-                                        std::to_string(min) + ".." + std::to_string(max)});
+        ClientError{vesta::kExitUsage, what + ": \"" + text + "\" is not a whole number " +
+                                           std::to_string(min) + ".." + std::to_string(max)});
   return v;
 }
 
 // Splits the command line into options and positional arguments; options may appear anywhere.
-tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, bool& version) {
+tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& help, bool& version) {
   CliOptions o;
   bool execMode = false;
   for (int i = 1; i < argc; ++i) {
@@ -102,10 +181,10 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
         o.args.push_back(arg);
       continue;
     }
-    auto value = [&]() -> tl::expected<std::string, CliError> {
+    auto value = [&]() -> tl::expected<std::string, ClientError> {
       if (inlineValue) return *inlineValue;
       if (i + 1 >= argc)
-        return tl::unexpected(CliError{vesta::kExitUsage, arg + ": missing value"});
+        return tl::unexpected(ClientError{vesta::kExitUsage, arg + ": missing value"});
       return std::string(argv[++i]);
     };
     if (name == "json") {
@@ -144,8 +223,8 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
     } else if (name == "no-split") {
       o.noSplit = true;
     } else {
-      return tl::unexpected(
-          CliError{vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
+      return tl::unexpected(ClientError{
+          vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
     }
   }
   return o;
@@ -153,6 +232,44 @@ tl::expected<CliOptions, CliError> parseArgs(int argc, char** argv, bool& help, 
 
 int usageError(const CliOptions& o, const std::string& message) {
   return vesta::reportError(o, {vesta::kExitUsage, message + " (run vesta -help)"});
+}
+
+// Checks what a command was given, before connecting, so usage errors never depend on a
+// running daemon. Returns its numeric arguments.
+tl::expected<Numbers, ClientError> checkArgs(const Command& cmd, const CliOptions& o) {
+  auto bad = [&](const std::string& m) {
+    return tl::unexpected(ClientError{vesta::kExitUsage, m + " (run vesta -help)"});
+  };
+  if (!o.seed.empty() && !(cmd.flags & kSeed)) return bad("--seed belongs to " + takersOf(kSeed));
+  if ((!o.on.empty() || o.local) && !(cmd.flags & kPlacement))
+    return bad(std::string(o.local ? "--local" : "--on") + " belongs to " + takersOf(kPlacement));
+  if (o.noSplit && !(cmd.flags & kNoSplit))
+    return bad("--no-split belongs to " + takersOf(kNoSplit));
+  if (auto ok = vesta::api::checkOnLocal(o.on, o.local, "--on and --local"); !ok)
+    return bad(ok.error());
+  if (cmd.positional != kAnyArgs && o.args.size() != cmd.positional + 1)
+    return bad(std::string("usage: vesta ") + cmd.name + (*cmd.args ? " " : "") + cmd.args);
+  Numbers nums;
+  std::string words = cmd.args;  // each number is named by its word: "mem MB", "cpu N"
+  for (size_t k = 1; cmd.numeric && k <= cmd.positional; ++k) {
+    std::string word = words.substr(0, words.find(' '));
+    words = words.substr(std::min(words.size(), word.size() + 1));
+    auto n = number(std::string(cmd.name) + " " + word, o.args[k], cmd.min, cmd.max);
+    if (!n) return tl::unexpected(n.error());
+    nums.push_back(*n);
+  }
+  if (!o.seed.empty() && (o.seed.size() != 64 ||
+                          o.seed.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
+    return bad("--seed: \"" + o.seed + "\" is not 64 hex digits (32 bytes)");
+  if (cmd.positional == kAnyArgs) {  // exec
+    if (o.command.empty())
+      return bad("usage: vesta exec [--on NODE] [--put FILE] [--get PATTERN] -- COMMAND [ARGS]");
+    if (o.command[0].empty()) return bad("exec: the command is an empty string");
+    for (auto& g : o.gets)
+      if (auto ok = vesta::checkGetPattern(g); !ok) return bad(ok.error());
+    if (o.json) return bad("exec: --json does not apply; the command's output is the output");
+  }
+  return nums;
 }
 
 int run(int argc, char** argv) {
@@ -166,7 +283,7 @@ int run(int argc, char** argv) {
   }
   CliOptions& o = *parsed;
   if (help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
   if (version) {
@@ -176,71 +293,13 @@ int run(int argc, char** argv) {
   if (o.args.empty()) return usageError(o, "no command given");
   if (o.args[0] == "submit") o.args.erase(o.args.begin());  // "submit cpu 5" == "cpu 5"
   if (o.args.empty()) return usageError(o, "submit: expected cpu or mem");
-  const std::string cmd = o.args[0];
-  auto want = [&](size_t n, const char* usage) -> bool {
-    return o.args.size() == n + 1 || (usageError(o, std::string("usage: vesta ") + usage), false);
-  };
-  static const char* kKnown[] = {"status", "cpu",    "mem",   "stress", "stop-stress",
-                                 "jobs",   "cancel", "peers", "ledger", "exec"};
-  bool known = false;
-  for (const char* k : kKnown) known |= cmd == k;
-  if (!known) return usageError(o, "unknown command \"" + cmd + "\"");
-  if (!o.seed.empty() && cmd != "cpu") return usageError(o, "--seed belongs to the cpu command");
-  if ((!o.on.empty() || o.local) && cmd != "cpu" && cmd != "mem" && cmd != "exec")
-    return usageError(o,
-                      std::string(o.local ? "--local" : "--on") + " belongs to cpu, mem and exec");
-  if (o.noSplit && cmd != "cpu") return usageError(o, "--no-split belongs to the cpu command");
-  if (o.local && !o.on.empty()) return usageError(o, "--on and --local contradict each other");
-
-  // Check arguments before connecting, so usage errors never depend on a running daemon.
-  std::vector<uint64_t> nums;
-  if (cmd == "cpu") {
-    if (!want(1, "cpu N [--seed HEX]")) return vesta::kExitUsage;
-    auto n = number("cpu N", o.args[1], 1, vesta::kMaxCpuMillions);
-    if (!n) return vesta::reportError(o, n.error());
-    if (!o.seed.empty() &&
-        (o.seed.size() != 64 ||
-         o.seed.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos))
-      return usageError(o, "--seed: \"" + o.seed + "\" is not 64 hex digits (32 bytes)");
-    nums.push_back(*n);
-  } else if (cmd == "mem" || cmd == "stress") {
-    if (!want(2, cmd == "mem" ? "mem MB MS" : "stress CORES SECONDS")) return vesta::kExitUsage;
-    for (int k = 1; k <= 2; ++k) {
-      auto n = number(
-          cmd + (k == 1 ? (cmd == "mem" ? " MB" : " CORES") : (cmd == "mem" ? " MS" : " SECONDS")),
-          o.args[k], 0, cmd == "stress" ? UINT32_MAX : UINT64_MAX / 2);
-      if (!n) return vesta::reportError(o, n.error());
-      nums.push_back(*n);
-    }
-  } else if (cmd == "exec") {
-    if (o.command.empty())
-      return usageError(
-          o, "usage: vesta exec [--on NODE] [--put FILE] [--get PATTERN] -- COMMAND [ARGS]");
-    if (o.command[0].empty()) return usageError(o, "exec: the command is an empty string");
-    for (auto& g : o.gets)
-      if (auto ok = vesta::checkGetPattern(g); !ok) return usageError(o, ok.error());
-    if (o.json)
-      return usageError(o, "exec: --json does not apply; the command's output is the output");
-  } else if (cmd == "cancel") {
-    if (!want(1, "cancel ID")) return vesta::kExitUsage;
-  } else if (!want(0, cmd.c_str())) {
-    return vesta::kExitUsage;
-  }
-
+  const Command* cmd = findCommand(o.args[0]);
+  if (!cmd) return usageError(o, "unknown command \"" + o.args[0] + "\"");
+  auto nums = checkArgs(*cmd, o);
+  if (!nums) return vesta::reportError(o, nums.error());
   auto client = vesta::Client::connect(o.bus, o.node);
   if (!client) return vesta::reportError(o, client.error());
-  if (cmd == "status") return commandStatus(*client, o);
-  if (cmd == "cpu") return commandCpu(*client, o, nums[0]);
-  if (cmd == "mem") return commandMem(*client, o, nums[0], nums[1]);
-  if (cmd == "stress")
-    return commandStress(*client, o, static_cast<uint32_t>(nums[0]),
-                         static_cast<uint32_t>(nums[1]));
-  if (cmd == "stop-stress") return commandStopStress(*client, o);
-  if (cmd == "jobs") return commandJobs(*client, o);
-  if (cmd == "peers") return commandPeers(*client, o);
-  if (cmd == "ledger") return commandLedger(*client, o);
-  if (cmd == "exec") return o.each ? commandExecEach(*client, o) : commandExec(*client, o);
-  return commandCancel(*client, o, o.args[1]);
+  return cmd->run(*client, o, *nums);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <set>
 
+#include "api.h"
 #include "bus_util.h"
 #include "hex.h"
 #include "node.h"
@@ -160,9 +161,8 @@ int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         req.gets.size() > kMaxGetPatterns)
       return replyError(error, kErrorInvalidArgument, "too many arguments, files or patterns");
     if ((r = readExecOptions(m, error, req)) < 0) return r;
-    if (req.local && !req.on.empty())
-      return replyError(error, kErrorInvalidArgument,
-                        "options \"on\" and \"local\" contradict each other; give one");
+    if (auto ok = api::checkOnLocal(req.on, req.local, kOnAndLocal); !ok)
+      return replyError(error, kErrorInvalidArgument, ok.error());
     closer.req = nullptr;  // the job owns the descriptors from here on
     auto job = node.submitExec(std::move(req));
     if (!job) return replyError(error, kErrorRefused, job.error());

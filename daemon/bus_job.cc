@@ -2,6 +2,7 @@
 // fallback vtable so the bus layer holds no per-job state of its own.
 #include <cstring>
 
+#include "api.h"
 #include "bus_util.h"
 #include "hex.h"
 #include "node.h"
@@ -54,103 +55,64 @@ int cancel(sd_bus_message* m, void* found, sd_bus_error* error) {
   });
 }
 
-int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-              void* found, sd_bus_error* error) {
-  return guarded(error, [&] {
-    Job& j = jobOf(found);
-    std::string p = property, v;
-    if (p == "Id")
-      v = j.idText();
-    else if (p == "Kind")
-      v = jobKindName(j.kind);
-    else if (p == "State")
-      v = jobStateName(j.state);
-    else if (p == "Result")
-      v = j.result;
-    else if (p == "Error")
-      v = j.error;
-    else if (p == "Node")
-      v = j.node;
-    else if (p == "Origin")
-      v = j.origin;
-    else if (p == "Reason")
-      v = j.reason;
-    else if (p == "Seed")
-      v = j.kind == JobKind::Cpu ? toHex(j.seed) : "";
-    else if (p == "Command")
-      for (auto& a : j.argv) v += (v.empty() ? "" : " ") + a;
-    return sd_bus_message_append(reply, "s", v.c_str());
-  });
+// A job as its object's properties show it.
+api::JobInfo infoOf(const Job& j) {
+  api::JobInfo info;
+  info.id = j.idText();
+  info.kind = j.kind;
+  info.origin = j.origin;
+  info.node = j.node;
+  info.reason = j.reason;
+  info.state = j.state;
+  info.progress = j.progress();
+  info.result = j.result;
+  info.error = j.error;
+  info.elapsedMs = j.elapsedMs();
+  info.iterations = j.iterations;
+  info.seed = j.kind == JobKind::Cpu ? toHex(j.seed) : "";
+  info.memoryMb = j.mem_mb;
+  info.holdMs = j.hold_ms;
+  info.workers = j.workers;
+  for (auto& a : j.argv) info.command += (info.command.empty() ? "" : " ") + a;
+  info.exitStatus = static_cast<int32_t>(j.exitStatus);
+  for (const JobPart& part : j.parts) {
+    auto state = api::parsePartState(part.state).value_or(api::PartState::Lost);
+    info.parts.push_back({part.node, state, part.iterations, part.chunks, part.note});
+    if (state == api::PartState::Refused)
+      info.refusals.push_back({part.refusal, part.node, part.note});
+  }
+  return info;
 }
 
-int getU64(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-           void* found, sd_bus_error* error) {
-  return guarded(error, [&] {
-    Job& j = jobOf(found);
-    std::string p = property;
-    uint64_t v = 0;
-    if (p == "Iterations")
-      v = j.iterations;
-    else if (p == "MemoryMB")
-      v = j.mem_mb;
-    else if (p == "HoldMs")
-      v = j.hold_ms;
-    else if (p == "ElapsedMs")
-      v = j.elapsedMs();
-    return sd_bus_message_append(reply, "t", v);
-  });
-}
-
-int getWorkers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
-               sd_bus_error* error) {
-  return guarded(error, [&] { return sd_bus_message_append(reply, "u", jobOf(found).workers); });
-}
-
-int getExitStatus(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-                  void* found, sd_bus_error* error) {
-  return guarded(error, [&] {
-    return sd_bus_message_append(reply, "i", static_cast<int32_t>(jobOf(found).exitStatus));
-  });
-}
-
-int getProgress(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
-                sd_bus_error* error) {
-  return guarded(error, [&] { return sd_bus_message_append(reply, "d", jobOf(found).progress()); });
-}
-
-int getParts(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* found,
-             sd_bus_error* error) {
-  return guarded(error, [&] {
-    int r = sd_bus_message_open_container(reply, 'a', "(sstts)");
-    for (auto& part : jobOf(found).parts) {
-      if (r < 0) return r;
-      r = sd_bus_message_append(reply, "(sstts)", part.node.c_str(), part.state.c_str(),
-                                part.iterations, part.chunks, part.note.c_str());
-    }
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-  });
+// One getter for every property: `property` names which.
+int getProperty(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+                void* found, sd_bus_error* error) {
+  return guarded(error, [&] { return api::writeProperty(reply, infoOf(jobOf(found)), property); });
 }
 
 const sd_bus_vtable kJobVtable[] = {
     SD_BUS_VTABLE_START(0),
-    SD_BUS_PROPERTY("Id", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Kind", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Origin", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Node", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("State", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Progress", "d", getProgress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Result", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Error", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("ElapsedMs", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Iterations", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Seed", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("MemoryMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("HoldMs", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Workers", "u", getWorkers, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Command", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("ExitStatus", "i", getExitStatus, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Reason", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Parts", "a(sstts)", getParts, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Id", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Kind", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Origin", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Node", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("State", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Progress", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Result", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Error", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ElapsedMs", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Iterations", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Seed", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("MemoryMB", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("HoldMs", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Workers", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Command", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("ExitStatus", "i", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Reason", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Parts", api::Part::kArraySignature, getProperty, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Refusals", api::Refusal::kArraySignature, getProperty, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD("Cancel", "", "", cancel, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES("Finished", "sss",
                              SD_BUS_PARAM(state) SD_BUS_PARAM(result) SD_BUS_PARAM(error), 0),
@@ -180,8 +142,8 @@ void emitJobChange(sd_bus* bus, const Job& job, JobChange change) {
                          path.c_str());
       break;
     case JobChange::Parts:
-      sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Node", "Parts", "Workers",
-                                     "Reason", nullptr);
+      sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Node", "Parts", "Refusals",
+                                     "Workers", "Reason", nullptr);
       break;
     case JobChange::Progress:
       sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "Progress", "ElapsedMs",

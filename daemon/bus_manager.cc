@@ -1,8 +1,8 @@
 // org.vesta.Vestad1.Manager at /org/vesta/Vestad1: the node's live state as properties, and the
 // methods that submit jobs, stress the node and cancel jobs (docs/dbus-api.md).
-#include <cmath>
 #include <set>
 
+#include "api.h"
 #include "bus_util.h"
 #include "node.h"
 #include "spawn.h"
@@ -10,16 +10,6 @@
 
 namespace vesta {
 namespace {
-
-// name, fingerprint, address, link port, state, cores, cpu %, MemAvailable MiB, power mode,
-// willingness, spare cores, ms since the last beacon, link state, link RTT in ms (-1 unknown).
-constexpr const char* kPeerSignature = "(sssqsudtsddtsd)";
-// direction (lend|borrow), job id on its origin, kind, peer name, peer fingerprint, cores,
-// units done, units in the job, elapsed ms.
-constexpr const char* kFlowSignature = "(stsssuttt)";
-// name, fingerprint, core-s lent, core-s borrowed, MiB-s lent, MiB-s borrowed, capped (it may
-// not borrow from us), capped there (we may not borrow from it).
-constexpr const char* kLedgerSignature = "(ssddddbb)";
 
 Node& nodeOf(void* userdata) {
   return *static_cast<Node*>(userdata);
@@ -57,9 +47,8 @@ int readOptions(sd_bus_message* m, sd_bus_error* error, PlacementRequest& how) {
     if ((r = sd_bus_message_exit_container(m)) < 0) return r;
   }
   if (r < 0) return r;
-  if (how.local && !how.on.empty())
-    return replyError(error, kErrorInvalidArgument,
-                      "options \"on\" and \"local\" contradict each other; give one");
+  if (auto ok = api::checkOnLocal(how.on, how.local, kOnAndLocal); !ok)
+    return replyError(error, kErrorInvalidArgument, ok.error());
   return sd_bus_message_exit_container(m);
 }
 
@@ -122,251 +111,160 @@ int cancelJob(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   });
 }
 
+// Replies to a List method with its rows.
+template <typename Row>
+int replyRows(sd_bus_message* m, const std::vector<Row>& rows) {
+  sd_bus_message* reply = nullptr;
+  int r = sd_bus_message_new_method_return(m, &reply);
+  if (r >= 0) r = api::writeArray(reply, rows);
+  if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
+  sd_bus_message_unref(reply);
+  return r;
+}
+
 int listJobs(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   return guarded(error, [&] {
-    sd_bus_message* reply = nullptr;
-    int r = sd_bus_message_new_method_return(m, &reply);
-    if (r >= 0) r = sd_bus_message_open_container(reply, 'a', "(ssssdo)");
-    for (auto& [id, job] : nodeOf(userdata).jobs().all()) {
-      if (r < 0) break;
-      r = sd_bus_message_append(reply, "(ssssdo)", job->idText().c_str(), jobKindName(job->kind),
-                                jobStateName(job->state), job->node.c_str(), job->progress(),
-                                jobPath(id).c_str());
-    }
-    if (r >= 0) r = sd_bus_message_close_container(reply);
-    if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
-    sd_bus_message_unref(reply);
-    return r;
+    std::vector<api::JobRow> rows;
+    for (auto& [id, job] : nodeOf(userdata).jobs().all())
+      rows.push_back(
+          {job->idText(), job->kind, job->state, job->node, job->progress(), jobPath(id)});
+    return replyRows(m, rows);
   });
 }
 
-// Property getters. `property` names which one; one function per type keeps the table short.
-int getString(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-              void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    Node& n = nodeOf(userdata);
-    std::string p = property, v;
-    if (p == "Name")
-      v = n.config().name;
-    else if (p == "Fingerprint")
-      v = n.identity().fingerprint();
-    else if (p == "Version")
-      v = VESTA_VERSION;
-    else if (p == "PowerMode")
-      v = powerModeName(n.status().power.mode);
-    else if (p == "PowerReason")
-      v = n.status().power.reason;
-    else if (p == "StateDirectory")
-      v = n.stateDir();
-    else if (p == "ExecConfinement")
-      v = confinementSummary();
-    return sd_bus_message_append(reply, "s", v.c_str());
-  });
+// This node's status as the Manager's properties show it (the rows are read on their own).
+api::NodeInfo statusOf(Node& n) {
+  const NodeStatus& s = n.status();
+  const Config& c = n.config();
+  api::NodeInfo info;
+  info.name = c.name;
+  info.fingerprint = n.identity().fingerprint();
+  info.version = VESTA_VERSION;
+  info.stateDirectory = n.stateDir();
+  info.allowExec = c.allow_exec;
+  info.execConfinement = confinementSummary();
+  info.cores = s.cores;
+  info.workers = n.workers();
+  info.gpus = static_cast<uint32_t>(s.gpus);
+  info.cpuPct = s.cpu * 100;
+  for (double f : s.per_core) info.cpuPctPerCore.push_back(f * 100);
+  info.memTotalMb = s.mem.total_kb / 1024;
+  info.memAvailableMb = s.mem.available_kb / 1024;
+  info.memOfferMb = c.mem_offer_mb;
+  info.powerMode = powerModeName(s.power.mode);
+  info.powerReason = s.power.reason;
+  info.willingness = s.power.willingness;
+  info.batteryPct = s.battery_pct.value_or(-1);
+  info.temperatureC = s.temperature_c.value_or(-1);
+  info.stressCores = n.stressCores();
+  info.jobsActive = static_cast<uint32_t>(n.jobs().active());
+  info.maxBorrowRatio = c.max_borrow_ratio;
+  info.goodwillCoreSeconds = c.goodwill_core_s;
+  return info;
 }
 
-int getU32(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-           void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    Node& n = nodeOf(userdata);
-    std::string p = property;
-    uint32_t v = 0;
-    if (p == "Cores")
-      v = n.status().cores;
-    else if (p == "Workers")
-      v = n.workers();
-    else if (p == "StressCores")
-      v = n.stressCores();
-    else if (p == "JobsActive")
-      v = static_cast<uint32_t>(n.jobs().active());
-    else if (p == "Gpus")
-      v = static_cast<uint32_t>(n.status().gpus);
-    return sd_bus_message_append(reply, "u", v);
-  });
-}
-
-int getBool(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-            void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    std::string p = property;
-    int v = 0;
-    if (p == "AllowExec") v = nodeOf(userdata).config().allow_exec;
-    return sd_bus_message_append(reply, "b", v);
-  });
-}
-
-int getU64(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-           void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    const NodeStatus& s = nodeOf(userdata).status();
-    std::string p = property;
-    uint64_t v = 0;
-    if (p == "MemTotalMB")
-      v = s.mem.total_kb / 1024;
-    else if (p == "MemAvailableMB")
-      v = s.mem.available_kb / 1024;
-    else if (p == "MemOfferMB")
-      v = nodeOf(userdata).config().mem_offer_mb;
-    return sd_bus_message_append(reply, "t", v);
-  });
-}
-
-int getDouble(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
-              void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    const NodeStatus& s = nodeOf(userdata).status();
-    std::string p = property;
-    double v = 0;
-    if (p == "CpuPercent")
-      v = s.cpu * 100;
-    else if (p == "Willingness")
-      v = s.power.willingness;
-    else if (p == "TemperatureC")
-      v = s.temperature_c.value_or(-1);
-    else if (p == "MaxBorrowRatio")
-      v = nodeOf(userdata).config().max_borrow_ratio;
-    else if (p == "GoodwillCoreSeconds")
-      v = nodeOf(userdata).config().goodwill_core_s;
-    return sd_bus_message_append(reply, "d", v);
-  });
-}
-
-int getBattery(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-               void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    return sd_bus_message_append(reply, "i", nodeOf(userdata).status().battery_pct.value_or(-1));
-  });
-}
-
-int getPerCore(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-               void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    std::vector<double> pct;
-    for (double f : nodeOf(userdata).status().per_core) pct.push_back(f * 100);
-    return sd_bus_message_append_array(reply, 'd', pct.data(), pct.size() * sizeof(double));
-  });
-}
-
-int getDropped(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply,
-               void* userdata, sd_bus_error* error) {
-  // Network packets dropped, by reason: every reason is listed, 0 when none.
-  return guarded(error, [&] {
-    const Discovery* d = nodeOf(userdata).discovery();
-    int r = sd_bus_message_open_container(reply, 'a', "{st}");
-    for (DropReason reason : {DropReason::BadKey, DropReason::Malformed, DropReason::Replay,
-                              DropReason::Oversize, DropReason::Reflected, DropReason::Stale}) {
-      if (r < 0) return r;
-      uint64_t n = 0;
-      if (d) {
-        auto it = d->dropped().find(reason);
-        n = it == d->dropped().end() ? 0 : it->second;
-      }
-      r = sd_bus_message_append(reply, "{st}", dropReasonName(reason), n);
-    }
-    // Link connections refused in the handshake or identity proof (wrong key, garbage, forgery).
-    const Links* links = nodeOf(userdata).links();
-    if (r >= 0)
-      r = sd_bus_message_append(reply, "{st}", "link_refused", links ? links->refused() : 0);
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-  });
-}
-
-int getFlows(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-             sd_bus_error* error) {
-  return guarded(error, [&] {
-    int r = sd_bus_message_open_container(reply, 'a', kFlowSignature);
-    for (const Flow& f : nodeOf(userdata).flows()) {
-      if (r < 0) return r;
-      r = sd_bus_message_append(reply, kFlowSignature, f.lending ? "lend" : "borrow", f.job,
-                                jobKindName(f.kind), f.peer.c_str(), f.peerFingerprint.c_str(),
-                                f.cores, f.done, f.total, f.elapsedMs);
-    }
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-  });
-}
-
-int getLedger(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-              sd_bus_error* error) {
-  return guarded(error, [&] {
-    const LedgerStore* ledger = nodeOf(userdata).ledger();
-    int r = sd_bus_message_open_container(reply, 'a', kLedgerSignature);
-    if (ledger)
-      for (const LedgerEntry& e : ledger->entries()) {
-        if (r < 0) return r;
-        r = sd_bus_message_append(reply, kLedgerSignature, e.name.c_str(), e.fingerprint.c_str(),
-                                  e.lent_core_s, e.borrowed_core_s, e.lent_mib_s, e.borrowed_mib_s,
-                                  !ledger->allows(e.fingerprint, nullptr),
-                                  ledger->cappedThere(e.fingerprint));
-      }
-    return r < 0 ? r : sd_bus_message_close_container(reply);
-  });
-}
-
-// Appends the peer array (kPeerSignature) to `m`: ListPeers' reply and the Peers property.
-int appendPeers(sd_bus_message* m, Node& node) {
-  int r = sd_bus_message_open_container(m, 'a', kPeerSignature);
+// Network packets dropped, by reason: every reason is listed, 0 when none; and link
+// connections refused in the handshake or identity proof (wrong key, garbage, forgery).
+std::map<std::string, uint64_t> droppedOf(Node& node) {
+  std::map<std::string, uint64_t> out;
   const Discovery* d = node.discovery();
-  if (d) {
-    for (auto& [fp, p] : d->peers().peers()) {
-      if (r < 0) break;
-      const Links* links = node.links();
-      auto link = links ? links->info(fp) : std::nullopt;
-      r = sd_bus_message_append(
-          m, kPeerSignature, p.name.c_str(), fp.c_str(), p.address.c_str(), p.port,
-          shownPeerState(p.state, link.has_value()), static_cast<uint32_t>(p.status.cores),
-          p.status.cpu_permille / 10.0, static_cast<uint64_t>(p.status.mem_available_mb),
-          powerModeName(p.status.power), p.status.willingness_permille / 1000.0,
-          p.status.spare_millicores / 1000.0, node.millisSince(p.last_seen), link ? "up" : "down",
-          link ? link->rtt_ms : -1.0);
-    }
+  for (DropReason reason : {DropReason::BadKey, DropReason::Malformed, DropReason::Replay,
+                            DropReason::Oversize, DropReason::Reflected, DropReason::Stale}) {
+    auto it = d ? d->dropped().find(reason) : std::map<DropReason, uint64_t>::const_iterator{};
+    out[dropReasonName(reason)] = d && it != d->dropped().end() ? it->second : 0;
   }
-  return r < 0 ? r : sd_bus_message_close_container(m);
+  out["link_refused"] = node.links() ? node.links()->refused() : 0;
+  return out;
+}
+
+std::vector<api::Flow> flowsOf(Node& node) {
+  std::vector<api::Flow> out;
+  for (const Flow& f : node.flows())
+    out.push_back({f.lending, f.job, f.kind, f.peer, f.peerFingerprint, f.cores, f.done, f.total,
+                   f.elapsedMs});
+  return out;
+}
+
+std::vector<api::LedgerRow> ledgerOf(Node& node) {
+  std::vector<api::LedgerRow> out;
+  if (const LedgerStore* ledger = node.ledger())
+    for (const LedgerEntry& e : ledger->entries())
+      out.push_back({e.name, e.fingerprint, e.lent_core_s, e.borrowed_core_s, e.lent_mib_s,
+                     e.borrowed_mib_s, !ledger->allows(e.fingerprint, nullptr),
+                     ledger->cappedThere(e.fingerprint)});
+  return out;
+}
+
+std::vector<api::Peer> peersOf(Node& node) {
+  std::vector<api::Peer> out;
+  const Discovery* d = node.discovery();
+  if (!d) return out;
+  const Links* links = node.links();
+  for (auto& [fp, p] : d->peers().peers()) {
+    auto link = links ? links->info(fp) : std::nullopt;
+    out.push_back({p.name, fp, p.address, p.port, shownPeerState(p.state, link.has_value()),
+                   static_cast<uint32_t>(p.status.cores), p.status.cpu_permille / 10.0,
+                   static_cast<uint64_t>(p.status.mem_available_mb), powerModeName(p.status.power),
+                   p.status.willingness_permille / 1000.0, p.status.spare_millicores / 1000.0,
+                   node.millisSince(p.last_seen), link.has_value(), link ? link->rtt_ms : -1.0});
+  }
+  return out;
+}
+
+// One getter for every property: `property` names which. The rows are built only when asked.
+int getProperty(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
+                void* userdata, sd_bus_error* error) {
+  return guarded(error, [&] {
+    Node& n = nodeOf(userdata);
+    std::string_view p = property;
+    if (p == "Dropped" || p == "Flows" || p == "Ledger" || p == "Peers") {
+      api::NodeInfo rows;
+      if (p == "Dropped") rows.dropped = droppedOf(n);
+      if (p == "Flows") rows.flows = flowsOf(n);
+      if (p == "Ledger") rows.ledger = ledgerOf(n);
+      if (p == "Peers") rows.peers = peersOf(n);
+      return api::writeProperty(reply, rows, p);
+    }
+    return api::writeProperty(reply, statusOf(n), p);
+  });
 }
 
 int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] {
-    sd_bus_message* reply = nullptr;
-    int r = sd_bus_message_new_method_return(m, &reply);
-    if (r >= 0) r = appendPeers(reply, nodeOf(userdata));
-    if (r >= 0) r = sd_bus_send(nullptr, reply, nullptr);
-    sd_bus_message_unref(reply);
-    return r;
-  });
-}
-
-int getPeers(sd_bus*, const char*, const char*, const char*, sd_bus_message* reply, void* userdata,
-             sd_bus_error* error) {
-  return guarded(error, [&] { return appendPeers(reply, nodeOf(userdata)); });
+  return guarded(error, [&] { return replyRows(m, peersOf(nodeOf(userdata))); });
 }
 
 const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_VTABLE_START(0),
-    SD_BUS_PROPERTY("Name", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Fingerprint", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Version", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("StateDirectory", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("AllowExec", "b", getBool, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("ExecConfinement", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Cores", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Workers", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("Gpus", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("CpuPercent", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("CpuPercentPerCore", "ad", getPerCore, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("MemTotalMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("MemAvailableMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("MemOfferMB", "t", getU64, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("PowerMode", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("PowerReason", "s", getString, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Willingness", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("BatteryPercent", "i", getBattery, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("TemperatureC", "d", getDouble, 0, 0),
-    SD_BUS_PROPERTY("StressCores", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("JobsActive", "u", getU32, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Dropped", "a{st}", getDropped, 0, 0),
-    SD_BUS_PROPERTY("Flows", "a(stsssuttt)", getFlows, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Ledger", "a(ssddddbb)", getLedger, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("Peers", "a(sssqsudtsddtsd)", getPeers, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("MaxBorrowRatio", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-    SD_BUS_PROPERTY("GoodwillCoreSeconds", "d", getDouble, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Name", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Fingerprint", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Version", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("StateDirectory", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("AllowExec", "b", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("ExecConfinement", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Cores", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Workers", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Gpus", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("CpuPercent", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("CpuPercentPerCore", "ad", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("MemTotalMB", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("MemAvailableMB", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("MemOfferMB", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("PowerMode", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("PowerReason", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Willingness", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("BatteryPercent", "i", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("TemperatureC", "d", getProperty, 0, 0),
+    SD_BUS_PROPERTY("StressCores", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("JobsActive", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Dropped", "a{st}", getProperty, 0, 0),
+    SD_BUS_PROPERTY("Flows", api::Flow::kArraySignature, getProperty, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Ledger", api::LedgerRow::kArraySignature, getProperty, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Peers", api::Peer::kArraySignature, getProperty, 0,
+                    SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("MaxBorrowRatio", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("GoodwillCoreSeconds", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",
                              SD_BUS_PARAM(millions) SD_BUS_PARAM(seed) SD_BUS_PARAM(options), "o",
                              SD_BUS_PARAM(job), submitCpu, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -383,10 +281,10 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_METHOD("StopStress", "", "", stopStress, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_METHOD_WITH_NAMES("CancelJob", "s", SD_BUS_PARAM(id), "", , cancelJob,
                              SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("ListJobs", "", , "a(ssssdo)", SD_BUS_PARAM(jobs), listJobs,
-                             SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , "a(sssqsudtsddtsd)", SD_BUS_PARAM(peers), listPeers,
-                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListJobs", "", , api::JobRow::kArraySignature, SD_BUS_PARAM(jobs),
+                             listJobs, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ListPeers", "", , api::Peer::kArraySignature, SD_BUS_PARAM(peers),
+                             listPeers, SD_BUS_VTABLE_UNPRIVILEGED),
     SD_BUS_SIGNAL_WITH_NAMES(
         "PeerChanged", "ssss",
         SD_BUS_PARAM(fingerprint) SD_BUS_PARAM(name) SD_BUS_PARAM(event) SD_BUS_PARAM(state), 0),

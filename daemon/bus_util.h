@@ -35,6 +35,7 @@ inline int replyError(sd_bus_error* error, const char* name, const std::string& 
 inline std::string repeatedOption(const std::string& key) {
   return "option \"" + key + "\" is given twice; give each option once";
 }
+inline constexpr const char* kOnAndLocal = "options \"on\" and \"local\"";
 inline std::string emptyOn() {
   return "option \"on\" is empty; give a node name (see vesta peers) or leave the option out";
 }

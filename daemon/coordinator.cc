@@ -26,6 +26,7 @@ struct Coordinator::Part {
   std::map<uint64_t, std::shared_ptr<Task>> tasks;  // local work in flight, by sequence
   uint64_t memDone = 0, memTotal = 0;
   std::string note;
+  RefuseCode refusal = RefuseCode::Other;
 
   bool self() const { return fingerprint.empty(); }
   bool active() const { return state == State::Offered || state == State::Running; }
@@ -302,7 +303,7 @@ void Coordinator::updateJob(Run& run) {
   unsigned workers = 0;
   uint64_t localDone = 0, memDone = 0, memTotal = 0;
   for (auto& p : run.parts) {
-    JobPart jp{p.name, p.stateName(), 0, 0, p.note};
+    JobPart jp{p.name, p.stateName(), 0, 0, p.note, p.refusal};
     if (run.kind == JobKind::Cpu) {
       jp.iterations = run.chunks->completedBy(p.name);
       jp.chunks = run.chunks->chunksBy(p.name);
@@ -380,6 +381,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       Run* run = runFor(fp, m->job, &part);
       if (!run) return;
       if (m->code == RefuseCode::Capped && hooks_.capped) hooks_.capped(fp);
+      part->refusal = m->code;
       return partFailed(*run, *part, true, m->reason);
     }
     case FrameType::ChunkDone: {

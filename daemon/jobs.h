@@ -14,6 +14,7 @@
 
 #include "cpujob.h"
 #include "job.h"
+#include "proto.h"
 #include "result.h"
 
 namespace vesta {
@@ -26,7 +27,8 @@ struct JobPart {
   std::string state;  // offered, running, done, refused, lost, released
   uint64_t iterations = 0;
   uint64_t chunks = 0;
-  std::string note;  // why it was refused or lost
+  std::string note;                        // why it was refused or lost
+  RefuseCode refusal = RefuseCode::Other;  // why it refused, when it did
 };
 
 struct Job {

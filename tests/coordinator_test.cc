@@ -361,4 +361,8 @@ TEST_CASE("a refusal for the borrowing cap is reported, and the job goes elsewhe
   auto offers = f.take(FrameType::Offer);
   REQUIRE(offers.size() == 2);
   CHECK(offers[1].to == "fp-laptop");
+  // The part keeps the runner's code, so the bus shows it as a structured refusal.
+  REQUIRE(!job.parts.empty());
+  CHECK(job.parts[0].state == "refused");
+  CHECK(job.parts[0].refusal == RefuseCode::Capped);
 }

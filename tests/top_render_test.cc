@@ -13,30 +13,29 @@ namespace {
 // desk (this node, 2 cores), pi4 and laptop alive, nas dead; desk borrows from pi4 and lends
 // to laptop.
 Snapshot fixture() {
-  Properties p;
-  p["Name"] = std::string("desk");
-  p["Fingerprint"] = std::string("3f2a-91c0-7b1e-22d4");
-  p["Cores"] = uint64_t{2};
-  p["CpuPercent"] = 62.5;
-  p["CpuPercentPerCore"] = std::vector<double>{50.0, 75.0};
-  p["MemTotalMB"] = uint64_t{8000};
-  p["MemAvailableMB"] = uint64_t{6000};
-  p["PowerMode"] = std::string("grid");
-  p["BatteryPercent"] = int64_t{-1};
-  p["Willingness"] = 1.0;
-  p["JobsActive"] = uint64_t{1};
-  p["Peers"] = Rows{
-      {"pi4", "aaaa-bbbb-cccc-dddd", "192.168.1.20", "7777", "alive", "4", "97.5", "3900", "grid",
-       "1", "0.2", "300", "up", "0.41"},
-      {"laptop", "1111-2222-3333-4444", "192.168.1.30", "7777", "alive", "2", "10", "1500",
-       "battery", "0.35", "0.5", "200", "up", "1.2"},
-      {"nas", "9999-8888-7777-6666", "192.168.1.40", "7777", "dead", "2", "0", "100", "grid", "1",
-       "0", "9000", "down", "-1"},
+  api::NodeInfo p;
+  p.name = "desk";
+  p.fingerprint = "3f2a-91c0-7b1e-22d4";
+  p.cores = 2;
+  p.cpuPct = 62.5;
+  p.cpuPctPerCore = {50.0, 75.0};
+  p.memTotalMb = 8000;
+  p.memAvailableMb = 6000;
+  p.powerMode = "grid";
+  p.batteryPct = -1;
+  p.willingness = 1.0;
+  p.jobsActive = 1;
+  p.peers = {
+      {"pi4", "aaaa-bbbb-cccc-dddd", "192.168.1.20", 7777, "alive", 4, 97.5, 3900, "grid", 1, 0.2,
+       300, true, 0.41},
+      {"laptop", "1111-2222-3333-4444", "192.168.1.30", 7777, "alive", 2, 10, 1500, "battery", 0.35,
+       0.5, 200, true, 1.2},
+      {"nas", "9999-8888-7777-6666", "192.168.1.40", 7777, "dead", 2, 0, 100, "grid", 1, 0, 9000,
+       false, -1},
   };
-  p["Ledger"] = Rows{{"pi4", "aaaa-bbbb-cccc-dddd", "10", "250.5", "0", "0", "false", "true"}};
-  p["Flows"] = Rows{
-      {"borrow", "7", "cpu", "pi4", "aaaa-bbbb-cccc-dddd", "3", "50000000", "200000000", "4200"},
-      {"lend", "3", "cpu", "laptop", "1111-2222-3333-4444", "2", "1000", "4000", "900"}};
+  p.ledger = {{"pi4", "aaaa-bbbb-cccc-dddd", 10, 250.5, 0, 0, false, true}};
+  p.flows = {{false, 7, JobKind::Cpu, "pi4", "aaaa-bbbb-cccc-dddd", 3, 50000000, 200000000, 4200},
+             {true, 3, JobKind::Cpu, "laptop", "1111-2222-3333-4444", 2, 1000, 4000, 900}};
   return snapshotFrom(p);
 }
 

@@ -52,19 +52,14 @@ Snapshot fetch(std::optional<Client>& client, const Options& o) {
     }
     client.emplace(std::move(*c));
   }
-  auto props = client->getAll(kObjectPath, kManagerInterface);
-  if (!props) {
+  auto node = client->node();
+  if (!node) {
     Snapshot s;
-    s.error = props.error().message;
-    if (props.error().code != kExitUnreachable) client.reset();  // the bus itself went away
+    s.error = node.error().message;
+    if (node.error().code != kExitUnreachable) client.reset();  // the bus itself went away
     return s;
   }
-  return snapshotFrom(*props);
-}
-
-int onChange(sd_bus_message*, void* userdata, sd_bus_error*) {
-  *static_cast<bool*>(userdata) = true;
-  return 0;
+  return snapshotFrom(*node);
 }
 
 int runOnce(const Options& o) {
@@ -87,7 +82,7 @@ int runOnce(const Options& o) {
 int runLive(const Options& o) {
   Screen screen(o.ascii);
   std::optional<Client> client;
-  sd_bus_slot* slot = nullptr;
+  Watch changes;
   bool dirty = true;
   View view;
   view.ascii = screen.ascii();
@@ -105,15 +100,10 @@ int runLive(const Options& o) {
       lastFetch = now;
       bool hadClient = client.has_value();
       snap = fetch(client, o);
-      if (client && (!hadClient || !slot)) {
-        sd_bus_slot_unref(slot);
-        slot = nullptr;
+      if (!client) changes = Watch();  // before its bus goes
+      if (client && (!hadClient || !changes))
         // Property changes of the Manager (CPU every second, flows, peers, ledger) wake us.
-        sd_bus_match_signal(client->bus(), &slot, client->destination().c_str(), kObjectPath,
-                            "org.freedesktop.DBus.Properties", "PropertiesChanged", onChange,
-                            &dirty);
-      }
-      if (!client) slot = sd_bus_slot_unref(slot);
+        changes = client->watchManager([&dirty] { dirty = true; });
       size_t rows = orderOf(snap, view.sort).size(snap);
       if (rows && view.selected >= rows) view.selected = rows - 1;
     }
@@ -140,16 +130,11 @@ int runLive(const Options& o) {
         confirming = false;
         view.message.clear();
         if (key == 'y' || key == 'Y') {
-          sd_bus_error e{};
           std::string id = std::to_string(confirmJob);
-          int r = client ? sd_bus_call_method(client->bus(), client->destination().c_str(),
-                                              kObjectPath, kManagerInterface, "CancelJob", &e,
-                                              nullptr, "s", id.c_str())
-                         : -1;
-          view.message = r < 0
-                             ? "cancel failed: " + std::string(e.message ? e.message : "no vestad")
-                             : "job " + id + " cancelled";
-          sd_bus_error_free(&e);
+          auto r = client
+                       ? client->call(kObjectPath, kManagerInterface, "CancelJob", "s", id.c_str())
+                       : tl::unexpected(ClientError{kExitUnreachable, "no vestad"});
+          view.message = r ? "job " + id + " cancelled" : "cancel failed: " + r.error().message;
           dirty = true;
         }
         continue;
@@ -202,7 +187,6 @@ int runLive(const Options& o) {
       }
     }
   }
-  sd_bus_slot_unref(slot);
   return 0;
 }
 

@@ -1,12 +1,12 @@
 // vestatop's model: what one frame shows, as plain structs filled from the daemon's D-Bus
-// properties. Collection (model.cc) fills it; drawing (render.cc) only reads it.
+// properties (lib/api). Collection (model.cc) fills it; drawing (render.cc) only reads it.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "client.h"
+#include "api.h"
 
 namespace vesta::top {
 
@@ -30,16 +30,7 @@ struct NodeRow {
   bool capped = false, cappedThere = false;
 };
 
-struct FlowRow {
-  bool lending = false;  // this node runs the peer's job
-  uint64_t job = 0;
-  std::string kind, peer;
-  unsigned cores = 0;
-  uint64_t done = 0, total = 0, elapsedMs = 0;
-  double progress() const {
-    return total ? static_cast<double>(done) / static_cast<double>(total) : 0;
-  }
-};
+using FlowRow = api::Flow;
 
 struct Snapshot {
   bool connected = false;
@@ -54,7 +45,8 @@ struct Snapshot {
   unsigned jobsRunning() const;       // here and the flows of peers' jobs we run
 };
 
-// Builds a snapshot from the Manager's properties (GetAll). Pure.
-Snapshot snapshotFrom(const Properties& manager);
+// Builds a snapshot from the Manager's properties (Client::node, as vesta status reads them).
+// Pure.
+Snapshot snapshotFrom(const api::NodeInfo& manager);
 
 }  // namespace vesta::top

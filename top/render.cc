@@ -228,8 +228,8 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
   for (const FlowRow& f : s.flows) {
     bool sel = row++ == v.selected;
     std::string who = f.lending ? f.peer + arrow + s.self : s.self + arrow + f.peer;
-    std::string what =
-        "job " + std::to_string(f.job) + " " + f.kind + ", " + countOf(f.cores, "core");
+    std::string what = "job " + std::to_string(f.job) + " " + jobKindName(f.kind) + ", " +
+                       countOf(f.cores, "core");
     int barW = std::max(10, w - 26 - 24 - 12);
     Line line = {{fit(" " + who, 26), sel ? Color::Selected : Color::Normal},
                  {fit(what, 24), sel ? Color::Selected : Color::Normal},
@@ -265,7 +265,7 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
       out.push_back({{fit(" job " + std::to_string(f.job) + dot +
                               (f.total ? formatCount(static_cast<double>(f.done)) + " of " +
                                              formatCount(static_cast<double>(f.total)) + " units"
-                                       : f.kind + " command") +
+                                       : std::string(jobKindName(f.kind)) + " command") +
                               dot + (f.lending ? "lent to " : "borrowed from ") + f.peer,
                           w),
                       Color::Heading}});

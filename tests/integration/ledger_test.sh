@@ -42,9 +42,11 @@ scenario_cap() {
     python3 -c "import sys; a, b = $(lent_to_taker), $(ledger taker | json_get '[p["borrowed_core_s"] for p in d["peers"] if p["name"] == "strict"][0]'); sys.exit(abs(a - b) > 0.05 * a)"
   check "strict shows taker as capped" \
     test "$(ledger strict | json_get '[p["capped"] for p in d["peers"] if p["name"] == "taker"][0]')" = True
-  out=$("$VESTA" -node taker cpu 5 --on strict 2>&1)
+  out=$("$VESTA" -node taker --json cpu 5 --on strict)
   check "taker's next job there is refused (exit 1)" test $? -eq 1
   expect_contains "with a reason that names the cap" "over its cap of 1.0 (max_borrow_ratio 1.0" "$out"
+  check "and the refusal by its code and node, not only in text" \
+    test "$(echo "$out" | json_get '[(r["code"], r["node"]) for r in d["refusals"]]')" = "[('capped', 'strict')]"
   check "taker now knows it is capped at strict" \
     test "$(ledger taker | json_get '[p["capped_there"] for p in d["peers"] if p["name"] == "strict"][0]')" = True
   expect_contains "vesta status shows the ledger" "ledger  taker: lent" "$("$VESTA" -node strict status)"

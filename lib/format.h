@@ -1,4 +1,4 @@
-// Human-readable numbers for vesta's output. Pure.
+// Human-readable numbers for the output of vesta and vestatop. Pure.
 #pragma once
 
 #include <cstdint>
