@@ -72,6 +72,10 @@ ExecClient::ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Ho
 
 ExecClient::~ExecClient() = default;
 
+uint64_t ExecClient::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 Result<Job*> ExecClient::submit(Request req) {
   auto closeAll = [&] {
     for (int fd : {req.outFd, req.errFd, req.filesFd})
@@ -158,7 +162,7 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
   run.stage = Run::Stage::Offered;
   run.node = node.name;
   run.fp = node.self ? "" : node.fingerprint;
-  run.offeredAt = uv_now(loop_);
+  run.offeredAt = clockMs();
   Job& job = *run.job;
   job.node = node.name;
   job.reason = job.reason.empty() ? reason : job.reason + "; then " + reason;
@@ -442,7 +446,7 @@ void ExecClient::cancel(Job& job, const std::string& why) {
 
 void ExecClient::tick() {
   freed_.clear();
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   std::vector<uint64_t> late;
   for (auto& [id, run] : runs_)
     if (run->stage == Run::Stage::Offered && now - run->offeredAt > kOfferTimeoutMs)
@@ -480,7 +484,7 @@ void ExecClient::shutdown() {
 
 std::vector<Flow> ExecClient::flows() const {
   std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   for (auto& [id, run] : runs_) {
     if (run->fp.empty() || run->stage != Run::Stage::Running) continue;
     Flow f;

@@ -35,6 +35,7 @@ class ExecClient {
     std::function<void(const std::string& fingerprint, double coreSeconds, double mibSeconds)>
         borrowed;
     std::function<void()> jobEnded;
+    std::function<uint64_t()> now = {};  // the clock (ms) of offer timeouts; empty: uv_now
   };
   struct PutFile {
     std::string name;
@@ -87,6 +88,7 @@ class ExecClient {
   void finish(Run& run, JobState state, const std::string& result, const std::string& error);
   void maybeFree(Run& run);
   Run* runFrom(const std::string& fingerprint, uint64_t job);
+  uint64_t clockMs() const;
 
   uv_loop_t* loop_;
   const Config& config_;

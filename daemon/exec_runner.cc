@@ -147,8 +147,12 @@ unsigned ExecRunner::borrowedRunning() const {
   return n;
 }
 
+uint64_t ExecRunner::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 void ExecRunner::badFrame(const std::string& fp, const std::string& error) {
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   if (lastBadFrameLog_ && now - lastBadFrameLog_ < kBadFrameLogMs) return;
   lastBadFrameLog_ = now;
   log::warning("malformed exec frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
@@ -466,7 +470,7 @@ void ExecRunner::run(Job& job) {
     return failJob(spawned.error());
   }
   job.started = true;
-  job.startedMs = uv_now(loop_);
+  job.startedMs = clockMs();
   job.pid = spawned->pid;
   job.pidfd = spawned->pidfd;
   job.fds[0] = out[0];
@@ -553,7 +557,7 @@ void ExecRunner::onExit(Job& job) {
   // vestad's now (a subreaper too); the group goes at once, the rest in sweepStrays().
   if (WIFSIGNALED(job.waitStatus)) {
     ::kill(-job.pid, SIGKILL);
-    sweepUntilMs_ = uv_now(loop_) + kSweepMs;
+    sweepUntilMs_ = clockMs() + kSweepMs;
   }
   job.exitPoll->close();
   job.exitPoll.reset();
@@ -667,7 +671,7 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
     double core =
         static_cast<double>(job.usage.ru_utime.tv_sec + job.usage.ru_stime.tv_sec) +
         static_cast<double>(job.usage.ru_utime.tv_usec + job.usage.ru_stime.tv_usec) / 1e6;
-    uint64_t ms = uv_now(loop_) - job.startedMs;
+    uint64_t ms = clockMs() - job.startedMs;
     double mib =
         static_cast<double>(job.usage.ru_maxrss) / 1024.0 * static_cast<double>(ms) / 1000.0;
     if (!job.local) {
@@ -718,12 +722,12 @@ void ExecRunner::tick() {
 }
 
 void ExecRunner::sweepStrays() {
-  if (uv_now(loop_) >= sweepUntilMs_) return;
+  if (clockMs() >= sweepUntilMs_) return;
   std::vector<pid_t> reapers = unreaped_;
   for (auto& [key, job] : jobs_)
     if (job->pid > 0 && !job->exited) reapers.push_back(job->pid);
   if (size_t n = killStrays(reapers); n > 0) {
-    sweepUntilMs_ = uv_now(loop_) + kSweepMs;  // they may have forked meanwhile: look again
+    sweepUntilMs_ = clockMs() + kSweepMs;  // they may have forked meanwhile: look again
     log::warning("killed " + countOf(n, "process", "processes") +
                  " left by an exec job that killed its reaper");
   }
@@ -744,7 +748,7 @@ void ExecRunner::shutdown(const std::string& why) {
 
 std::vector<Flow> ExecRunner::flows() const {
   std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   for (auto& [key, job] : jobs_) {
     if (job->local) continue;
     Flow f;

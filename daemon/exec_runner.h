@@ -38,6 +38,7 @@ class ExecRunner {
     std::function<void(const std::string& fingerprint, const std::string& name, double coreSeconds,
                        double mibSeconds, bool jobEnded)>
         lent;
+    std::function<uint64_t()> now = {};  // the clock (ms) of flows and usage; empty: uv_now
   };
   ExecRunner(uv_loop_t* loop, const Config& config, const std::string& stateDir, Hooks hooks);
   ~ExecRunner();
@@ -80,6 +81,7 @@ class ExecRunner {
   void end(Job& job, const ExecExitMsg& exit);
   void kill(Job& job, const std::string& why);
   void badFrame(const std::string& fingerprint, const std::string& error);
+  uint64_t clockMs() const;
 
   uv_loop_t* loop_;
   const Config& config_;

@@ -44,8 +44,12 @@ Lender::~Lender() {
     for (auto& [seq, task] : loan->tasks) task->requestCancel();
 }
 
+uint64_t Lender::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 void Lender::badFrame(const std::string& fp, const std::string& error) {
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   if (lastBadFrameLog_ && now - lastBadFrameLog_ < kBadFrameLogMs) return;
   lastBadFrameLog_ = now;
   log::warning("malformed work frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
@@ -111,7 +115,7 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   loan->kind = m->kind;
   loan->seed = m->seed;
   loan->total = m->iterations;
-  loan->sinceMs = uv_now(loop_);
+  loan->sinceMs = clockMs();
   Loan& l = *loan;
   loans_[key] = std::move(loan);
   log::info("lending to " + origin + ": job " + std::to_string(m->job) + " " +
@@ -224,7 +228,7 @@ void Lender::shutdown(const std::string& why) {
 
 std::vector<Flow> Lender::flows() const {
   std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   for (auto& [key, loan] : loans_) {
     Flow f;
     f.lending = true;

@@ -36,7 +36,8 @@ class Lender {
     std::function<void(const std::string& fingerprint, const std::string& name, double coreSeconds,
                        double mibSeconds, bool jobEnded)>
         lent;
-    std::function<void()> jobEnded;  // a loan ended: save the ledger now
+    std::function<void()> jobEnded;      // a loan ended: save the ledger now
+    std::function<uint64_t()> now = {};  // the clock (ms) of flows; empty: the loop's uv_now
   };
   Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks hooks);
   ~Lender();
@@ -65,6 +66,7 @@ class Lender {
   void account(const Key& key, const std::string& origin, const TaskOutcome& outcome,
                bool jobEnded);
   void badFrame(const std::string& fingerprint, const std::string& error);
+  uint64_t clockMs() const;
 
   uv_loop_t* loop_;
   const Config& config_;
