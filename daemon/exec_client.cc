@@ -141,7 +141,7 @@ void ExecClient::dispatch() {
     how.on = run.req.on;
     how.local = run.req.local;
     how.argv0 = run.req.argv[0];
-    how.shipped = run.req.argv[0].find('/') != std::string::npos && run.req.argv[0][0] != '/';
+    how.shipped = namesShippedProgram(run.req.argv[0]);
     Plan plan = placeExec(how, views, policy_);
     if (plan.wait) {
       waiting.push_back(id);

@@ -187,11 +187,17 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
   }
 }
 
-std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) const {
+// Why this node turns the offer down now (code and text), or nullopt to accept. The text names
+// this node first, as every refusal a coordinator passes on does.
+std::optional<RefuseMsg> ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) const {
   const std::string& me = config_.name;
-  if (stopping_) return me + " is stopping";
+  auto refuse = [&](RefuseCode code, const std::string& why) {
+    return std::optional<RefuseMsg>(RefuseMsg{m.job, code, why});
+  };
+  if (stopping_) return refuse(RefuseCode::Other, me + " is stopping");
   ExecPolicy p = policy();
-  if (!p.allow_exec) return me + ": exec is off there (allow_exec)";
+  if (!p.allow_exec)
+    return refuse(RefuseCode::NotPermitted, me + ": exec is off there (allow_exec)");
   // What would arrive is known before a byte is sent: refuse it now rather than mid-transfer.
   // A cached file counts at its real size whatever the offer says (it is copied whole into the
   // job's directory), and the sums saturate: announced sizes are the peer's word.
@@ -201,8 +207,9 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
   for (auto& f : m.files) {
     std::optional<uint64_t> cached = cache_->sizeOf(f.sha256);
     if (cached && *cached != f.size)
-      return me + ": --put file " + f.name + " is announced as " + std::to_string(f.size) +
-             " bytes, but its content is " + std::to_string(*cached) + " bytes";
+      return refuse(RefuseCode::Other, me + ": --put file " + f.name + " is announced as " +
+                                           std::to_string(f.size) + " bytes, but its content is " +
+                                           std::to_string(*cached) + " bytes");
     add(total, f.size);
     if (seen.insert(f.sha256).second && !cached) add(fresh, f.size);
   }
@@ -210,34 +217,52 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
     if (std::string why = shippedRefusal(
             me, total, fresh, {config_.exec_cache_mb, config_.min_free_disk_pct}, diskSpace());
         !why.empty())
-      return why;
+      return refuse(RefuseCode::NoDisk, why);
   if (!fp.empty()) {
     const NodeStatus& s = hooks_.status();
-    if (s.power.willingness <= 0) return me + " lends nothing now (" + s.power.reason + ")";
-    if (std::string why; !hooks_.mayBorrow(fp, &why)) return me + ": " + why;
+    if (s.power.willingness <= 0)
+      return refuse(RefuseCode::Power, me + " lends nothing now (" + s.power.reason + ")");
+    if (std::string why; !hooks_.mayBorrow(fp, &why))
+      return refuse(RefuseCode::Capped, me + ": " + why);
     double spare = spareCores(s.cores, s.cpu, s.power.willingness, config_);
     if (spare + borrowedRunning() < kMinSpareCores)
-      return me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU";
+      return refuse(
+          RefuseCode::Busy,
+          me + " is busy: " + std::to_string(static_cast<int>(s.cpu * 100 + 0.5)) + "% CPU");
     if (m.mem_mb > config_.mem_offer_mb)
-      return me + ": " + std::to_string(m.mem_mb) + " MiB is more than its mem_offer_mb " +
-             std::to_string(config_.mem_offer_mb) + " MiB";
+      return refuse(RefuseCode::Memory, me + ": " + std::to_string(m.mem_mb) +
+                                            " MiB is more than its mem_offer_mb " +
+                                            std::to_string(config_.mem_offer_mb) + " MiB");
   }
   const std::string& argv0 = m.argv[0];
-  if (argv0.find('/') != std::string::npos && argv0[0] != '/') {
+  if (namesShippedProgram(argv0)) {
     // A program in the job's directory: it can only have been shipped with the job.
     std::string name = normalPath(argv0);
     bool shipped = std::any_of(m.files.begin(), m.files.end(),
                                [&](const ShippedFile& f) { return f.name == name; });
-    if (!shipped) return me + ": " + argv0 + " is not among the shipped files (--put it)";
-    return execWouldRefuse(p, me, argv0, true);
+    if (!shipped)
+      return refuse(RefuseCode::NoProgram,
+                    me + ": " + argv0 + " is not among the shipped files (--put it)");
+    // allow_exec was checked above: what is left to forbid it is allow_shipped_exec.
+    if (std::string why = execWouldRefuse(p, me, argv0, true); !why.empty())
+      return refuse(RefuseCode::NotPermitted, why);
+    return std::nullopt;
   }
   auto program = resolveProgram(argv0, scratchRoot_ + "/none", searchPath());
-  if (!program) return me + ": " + program.error();
+  if (!program) return refuse(RefuseCode::NoProgram, me + ": " + program.error());
   std::string real = realPath(program->path),
               state = realPath(fs::path(scratchRoot_).parent_path());
   if (!state.empty() && real.rfind(state + "/", 0) == 0)
-    return me + ": " + argv0 + " lies in vestad's state directory";
-  return execRefusal(p, me, argv0, *program);
+    return refuse(RefuseCode::NotPermitted,
+                  me + ": " + argv0 + " lies in vestad's state directory");
+  switch (execRule(p, *program)) {
+    case ExecRule::Allowed:
+      return std::nullopt;
+    case ExecRule::NotAllowlisted:
+      return refuse(RefuseCode::NotAllowlisted, execRefusal(p, me, argv0, *program));
+    default:
+      return refuse(RefuseCode::NotPermitted, execRefusal(p, me, argv0, *program));
+  }
 }
 
 void ExecRunner::offer(const std::string& fp, const Frame& frame) {
@@ -246,10 +271,11 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   Key key{fp, m->job};
   if (jobs_.count(key)) return;  // a repeated offer: the first answer stands
   std::string origin = fp.empty() ? config_.name : hooks_.nameOf(fp);
-  if (std::string why = whyRefuse(fp, *m); !why.empty()) {
-    log::info("refused exec job " + std::to_string(m->job) + " from " + origin + ": " + why,
-              {{"VESTA_PEER", fp}});
-    hooks_.send(fp, {FrameType::Refuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
+  if (auto refusal = whyRefuse(fp, *m)) {
+    log::info(
+        "refused exec job " + std::to_string(m->job) + " from " + origin + ": " + refusal->reason,
+        {{"VESTA_PEER", fp}});
+    hooks_.send(fp, {FrameType::Refuse, encode(*refusal)});
     return;
   }
   auto job = std::make_unique<Job>();

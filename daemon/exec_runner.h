@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "file_cache.h"
 #include "flow.h"
 #include "frame.h"
+#include "proto.h"
 #include "sampler.h"
 
 namespace vesta {
@@ -66,7 +68,9 @@ class ExecRunner {
   using Key = std::pair<std::string, uint64_t>;  // (coordinator fingerprint, its job id)
   void offer(const std::string& fingerprint, const Frame& frame);
   void fileData(const std::string& fingerprint, const Frame& frame);
-  std::string whyRefuse(const std::string& fingerprint, const ExecOfferMsg& offer) const;
+  // Why this node turns the offer down now (code and text), or nullopt to accept.
+  std::optional<RefuseMsg> whyRefuse(const std::string& fingerprint,
+                                     const ExecOfferMsg& offer) const;
   void start(Job& job);
   void copyFiles(Job& job);
   void copied(const Key& key, const std::string& scratch, const std::string& error);

@@ -183,26 +183,26 @@ TEST_CASE("exec offers are refused with a reason for each cause", "[exec_runner]
     f.config.allow_exec = false;
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::NotPermitted);
     CHECK(r.reason == "desk: exec is off there (allow_exec)");
   }
   SECTION("not on the allowlist") {
     f.config.exec_allowlist = {"make"};
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::NotAllowlisted);
     CHECK_THAT(r.reason, Catch::StartsWith("desk: "));
   }
   SECTION("no such program") {
     f.offer("fp-a", Fixture::command(1, {"no-such-program-here"}));
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::NoProgram);
     CHECK_THAT(r.reason, Catch::StartsWith("desk: "));
   }
   SECTION("a relative program that was not shipped") {
     f.offer("fp-a", Fixture::command(1, {"./tool"}));
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::NoProgram);
     CHECK(r.reason == "desk: ./tool is not among the shipped files (--put it)");
   }
   SECTION("power") {
@@ -210,35 +210,35 @@ TEST_CASE("exec offers are refused with a reason for each cause", "[exec_runner]
     f.status.power.reason = "on battery";
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::Power);
     CHECK(r.reason == "desk lends nothing now (on battery)");
   }
   SECTION("the borrowing cap") {
     f.capped = "capped";
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::Capped);
     CHECK(r.reason == "desk: capped");
   }
   SECTION("busy") {
     f.status.cpu = 1.0;
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::Busy);
     CHECK(r.reason == "desk is busy: 100% CPU");
   }
   SECTION("more memory than offered") {
     echo.mem_mb = f.config.mem_offer_mb + 1;
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::Memory);
     CHECK(r.reason == "desk: 1025 MiB is more than its mem_offer_mb 1024 MiB");
   }
   SECTION("shipped files larger than the cache") {
     echo.files = {{"big", digestOf("big"), uint64_t{2} << 30, false}};
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
-    CHECK(r.code == RefuseCode::Other);
+    CHECK(r.code == RefuseCode::NoDisk);
     CHECK_THAT(r.reason, Catch::StartsWith("desk"));
   }
   SECTION("stopping") {
