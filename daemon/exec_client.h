@@ -19,10 +19,12 @@
 
 #include "config.h"
 #include "exec_proto.h"
+#include "exec_state.h"
 #include "flow.h"
 #include "frame.h"
 #include "jobs.h"
 #include "placement.h"
+#include "run_table.h"
 
 namespace vesta {
 
@@ -62,7 +64,7 @@ class ExecClient {
   Result<Job*> submit(Request request);
   // ExecAccept, Refuse, Credit, Output, ExecExit and Usage frames for our jobs.
   void onFrame(const std::string& fingerprint, const Frame& frame);
-  bool owns(uint64_t job) const { return runs_.count(job) > 0; }
+  bool owns(uint64_t job) const { return runs_.has(job); }
   void onLinkDown(const std::string& fingerprint);
   void cancel(Job& job, const std::string& why);
   void tick();  // offer timeouts, placing queued commands, freeing ended runs
@@ -95,9 +97,8 @@ class ExecClient {
   JobTable& jobs_;
   Hooks hooks_;
   PlacementPolicy policy_;
-  std::map<uint64_t, std::unique_ptr<Run>> runs_;  // by job id
-  std::deque<uint64_t> queue_;                     // waiting for a free slot, oldest first
-  std::vector<std::unique_ptr<Run>> freed_;        // freed at the next tick
+  RunTable<uint64_t, Run> runs_;  // by job id; an ended run is freed at the next tick
+  std::deque<uint64_t> queue_;    // waiting for a free slot, oldest first
   bool dispatching_ = false;
 };
 

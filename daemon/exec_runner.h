@@ -21,10 +21,12 @@
 #include "disk_budget.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
+#include "exec_state.h"
 #include "file_cache.h"
 #include "flow.h"
 #include "frame.h"
 #include "proto.h"
+#include "run_table.h"
 #include "sampler.h"
 
 namespace vesta {
@@ -49,7 +51,7 @@ class ExecRunner {
   // ExecOffer, FileData, Credit and Release frames.
   void onFrame(const std::string& fingerprint, const Frame& frame);
   bool owns(const std::string& fingerprint, uint64_t job) const {
-    return jobs_.count({fingerprint, job}) > 0;
+    return jobs_.has({fingerprint, job});
   }
   void onLinkDown(const std::string& fingerprint);
   void tick();  // frees ended jobs
@@ -95,10 +97,9 @@ class ExecRunner {
   std::shared_ptr<FileCache> cache_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Hooks hooks_;
-  std::map<Key, std::unique_ptr<Job>> jobs_;
-  std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks
-  std::vector<pid_t> unreaped_;              // reapers of jobs that ended before their command did
-  uint64_t sweepUntilMs_ = 0;                // sweepStrays() looks for strays until then
+  RunTable<Key, Job> jobs_;      // an ended job is freed at the next tick, never in its callbacks
+  std::vector<pid_t> unreaped_;  // reapers of jobs that ended before their command did
+  uint64_t sweepUntilMs_ = 0;    // sweepStrays() looks for strays until then
   uint64_t nextScratch_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;

@@ -19,6 +19,7 @@
 #include "flow.h"
 #include "frame.h"
 #include "proto.h"
+#include "run_table.h"
 #include "sampler.h"
 #include "sysstat.h"
 
@@ -72,7 +73,7 @@ class Lender {
   const Config& config_;
   Executor& executor_;
   Hooks hooks_;
-  std::map<Key, std::unique_ptr<Loan>> loans_;
+  RunTable<Key, Loan> loans_;  // an ended loan is freed at the next tick
   uint64_t nextTask_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;
