@@ -14,16 +14,12 @@
 
 #include "exec_client.h"
 #include "proto.h"
+#include "sent_frames.h"
 #include "sha256.h"
 
 using namespace vesta;
 
 namespace {
-
-struct Sent {
-  std::string to;
-  Frame frame;
-};
 
 Bytes bytesOf(const std::string& text) {
   return Bytes(text.begin(), text.end());
@@ -114,12 +110,17 @@ struct Fixture {
     out.write = err.write = -1;  // the client's from now on
     return r;
   }
-  // The frames of `type` sent so far, taken out of `sent`.
-  std::vector<Sent> take(FrameType type) {
-    std::vector<Sent> out, rest;
-    for (auto& s : sent) (s.frame.type == type ? out : rest).push_back(s);
-    sent = rest;
-    return out;
+  std::vector<Sent> take(FrameType type) { return takeFrames(sent, type); }
+  // Two peers, pi4 with more room than laptop, and this node over its spill threshold (`busyHere`)
+  // or not running exec at all: a command goes to pi4.
+  Job& offeredToPi4(Pipe& out, Pipe& err, bool busyHere) {
+    selfBusy = 0.95;
+    selfExec = busyHere;
+    addPeer("pi4", 3);
+    addPeer("laptop", 1);
+    Job& job = *client->submit(request({"echo"}, out, err)).value();
+    CHECK(offeredTo() == "fp-pi4");
+    return job;
   }
   // The one offer sent since the last call: to whom.
   std::string offeredTo() {
@@ -184,12 +185,8 @@ TEST_CASE("a command runs on this node and its output reaches the submitter's pi
 TEST_CASE("a refusal places the command on the next node, and never asks the refuser again",
           "[exec_client]") {
   Fixture f;
-  f.selfBusy = 0.95;
-  f.addPeer("pi4", 3);
-  f.addPeer("laptop", 1);
   Pipe out, err;
-  Job& job = *f.client->submit(f.request({"echo"}, out, err)).value();
-  CHECK(f.offeredTo() == "fp-pi4");
+  Job& job = f.offeredToPi4(out, err, true);
   CHECK(f.client->runningOn() == std::map<std::string, unsigned>{{"pi4", 1}});
   f.refuse("fp-pi4", job.id, RefuseCode::Busy, "pi4 is busy: 99% CPU");
   CHECK(f.offeredTo() == "fp-laptop");
@@ -210,12 +207,8 @@ TEST_CASE("a refusal places the command on the next node, and never asks the ref
 
 TEST_CASE("an offer unanswered in time is released and placed elsewhere", "[exec_client]") {
   Fixture f;
-  f.selfBusy = 0.95;
-  f.addPeer("pi4", 3);
-  f.addPeer("laptop", 1);
   Pipe out, err;
-  Job& job = *f.client->submit(f.request({"echo"}, out, err)).value();
-  CHECK(f.offeredTo() == "fp-pi4");
+  Job& job = f.offeredToPi4(out, err, true);
   f.clockMs += 10'000;
   f.client->tick();
   CHECK(f.sent.empty());  // not late yet
@@ -235,12 +228,8 @@ TEST_CASE("an offer unanswered in time is released and placed elsewhere", "[exec
 
 TEST_CASE("a runner lost before it answers gets the command placed elsewhere", "[exec_client]") {
   Fixture f;
-  f.selfExec = false;
-  f.addPeer("pi4", 3);
-  f.addPeer("laptop", 1);
   Pipe out, err;
-  Job& job = *f.client->submit(f.request({"echo"}, out, err)).value();
-  CHECK(f.offeredTo() == "fp-pi4");
+  Job& job = f.offeredToPi4(out, err, false);
   f.client->onLinkDown("fp-laptop");  // not where it is: nothing changes
   CHECK(f.sent.empty());
   f.client->onLinkDown("fp-pi4");
@@ -251,12 +240,8 @@ TEST_CASE("a runner lost before it answers gets the command placed elsewhere", "
 TEST_CASE("a runner lost mid-command fails the job: a command is not re-run by itself",
           "[exec_client]") {
   Fixture f;
-  f.selfExec = false;
-  f.addPeer("pi4", 3);
-  f.addPeer("laptop", 1);
   Pipe out, err;
-  Job& job = *f.client->submit(f.request({"echo"}, out, err)).value();
-  CHECK(f.offeredTo() == "fp-pi4");
+  Job& job = f.offeredToPi4(out, err, false);
   f.accept("fp-pi4", job.id);
   REQUIRE(f.client->flows().size() == 1);
   f.client->onLinkDown("fp-pi4");

@@ -12,16 +12,12 @@
 
 #include "exec_runner.h"
 #include "proto.h"
+#include "sent_frames.h"
 #include "sha256.h"
 
 using namespace vesta;
 
 namespace {
-
-struct Sent {
-  std::string to;
-  Frame frame;
-};
 
 Digest digestOf(const std::string& text) {
   Sha256 h;
@@ -82,18 +78,8 @@ struct Fixture {
   void offer(const std::string& fp, const ExecOfferMsg& m) {
     runner->onFrame(fp, {FrameType::ExecOffer, encode(m)});
   }
-  // The frames of `type` sent so far, taken out of `sent`.
-  std::vector<Sent> take(FrameType type) {
-    std::vector<Sent> out, rest;
-    for (auto& s : sent) (s.frame.type == type ? out : rest).push_back(s);
-    sent = rest;
-    return out;
-  }
-  bool has(FrameType type) const {
-    for (auto& s : sent)
-      if (s.frame.type == type) return true;
-    return false;
-  }
+  std::vector<Sent> take(FrameType type) { return takeFrames(sent, type); }
+  bool has(FrameType type) const { return hasFrame(sent, type); }
   RefuseMsg onlyRefusal() {
     auto refusals = take(FrameType::Refuse);
     REQUIRE(refusals.size() == 1);

@@ -9,17 +9,13 @@
 
 #include "lender.h"
 #include "proto.h"
+#include "sent_frames.h"
 
 using namespace vesta;
 
 namespace {
 
 const char* kKatSeed = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-
-struct Sent {
-  std::string to;
-  Frame frame;
-};
 
 struct Fixture {
   uv_loop_t loop;
@@ -79,18 +75,8 @@ struct Fixture {
     m.hold_ms = holdMs;
     return m;
   }
-  bool has(FrameType type) const {
-    for (auto& s : sent)
-      if (s.frame.type == type) return true;
-    return false;
-  }
-  // The frames of `type` sent so far, taken out of `sent`.
-  std::vector<Sent> take(FrameType type) {
-    std::vector<Sent> out, rest;
-    for (auto& s : sent) (s.frame.type == type ? out : rest).push_back(s);
-    sent = rest;
-    return out;
-  }
+  bool has(FrameType type) const { return hasFrame(sent, type); }
+  std::vector<Sent> take(FrameType type) { return takeFrames(sent, type); }
   RefuseMsg onlyRefusal() {
     auto refusals = take(FrameType::Refuse);
     REQUIRE(refusals.size() == 1);
