@@ -6,13 +6,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "log.h"
 #include "proto.h"
+#include "unique_fd.h"
 #include "uvpp.h"
 
 namespace vesta {
 namespace {
+
+using S = ExecClientState;
 
 constexpr uint64_t kOfferTimeoutMs = 10'000;  // no Accept or Refuse by then: place elsewhere
 constexpr uint64_t kCreditEvery = kStreamWindow / 8;
@@ -28,17 +32,16 @@ std::string commandLine(const std::vector<std::string>& argv) {
 // One of the submitter's pipes. Writes never block the loop: what the pipe cannot take now
 // waits here (at most a window's worth, because credit only returns once it is written).
 struct ExecClient::Sink {
-  int fd = -1;
+  UniqueFd fd;
   std::unique_ptr<uv::Poll> poll;
   std::deque<Bytes> queue;
   size_t offset = 0;  // into queue.front()
   bool broken = false;
   ~Sink() { close(); }
   void close() {
-    if (poll) poll->close();
+    if (poll) poll->close();  // before its descriptor: a uv poll must not outlive its fd
     poll.reset();
-    if (fd >= 0) ::close(fd);
-    fd = -1;
+    fd.reset();
     queue.clear();
   }
 };
@@ -46,7 +49,7 @@ struct ExecClient::Sink {
 struct ExecClient::Run {
   Job* job = nullptr;
   Request req;
-  enum class Stage { Queued, Offered, Running, Ended } stage = Stage::Queued;
+  ExecClientState state = ExecClientState::Queued;
   std::string node, fp;  // where it was offered or runs; fp empty for this node
   uint64_t offeredAt = 0;
   std::map<std::string, std::string> refused;  // node -> why, never asked again for this job
@@ -57,10 +60,7 @@ struct ExecClient::Run {
   uint64_t sendOffset = 0;
   uint64_t fileCredit = kStreamWindow;
   FilesStreamParser filesCheck;  // the --get stream, checked before it reaches the submitter
-  ~Run() {
-    for (auto& p : req.puts)
-      if (p.fd >= 0) ::close(p.fd);
-  }
+  std::vector<UniqueFd> putFds;  // req.puts' descriptors, by index (theirs are left at -1)
 };
 
 ExecClient::ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks)
@@ -72,35 +72,31 @@ ExecClient::ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Ho
 
 ExecClient::~ExecClient() = default;
 
+uint64_t ExecClient::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 Result<Job*> ExecClient::submit(Request req) {
-  auto closeAll = [&] {
-    for (int fd : {req.outFd, req.errFd, req.filesFd})
-      if (fd >= 0) ::close(fd);
-    for (auto& p : req.puts)
-      if (p.fd >= 0) ::close(p.fd);
-  };
-  if (req.argv.empty() || req.argv[0].empty()) {
-    closeAll();
+  // Owned from here on, whatever happens: a refused request closes them on the way out.
+  auto run = std::make_unique<Run>();
+  int* fds[3] = {&req.outFd, &req.errFd, &req.filesFd};
+  for (int i = 0; i < 3; ++i) run->sinks[i].fd.reset(std::exchange(*fds[i], -1));
+  for (auto& p : req.puts) run->putFds.emplace_back(std::exchange(p.fd, -1));
+  if (req.argv.empty() || req.argv[0].empty())
     return fail("argv: empty; give the command after --, e.g. vesta exec -- make -j4");
-  }
-  if (req.local && !req.on.empty()) {
-    closeAll();
-    return fail("on and local contradict each other");
-  }
+  if (req.local && !req.on.empty()) return fail("on and local contradict each other");
   Job& job = jobs_.create(JobKind::Exec);
   job.argv = req.argv;
   job.workers = 1;
-  auto run = std::make_unique<Run>();
   run->job = &job;
-  int fds[3] = {req.outFd, req.errFd, req.filesFd};
-  for (int i = 0; i < 3; ++i) {
-    run->sinks[i].fd = fds[i];
-    if (fds[i] < 0) continue;
-    ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK);
-    run->sinks[i].poll = std::make_unique<uv::Poll>(loop_, fds[i]);
+  for (auto& sink : run->sinks) {
+    if (!sink.fd) continue;
+    int fd = sink.fd.get();
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    sink.poll = std::make_unique<uv::Poll>(loop_, fd);
   }
   run->req = std::move(req);
-  runs_[job.id] = std::move(run);
+  runs_.add(job.id, std::move(run));
   queue_.push_back(job.id);
   jobs_.publish(job);
   log::info("job " + job.idText() + " exec " + commandLine(job.argv),
@@ -111,8 +107,8 @@ Result<Job*> ExecClient::submit(Request req) {
 
 std::map<std::string, unsigned> ExecClient::runningOn() const {
   std::map<std::string, unsigned> out;
-  for (auto& [id, run] : runs_)
-    if (run->stage == Run::Stage::Offered || run->stage == Run::Stage::Running) ++out[run->node];
+  for (auto& [id, run] : runs_.live())
+    if (run->state == S::Offered || run->state == S::Running) ++out[run->node];
   return out;
 }
 
@@ -123,9 +119,9 @@ void ExecClient::dispatch() {
   while (!queue_.empty()) {
     uint64_t id = queue_.front();
     queue_.pop_front();
-    auto it = runs_.find(id);
-    if (it == runs_.end() || it->second->stage != Run::Stage::Queued) continue;
-    Run& run = *it->second;
+    Run* found = runs_.find(id);
+    if (!found || found->state != S::Queued) continue;
+    Run& run = *found;
     auto views = hooks_.views();
     auto running = runningOn();
     for (auto& v : views) {
@@ -137,7 +133,7 @@ void ExecClient::dispatch() {
     how.on = run.req.on;
     how.local = run.req.local;
     how.argv0 = run.req.argv[0];
-    how.shipped = run.req.argv[0].find('/') != std::string::npos && run.req.argv[0][0] != '/';
+    how.shipped = namesShippedProgram(run.req.argv[0]);
     Plan plan = placeExec(how, views, policy_);
     if (plan.wait) {
       waiting.push_back(id);
@@ -155,10 +151,10 @@ void ExecClient::dispatch() {
 }
 
 void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason) {
-  run.stage = Run::Stage::Offered;
+  moveState(run.state, S::Offered);
   run.node = node.name;
   run.fp = node.self ? "" : node.fingerprint;
-  run.offeredAt = uv_now(loop_);
+  run.offeredAt = clockMs();
   Job& job = *run.job;
   job.node = node.name;
   job.reason = job.reason.empty() ? reason : job.reason + "; then " + reason;
@@ -177,20 +173,19 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
 }
 
 void ExecClient::requeue(Run& run, const std::string& why) {
-  if (run.stage == Run::Stage::Ended) return;
+  if (!moveState(run.state, S::Queued)) return;
   run.refused[run.node] = why;
   log::info("job " + run.job->idText() + ": " + run.node + " " + why,
             {{"VESTA_JOB", run.job->idText()}});
-  run.stage = Run::Stage::Queued;
   queue_.push_front(run.job->id);
   dispatch();
 }
 
 ExecClient::Run* ExecClient::runFrom(const std::string& fp, uint64_t job) {
-  auto it = runs_.find(job);
-  if (it == runs_.end() || it->second->fp != fp) return nullptr;
-  Run& run = *it->second;
-  if (run.stage != Run::Stage::Offered && run.stage != Run::Stage::Running) return nullptr;
+  Run* found = runs_.find(job);
+  if (!found || found->fp != fp) return nullptr;
+  Run& run = *found;
+  if (run.state != S::Offered && run.state != S::Running) return nullptr;
   return &run;
 }
 
@@ -200,7 +195,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       auto m = decodeRefuse(frame.payload);
       if (!m) return;
       Run* run = runFrom(fp, m->job);
-      if (!run || run->stage != Run::Stage::Offered) return;
+      if (!run || run->state != S::Offered) return;
       // The runner names itself in its reason ("pi4: exec is off there (allow_exec)").
       std::string why = m->reason;
       if (why.rfind(run->node, 0) == 0) why = why.substr(run->node.size());
@@ -211,8 +206,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       auto m = decodeExecAccept(frame.payload);
       if (!m) return;
       Run* run = runFrom(fp, m->job);
-      if (!run || run->stage != Run::Stage::Offered) return;
-      run->stage = Run::Stage::Running;
+      if (!run || !moveState(run->state, S::Running)) return;
       for (auto& d : m->missing) {
         auto p = std::find_if(run->req.puts.begin(), run->req.puts.end(),
                               [&](const PutFile& f) { return f.sha256 == d; });
@@ -251,7 +245,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
     }
     case FrameType::ExecUsage: {
       auto m = decodeUsage(frame.payload);
-      if (!m || fp.empty() || !runs_.count(m->job)) return;
+      if (!m || fp.empty() || !runs_.has(m->job)) return;
       hooks_.borrowed(fp, static_cast<double>(m->cpu_us) / 1e6,
                       static_cast<double>(m->mib_ms) / 1000.0);
       return;
@@ -265,7 +259,8 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
 void ExecClient::pumpFiles(Run& run) {
   uint8_t buf[kMaxDataPiece];
   while (run.fileCredit > 0 && run.sending < run.toSend.size()) {
-    PutFile& p = run.req.puts[run.toSend[run.sending]];
+    size_t index = run.toSend[run.sending];
+    PutFile& p = run.req.puts[index];
     if (run.sendOffset == p.size) {
       ++run.sending;
       run.sendOffset = 0;
@@ -273,7 +268,7 @@ void ExecClient::pumpFiles(Run& run) {
     }
     size_t want = static_cast<size_t>(
         std::min<uint64_t>({sizeof buf, run.fileCredit, p.size - run.sendOffset}));
-    ssize_t n = ::pread(p.fd, buf, want, static_cast<off_t>(run.sendOffset));
+    ssize_t n = ::pread(run.putFds[index].get(), buf, want, static_cast<off_t>(run.sendOffset));
     if (n <= 0) {
       std::string why =
           p.name + (n < 0 ? std::string(": ") + std::strerror(errno) : " shrank while being sent");
@@ -296,7 +291,7 @@ void ExecClient::deliver(Run& run, OutputStream stream, Bytes data) {
   }
   int i = static_cast<int>(stream) - 1;
   Sink& sink = run.sinks[i];
-  if (sink.fd < 0 || sink.broken) {
+  if (!sink.fd || sink.broken) {
     // Nobody reads this stream (no --get, or the submitter closed it): credit it at once.
     run.creditOwed += data.size();
     return creditBack(run, false);
@@ -324,7 +319,7 @@ void ExecClient::flushSink(Run& run, int i) {
   Sink& sink = run.sinks[i];
   while (!sink.queue.empty()) {
     Bytes& front = sink.queue.front();
-    ssize_t n = ::write(sink.fd, front.data() + sink.offset, front.size() - sink.offset);
+    ssize_t n = ::write(sink.fd.get(), front.data() + sink.offset, front.size() - sink.offset);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) break;
     if (n < 0) {
@@ -332,8 +327,7 @@ void ExecClient::flushSink(Run& run, int i) {
       sink.broken = true;
       sink.close();
       uint64_t id = run.job->id;
-      if (run.stage != Run::Stage::Ended)
-        jobs_.cancel(id, "the vesta exec that submitted it went away");
+      if (run.state != S::Ended) jobs_.cancel(id, "the vesta exec that submitted it went away");
       return;
     }
     sink.offset += static_cast<size_t>(n);
@@ -348,8 +342,7 @@ void ExecClient::flushSink(Run& run, int i) {
     sink.poll->stop();
   } else {
     sink.poll->start(UV_WRITABLE, [this, id, i](int, int) {
-      auto it = runs_.find(id);
-      if (it != runs_.end()) flushSink(*it->second, i);
+      if (Run* found = runs_.find(id)) flushSink(*found, i);
     });
   }
   creditBack(run, false);
@@ -357,7 +350,7 @@ void ExecClient::flushSink(Run& run, int i) {
 }
 
 void ExecClient::creditBack(Run& run, bool force) {
-  if (run.creditOwed == 0 || run.stage != Run::Stage::Running) return;
+  if (run.creditOwed == 0 || run.state != S::Running) return;
   if (!force && run.creditOwed < kCreditEvery) {
     bool idle = true;
     for (auto& s : run.sinks) idle &= s.queue.empty();
@@ -382,8 +375,7 @@ void ExecClient::onExit(Run& run, const ExecExitMsg& exit) {
 
 void ExecClient::finish(Run& run, JobState state, const std::string& result,
                         const std::string& error) {
-  if (run.stage == Run::Stage::Ended) return;
-  run.stage = Run::Stage::Ended;
+  if (!moveState(run.state, S::Ended)) return;
   Job& job = *run.job;
   if (!isTerminal(job.state)) jobs_.finish(job, state, result, error);
   // A job that was never placed has no node to name.
@@ -399,27 +391,22 @@ void ExecClient::finish(Run& run, JobState state, const std::string& result,
 // An ended run stays until the submitter has all of its output; then its pipes close (the
 // submitter sees end-of-file) and it is freed at the next tick.
 void ExecClient::maybeFree(Run& run) {
-  if (run.stage != Run::Stage::Ended) return;
+  if (run.state != S::Ended) return;
   for (auto& s : run.sinks)
     if (!s.queue.empty()) return;
-  auto it = runs_.find(run.job->id);
-  if (it == runs_.end()) return;
   for (auto& s : run.sinks) s.close();
-  freed_.push_back(std::move(it->second));
-  runs_.erase(it);
+  runs_.retire(run.job->id);
 }
 
 void ExecClient::onLinkDown(const std::string& fp) {
-  std::vector<uint64_t> ids;
-  for (auto& [id, run] : runs_)
-    if (run->fp == fp && !fp.empty() &&
-        (run->stage == Run::Stage::Offered || run->stage == Run::Stage::Running))
-      ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    Run& run = *it->second;
-    if (run.stage == Run::Stage::Offered)
+  auto lost = runs_.keysWhere([&](uint64_t, const Run& run) {
+    return run.fp == fp && !fp.empty() && (run.state == S::Offered || run.state == S::Running);
+  });
+  for (uint64_t id : lost) {
+    Run* found = runs_.find(id);
+    if (!found) continue;
+    Run& run = *found;
+    if (run.state == S::Offered)
       requeue(run, "lost its link before answering");
     else
       finish(run, JobState::Failed, "",
@@ -430,72 +417,61 @@ void ExecClient::onLinkDown(const std::string& fp) {
 }
 
 void ExecClient::cancel(Job& job, const std::string& why) {
-  auto it = runs_.find(job.id);
-  if (it == runs_.end()) return;
-  Run& run = *it->second;
-  if (run.stage == Run::Stage::Offered || run.stage == Run::Stage::Running)
+  Run* found = runs_.find(job.id);
+  if (!found) return;
+  Run& run = *found;
+  if (run.state == S::Offered || run.state == S::Running)
     hooks_.send(run.fp, {FrameType::ExecRelease, encode(ReasonMsg{job.id, why})});
-  run.stage = Run::Stage::Ended;
+  moveState(run.state, S::Ended);
   for (auto& s : run.sinks) s.close();
   maybeFree(run);
 }
 
 void ExecClient::tick() {
-  freed_.clear();
-  uint64_t now = uv_now(loop_);
-  std::vector<uint64_t> late;
-  for (auto& [id, run] : runs_)
-    if (run->stage == Run::Stage::Offered && now - run->offeredAt > kOfferTimeoutMs)
-      late.push_back(id);
+  runs_.reap();
+  uint64_t now = clockMs();
+  auto late = runs_.keysWhere([&](uint64_t, const Run& run) {
+    return run.state == S::Offered && now - run.offeredAt > kOfferTimeoutMs;
+  });
   for (uint64_t id : late) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    hooks_.send(it->second->fp,
-                {FrameType::ExecRelease, encode(ReasonMsg{id, "no answer in time"})});
-    requeue(*it->second, "did not answer in time");
+    Run* run = runs_.find(id);
+    if (!run) continue;
+    hooks_.send(run->fp, {FrameType::ExecRelease, encode(ReasonMsg{id, "no answer in time"})});
+    requeue(*run, "did not answer in time");
   }
   if (!queue_.empty()) dispatch();  // nodes free up and change their minds
 }
 
 void ExecClient::shutdown(const std::string& /*why*/) {
-  std::vector<uint64_t> ids;
-  for (auto& [id, run] : runs_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    Run& run = *it->second;
-    if (run.stage != Run::Stage::Ended) {
-      if (run.stage != Run::Stage::Queued)
-        hooks_.send(run.fp,
-                    {FrameType::ExecRelease, encode(ReasonMsg{id, "its node is stopping"})});
-      finish(run, JobState::Cancelled, "", config_.name + " is stopping");
+  for (uint64_t id : runs_.keys()) {
+    Run* run = runs_.find(id);
+    if (!run) continue;
+    if (run->state != S::Ended) {
+      if (run->state != S::Queued)
+        hooks_.send(run->fp, {FrameType::ExecRelease, encode(ReasonMsg{id, "its node is stopping"})});
+      finish(*run, JobState::Cancelled, "", config_.name + " is stopping");
     }
-    auto again = runs_.find(id);
-    if (again != runs_.end()) {
-      for (auto& s : again->second->sinks) s.close();
-      freed_.push_back(std::move(again->second));
-      runs_.erase(again);
+    // A run still draining into a pipe is closed and freed all the same.
+    if (Run* left = runs_.find(id)) {
+      for (auto& s : left->sinks) s.close();
+      runs_.retire(id);
     }
   }
   queue_.clear();
 }
 
 std::vector<Flow> ExecClient::flows() const {
-  std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
-  for (auto& [id, run] : runs_) {
-    if (run->fp.empty() || run->stage != Run::Stage::Running) continue;
-    Flow f;
-    f.lending = false;
-    f.job = id;
-    f.kind = JobKind::Exec;
-    f.peer = run->node;
-    f.peerFingerprint = run->fp;
-    f.cores = 1;
-    f.elapsedMs = now - run->offeredAt;
-    out.push_back(f);
-  }
-  return out;
+  uint64_t now = clockMs();
+  return runs_.collect<Flow>([&](uint64_t id, const Run& run) -> std::optional<Flow> {
+    if (run.fp.empty() || run.state != S::Running) return std::nullopt;
+    return Flow{.lending = false,
+                .job = id,
+                .kind = JobKind::Exec,
+                .peer = run.node,
+                .peerFingerprint = run.fp,
+                .cores = 1,
+                .elapsedMs = now - run.offeredAt};
+  });
 }
 
 }  // namespace vesta

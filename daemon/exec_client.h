@@ -20,10 +20,12 @@
 #include "config.h"
 #include "engine.h"
 #include "exec_proto.h"
+#include "exec_state.h"
 #include "flow.h"
 #include "frame.h"
 #include "jobs.h"
 #include "placement.h"
+#include "run_table.h"
 
 namespace vesta {
 
@@ -36,6 +38,7 @@ class ExecClient : public Engine {
     std::function<void(const std::string& fingerprint, double coreSeconds, double mibSeconds)>
         borrowed;
     std::function<void()> jobEnded;
+    std::function<uint64_t()> now = {};  // the clock (ms) of offer timeouts; empty: uv_now
   };
   struct PutFile {
     std::string name;
@@ -91,15 +94,15 @@ class ExecClient : public Engine {
   void finish(Run& run, JobState state, const std::string& result, const std::string& error);
   void maybeFree(Run& run);
   Run* runFrom(const std::string& fingerprint, uint64_t job);
+  uint64_t clockMs() const;
 
   uv_loop_t* loop_;
   const Config& config_;
   JobTable& jobs_;
   Hooks hooks_;
   PlacementPolicy policy_;
-  std::map<uint64_t, std::unique_ptr<Run>> runs_;  // by job id
-  std::deque<uint64_t> queue_;                     // waiting for a free slot, oldest first
-  std::vector<std::unique_ptr<Run>> freed_;        // freed at the next tick
+  RunTable<uint64_t, Run> runs_;  // by job id; an ended run is freed at the next tick
+  std::deque<uint64_t> queue_;    // waiting for a free slot, oldest first
   bool dispatching_ = false;
 };
 

@@ -23,6 +23,7 @@
 #include "plural.h"
 #include "proto.h"
 #include "spawn.h"
+#include "unique_fd.h"
 #include "uvpp.h"
 
 namespace vesta {
@@ -78,18 +79,18 @@ struct ExecRunner::Job {
   Key key;
   std::string origin;
   ExecOfferMsg offer;
-  std::string scratch;
+  std::string scratch;  // a worker's while Copying: it removes it if the job ends meanwhile
   bool local = false;
+  ExecRunState state = ExecRunState::Receiving;
+  ExecStop stop = ExecStop::None;
   std::vector<Digest> missing;
   std::map<Digest, std::unique_ptr<FileCache::Receiver>> receiving;
   std::vector<std::unique_ptr<FileCache::Receiver>> received;  // whole, filed by copyFiles
-  bool copying = false;  // a worker is filing and copying its files
   uint64_t fileCreditOwed = 0;
-  bool started = false, exited = false, released = false, timedOut = false, finished = false;
-  pid_t pid = -1;
-  int pidfd = -1;
+  pid_t pid = -1;  // the reaper, once spawned
+  UniqueFd pidfd;
   std::unique_ptr<uv::Poll> exitPoll;
-  int fds[2] = {-1, -1};  // stdout, stderr read ends
+  UniqueFd fds[2];  // stdout, stderr read ends
   std::unique_ptr<uv::Poll> polls[2];
   bool polling[2] = {false, false};
   uint64_t credit = kStreamWindow;  // output bytes we may still send unconsumed
@@ -100,18 +101,17 @@ struct ExecRunner::Job {
   // --get
   bool filesListed = false;
   std::vector<std::string> gets;
-  int getFd = -1;
+  UniqueFd getFd;
   uint64_t getRemaining = 0;
   std::string getName;
 
+  bool alive() const { return state == ExecRunState::Running && pid > 0; }  // spawned, not reaped
+
   ~Job() {
-    for (int i = 0; i < 2; ++i) {
-      if (polls[i]) polls[i]->close();
-      if (fds[i] >= 0) ::close(fds[i]);
-    }
+    // The polls go before their descriptors close: a uv poll must not outlive its fd.
+    for (auto& poll : polls)
+      if (poll) poll->close();
     if (exitPoll) exitPoll->close();
-    if (pidfd >= 0) ::close(pidfd);
-    if (getFd >= 0) ::close(getFd);
   }
 };
 
@@ -133,8 +133,8 @@ ExecRunner::ExecRunner(uv_loop_t* loop, const Config& config, const std::string&
 
 ExecRunner::~ExecRunner() {
   *alive_ = false;
-  for (auto& [key, job] : jobs_)
-    if (job->pid > 0 && !job->exited) killJob(job->pid);
+  for (auto& [key, job] : jobs_.live())
+    if (job->alive()) killJob(job->pid);
 }
 
 ExecPolicy ExecRunner::policy() const {
@@ -143,12 +143,16 @@ ExecPolicy ExecRunner::policy() const {
 
 unsigned ExecRunner::borrowedRunning() const {
   unsigned n = 0;
-  for (auto& [key, job] : jobs_) n += !job->local && job->started && !job->exited;
+  for (auto& [key, job] : jobs_.live()) n += !job->local && job->alive();
   return n;
 }
 
+uint64_t ExecRunner::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 void ExecRunner::badFrame(const std::string& fp, const std::string& error) {
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   if (lastBadFrameLog_ && now - lastBadFrameLog_ < kBadFrameLogMs) return;
   lastBadFrameLog_ = now;
   log::warning("malformed exec frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
@@ -163,19 +167,17 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
     case FrameType::OutputCredit: {
       auto m = decodeCredit(frame.payload);
       if (!m || !m->for_output) return badFrame(fp, m ? "file credit sent to a runner" : m.error());
-      auto it = jobs_.find({fp, m->job});
-      if (it == jobs_.end()) return;
-      Job& job = *it->second;
-      job.credit = std::min(kStreamWindow, job.credit + m->bytes);
-      pumpOutput(job);
-      if (job.exited) maybeFinish(job);
+      Job* job = jobs_.find({fp, m->job});
+      if (!job) return;
+      job->credit = std::min(kStreamWindow, job->credit + m->bytes);
+      pumpOutput(*job);
+      maybeFinish(*job);
       return;
     }
     case FrameType::ExecRelease: {
       auto m = decodeReason(frame.payload);
       if (!m) return badFrame(fp, m.error());
-      auto it = jobs_.find({fp, m->job});
-      if (it != jobs_.end()) kill(*it->second, m->reason);
+      if (Job* job = jobs_.find({fp, m->job})) kill(*job, m->reason);
       return;
     }
     default:
@@ -183,11 +185,17 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
   }
 }
 
-std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) const {
+// Why this node turns the offer down now (code and text), or nullopt to accept. The text names
+// this node first, as every refusal a coordinator passes on does.
+std::optional<RefuseMsg> ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) const {
   const std::string& me = config_.name;
-  if (stopping_) return me + " is stopping";
+  auto refuse = [&](RefuseCode code, const std::string& why) {
+    return std::optional<RefuseMsg>(RefuseMsg{m.job, code, why});
+  };
+  if (stopping_) return refuse(RefuseCode::Other, me + " is stopping");
   ExecPolicy p = policy();
-  if (!p.allow_exec) return me + ": exec is off there (allow_exec)";
+  if (!p.allow_exec)
+    return refuse(RefuseCode::NotPermitted, me + ": exec is off there (allow_exec)");
   // What would arrive is known before a byte is sent: refuse it now rather than mid-transfer.
   // A cached file counts at its real size whatever the offer says (it is copied whole into the
   // job's directory), and the sums saturate: announced sizes are the peer's word.
@@ -197,8 +205,9 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
   for (auto& f : m.files) {
     std::optional<uint64_t> cached = cache_->sizeOf(f.sha256);
     if (cached && *cached != f.size)
-      return me + ": --put file " + f.name + " is announced as " + std::to_string(f.size) +
-             " bytes, but its content is " + std::to_string(*cached) + " bytes";
+      return refuse(RefuseCode::Other, me + ": --put file " + f.name + " is announced as " +
+                                           std::to_string(f.size) + " bytes, but its content is " +
+                                           std::to_string(*cached) + " bytes");
     add(total, f.size);
     if (seen.insert(f.sha256).second && !cached) add(fresh, f.size);
   }
@@ -206,7 +215,7 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
     if (std::string why = shippedRefusal(
             me, total, fresh, {config_.exec_cache_mb, config_.min_free_disk_pct}, diskSpace());
         !why.empty())
-      return why;
+      return refuse(RefuseCode::NoDisk, why);
   if (!fp.empty()) {
     const NodeStatus& s = hooks_.status();
     AdmissionInput in;
@@ -220,36 +229,50 @@ std::string ExecRunner::whyRefuse(const std::string& fp, const ExecOfferMsg& m) 
     in.running = borrowedRunning();
     in.memMb = m.mem_mb;
     in.memOfferMb = config_.mem_offer_mb;
-    if (auto refusal = admit(in)) return refusal->text;
+    if (auto refusal = admit(in)) return refuse(refusal->code, refusal->text);
   }
   const std::string& argv0 = m.argv[0];
-  if (argv0.find('/') != std::string::npos && argv0[0] != '/') {
+  if (namesShippedProgram(argv0)) {
     // A program in the job's directory: it can only have been shipped with the job.
     std::string name = normalPath(argv0);
     bool shipped = std::any_of(m.files.begin(), m.files.end(),
                                [&](const ShippedFile& f) { return f.name == name; });
-    if (!shipped) return me + ": " + argv0 + " is not among the shipped files (--put it)";
-    return execWouldRefuse(p, me, argv0, true);
+    if (!shipped)
+      return refuse(RefuseCode::NoProgram,
+                    me + ": " + argv0 + " is not among the shipped files (--put it)");
+    // allow_exec was checked above: what is left to forbid it is allow_shipped_exec.
+    if (std::string why = execWouldRefuse(p, me, argv0, true); !why.empty())
+      return refuse(RefuseCode::NotPermitted, why);
+    return std::nullopt;
   }
   auto program = resolveProgram(argv0, scratchRoot_ + "/none", searchPath());
-  if (!program) return me + ": " + program.error();
+  if (!program) return refuse(RefuseCode::NoProgram, me + ": " + program.error());
   std::string real = realPath(program->path),
               state = realPath(fs::path(scratchRoot_).parent_path());
   if (!state.empty() && real.rfind(state + "/", 0) == 0)
-    return me + ": " + argv0 + " lies in vestad's state directory";
-  return execRefusal(p, me, argv0, *program);
+    return refuse(RefuseCode::NotPermitted,
+                  me + ": " + argv0 + " lies in vestad's state directory");
+  switch (execRule(p, *program)) {
+    case ExecRule::Allowed:
+      return std::nullopt;
+    case ExecRule::NotAllowlisted:
+      return refuse(RefuseCode::NotAllowlisted, execRefusal(p, me, argv0, *program));
+    default:
+      return refuse(RefuseCode::NotPermitted, execRefusal(p, me, argv0, *program));
+  }
 }
 
 void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   auto m = decodeExecOffer(frame.payload);
   if (!m) return badFrame(fp, m.error());
   Key key{fp, m->job};
-  if (jobs_.count(key)) return;  // a repeated offer: the first answer stands
+  if (jobs_.has(key)) return;  // a repeated offer: the first answer stands
   std::string origin = fp.empty() ? config_.name : hooks_.nameOf(fp);
-  if (std::string why = whyRefuse(fp, *m); !why.empty()) {
-    log::info("refused exec job " + std::to_string(m->job) + " from " + origin + ": " + why,
-              {{"VESTA_PEER", fp}});
-    hooks_.send(fp, {FrameType::ExecRefuse, encode(RefuseMsg{m->job, RefuseCode::Other, why})});
+  if (auto refusal = whyRefuse(fp, *m)) {
+    log::info(
+        "refused exec job " + std::to_string(m->job) + " from " + origin + ": " + refusal->reason,
+        {{"VESTA_PEER", fp}});
+    hooks_.send(fp, {FrameType::ExecRefuse, encode(*refusal)});
     return;
   }
   auto job = std::make_unique<Job>();
@@ -270,8 +293,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   std::set<Digest> asked;
   for (auto& f : job->offer.files)
     if (!cache_->has(f.sha256) && asked.insert(f.sha256).second) job->missing.push_back(f.sha256);
-  Job& j = *job;
-  jobs_[key] = std::move(job);
+  Job& j = jobs_.add(key, std::move(job));
   if (!j.offer.files.empty())
     log::info("job " + std::to_string(key.second) + " from " + origin + ": " +
                   std::to_string(j.offer.files.size()) + " shipped file" +
@@ -285,9 +307,9 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
 void ExecRunner::fileData(const std::string& fp, const Frame& frame) {
   auto m = decodeFileData(frame.payload);
   if (!m) return badFrame(fp, m.error());
-  auto it = jobs_.find({fp, m->job});
-  if (it == jobs_.end()) return;
-  Job& job = *it->second;
+  Job* found = jobs_.find({fp, m->job});
+  if (!found) return;
+  Job& job = *found;
   if (std::find(job.missing.begin(), job.missing.end(), m->sha256) == job.missing.end())
     return badFrame(fp, "file data nobody asked for");
   auto& receiver = job.receiving[m->sha256];
@@ -354,7 +376,7 @@ void ExecRunner::copyFiles(Job& job) {
   work->received = std::move(job.received);
   job.received.clear();
   work->files = job.offer.files;
-  job.copying = true;
+  moveState(job.state, ExecRunState::Copying);
   int r = uv_queue_work(
       loop_, &work->req,
       [](uv_work_t* req) {
@@ -385,8 +407,8 @@ void ExecRunner::copyFiles(Job& job) {
         }
       });
   if (r != 0) {
-    job.copying = false;
     delete work;
+    removeTree(job.scratch);  // no worker has it
     end(job, ExecExitMsg{job.key.second, -1, 0, false,
                          config_.name + ": cannot copy the shipped files: " + uv_strerror(r)});
   }
@@ -394,16 +416,17 @@ void ExecRunner::copyFiles(Job& job) {
 
 // A worker of copyFiles is done with the job's files.
 void ExecRunner::copied(const Key& key, const std::string& scratch, const std::string& error) {
-  auto it = jobs_.find(key);
-  if (it == jobs_.end() || it->second->scratch != scratch) {
+  Job* found = jobs_.find(key);
+  if (!found || found->scratch != scratch) {
     // The job ended while its files were copied; end() left its directory to us.
     removeTree(scratch);
     return;
   }
-  Job& job = *it->second;
-  job.copying = false;
-  if (!error.empty())
+  Job& job = *found;
+  if (!error.empty()) {
+    removeTree(scratch);  // the worker is done with it, and end() leaves a Copying job's alone
     return end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
+  }
   run(job);
 }
 
@@ -416,7 +439,7 @@ DiskSpace ExecRunner::diskSpace() const {
 
 uint64_t ExecRunner::arriving() const {
   uint64_t n = 0;
-  for (auto& [key, job] : jobs_) {
+  for (auto& [key, job] : jobs_.live()) {
     for (auto& [digest, receiver] : job->receiving) n += receiver->received();
     for (auto& receiver : job->received) n += receiver->size();
   }
@@ -424,6 +447,7 @@ uint64_t ExecRunner::arriving() const {
 }
 
 void ExecRunner::run(Job& job) {
+  moveState(job.state, ExecRunState::Running);  // the directory is the loop's again; spawned below
   auto failJob = [&](const std::string& error) {
     end(job, ExecExitMsg{job.key.second, -1, 0, false, config_.name + ": " + error});
   };
@@ -433,16 +457,15 @@ void ExecRunner::run(Job& job) {
   if (std::string why = execRefusal(policy(), config_.name, argv0, *program); !why.empty())
     return failJob(why);
 
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC | O_NONBLOCK) != 0) return failJob(std::strerror(errno));
-  if (::pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0) {
-    ::close(out[0]);
-    ::close(out[1]);
-    return failJob(std::strerror(errno));
+  UniqueFd readEnds[2], writeEnds[2];
+  for (int i = 0; i < 2; ++i) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return failJob(std::strerror(errno));
+    readEnds[i].reset(p[0]);
+    writeEnds[i].reset(p[1]);
+    // The child's ends block: a command that writes faster than we forward simply waits.
+    ::fcntl(p[1], F_SETFL, 0);
   }
-  // The child's ends block: a command that writes faster than we forward simply waits.
-  ::fcntl(out[1], F_SETFL, 0);
-  ::fcntl(err[1], F_SETFL, 0);
   SpawnSpec spec;
   spec.program = program->path;
   spec.argv = job.offer.argv;
@@ -459,22 +482,15 @@ void ExecRunner::run(Job& job) {
   spec.memBytes = memMb << 20;
   spec.cpuSeconds = job.offer.cpu_s;
   spec.maxProcesses = job.local ? 0 : processCap(kBorrowedProcesses);
-  spec.stdoutFd = out[1];
-  spec.stderrFd = err[1];
+  spec.stdoutFd = writeEnds[0].get();
+  spec.stderrFd = writeEnds[1].get();
   auto spawned = spawnConfined(spec);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (!spawned) {
-    ::close(out[0]);
-    ::close(err[0]);
-    return failJob(spawned.error());
-  }
-  job.started = true;
-  job.startedMs = uv_now(loop_);
+  for (auto& w : writeEnds) w.reset();  // the child has its copies
+  if (!spawned) return failJob(spawned.error());
+  job.startedMs = clockMs();
   job.pid = spawned->pid;
-  job.pidfd = spawned->pidfd;
-  job.fds[0] = out[0];
-  job.fds[1] = err[0];
+  job.pidfd.reset(spawned->pidfd);
+  for (int i = 0; i < 2; ++i) job.fds[i] = std::move(readEnds[i]);
   std::string running = "running job " + std::to_string(job.key.second) + " from " + job.origin +
                         ": " + program->path;
   if (confined())
@@ -482,22 +498,21 @@ void ExecRunner::run(Job& job) {
   else
     log::warning(running + " " + confinementSummary(), {{"VESTA_PEER", job.key.first}});
   Key key = job.key;
-  job.exitPoll = std::make_unique<uv::Poll>(loop_, job.pidfd);
+  job.exitPoll = std::make_unique<uv::Poll>(loop_, job.pidfd.get());
   job.exitPoll->start(UV_READABLE, [this, key](int, int) {
-    auto it = jobs_.find(key);
-    if (it != jobs_.end()) onExit(*it->second);
+    if (Job* found = jobs_.find(key)) onExit(*found);
   });
-  for (int i = 0; i < 2; ++i) job.polls[i] = std::make_unique<uv::Poll>(loop_, job.fds[i]);
+  for (int i = 0; i < 2; ++i) job.polls[i] = std::make_unique<uv::Poll>(loop_, job.fds[i].get());
   if (job.offer.timeout_ms) {
     job.timeout = std::make_unique<uv::Timer>(loop_);
     job.timeout->start(job.offer.timeout_ms, 0, [this, key] {
-      auto it = jobs_.find(key);
-      if (it == jobs_.end() || it->second->exited) return;
-      it->second->timedOut = true;
-      ::kill(-it->second->pid, SIGTERM);
-      it->second->killTimer = std::make_unique<uv::Timer>(loop_);
-      pid_t pid = it->second->pid;
-      it->second->killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
+      Job* late = jobs_.find(key);
+      if (!late || !late->alive()) return;
+      if (!moveState(late->stop, ExecStop::TimedOut)) return;  // released already: being stopped
+      ::kill(-late->pid, SIGTERM);
+      late->killTimer = std::make_unique<uv::Timer>(loop_);
+      pid_t pid = late->pid;
+      late->killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
     });
   }
   pumpOutput(job);
@@ -507,7 +522,7 @@ void ExecRunner::run(Job& job) {
 // command blocks, so a chatty command costs at most one window of memory anywhere.
 void ExecRunner::pumpOutput(Job& job) {
   for (int i = 0; i < 2; ++i) {
-    if (job.fds[i] < 0) continue;
+    if (!job.fds[i]) continue;
     bool want = job.credit > 0;
     if (want == job.polling[i]) continue;
     job.polling[i] = want;
@@ -517,8 +532,7 @@ void ExecRunner::pumpOutput(Job& job) {
     }
     Key key = job.key;
     job.polls[i]->start(UV_READABLE, [this, key, i](int, int) {
-      auto it = jobs_.find(key);
-      if (it != jobs_.end()) readOutput(*it->second, i);
+      if (Job* found = jobs_.find(key)) readOutput(*found, i);
     });
   }
 }
@@ -527,17 +541,16 @@ void ExecRunner::readOutput(Job& job, int stream) {
   uint8_t buf[kReadPiece];
   size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof buf, job.credit));
   if (want == 0) return pumpOutput(job);
-  ssize_t n = ::read(job.fds[stream], buf, want);
+  ssize_t n = ::read(job.fds[stream].get(), buf, want);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
   if (n <= 0) {
     job.polls[stream]->close();
     job.polls[stream].reset();
-    ::close(job.fds[stream]);
-    job.fds[stream] = -1;
+    job.fds[stream].reset();
     job.polling[stream] = false;
     return maybeFinish(job);
   }
-  if (!job.released) {
+  if (job.stop != ExecStop::Released) {
     OutputMsg m{job.key.second, stream == 0 ? OutputStream::Stdout : OutputStream::Stderr,
                 Bytes(buf, buf + n)};
     hooks_.send(job.key.first, {FrameType::Output, encode(m)});
@@ -549,7 +562,7 @@ void ExecRunner::readOutput(Job& job, int stream) {
 void ExecRunner::onExit(Job& job) {
   pid_t r = ::wait4(job.pid, &job.waitStatus, WNOHANG, &job.usage);
   if (r != job.pid) return;
-  job.exited = true;
+  moveState(job.state, ExecRunState::Exited);
   // The job ends with its command: its reaper (daemon/spawn) killed and reaped whatever the
   // command left running, in its process group or not, before it exited, so nothing of a
   // peer's outlives the job here (and the pipes reach their end). A reaper that died of a
@@ -557,12 +570,11 @@ void ExecRunner::onExit(Job& job) {
   // vestad's now (a subreaper too); the group goes at once, the rest in sweepStrays().
   if (WIFSIGNALED(job.waitStatus)) {
     ::kill(-job.pid, SIGKILL);
-    sweepUntilMs_ = uv_now(loop_) + kSweepMs;
+    sweepUntilMs_ = clockMs() + kSweepMs;
   }
   job.exitPoll->close();
   job.exitPoll.reset();
-  ::close(job.pidfd);
-  job.pidfd = -1;
+  job.pidfd.reset();
   if (job.timeout) job.timeout->stop();
   // Reaped: its pid may be another process's soon, so a pending kill must not fire.
   if (job.killTimer) job.killTimer->stop();
@@ -570,8 +582,8 @@ void ExecRunner::onExit(Job& job) {
 }
 
 void ExecRunner::maybeFinish(Job& job) {
-  if (job.finished || !job.exited || job.fds[0] >= 0 || job.fds[1] >= 0) return;
-  if (job.released) {
+  if (job.state != ExecRunState::Exited || job.fds[0] || job.fds[1]) return;
+  if (job.stop == ExecStop::Released) {
     ExecExitMsg none{job.key.second, -1, 0, false, "released"};
     return end(job, none);
   }
@@ -600,53 +612,46 @@ void ExecRunner::sendFiles(Job& job) {
                  encode(OutputMsg{job.key.second, OutputStream::Files, std::move(bytes)})});
   };
   while (job.credit > 0) {
-    if (job.getFd < 0) {
+    if (!job.getFd) {
       if (job.gets.empty()) break;
       job.getName = job.gets.back();
       job.gets.pop_back();
-      job.getFd =
-          ::open((job.scratch + "/" + job.getName).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+      job.getFd.reset(
+          ::open((job.scratch + "/" + job.getName).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       struct stat st {};
-      if (job.getFd < 0 || ::fstat(job.getFd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        if (job.getFd >= 0) ::close(job.getFd);
-        job.getFd = -1;
+      if (!job.getFd || ::fstat(job.getFd.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        job.getFd.reset();
         continue;
       }
       job.getRemaining = static_cast<uint64_t>(st.st_size);
       send(encodeFileRecordHeader({job.getName, job.getRemaining}));
-      if (job.getRemaining == 0) {
-        ::close(job.getFd);
-        job.getFd = -1;
-      }
+      if (job.getRemaining == 0) job.getFd.reset();
       continue;
     }
     size_t want =
         static_cast<size_t>(std::min<uint64_t>({job.credit, job.getRemaining, kMaxDataPiece}));
     Bytes piece(want);
-    ssize_t n = ::read(job.getFd, piece.data(), want);
+    ssize_t n = ::read(job.getFd.get(), piece.data(), want);
     if (n <= 0) {
-      ::close(job.getFd);
-      job.getFd = -1;
+      job.getFd.reset();
       return end(job, ExecExitMsg{job.key.second, -1, 0, false,
                                   config_.name + ": " + job.getName + " shrank while being sent"});
     }
     piece.resize(static_cast<size_t>(n));
     job.getRemaining -= static_cast<uint64_t>(n);
     send(std::move(piece));
-    if (job.getRemaining == 0) {
-      ::close(job.getFd);
-      job.getFd = -1;
-    }
+    if (job.getRemaining == 0) job.getFd.reset();
   }
-  if (job.getFd >= 0 || !job.gets.empty()) return;  // more when credit returns
-  ExecExitMsg exit{job.key.second, 0, 0, job.timedOut, ""};
+  if (job.getFd || !job.gets.empty()) return;  // more when credit returns
+  bool timedOut = job.stop == ExecStop::TimedOut;
+  ExecExitMsg exit{job.key.second, 0, 0, timedOut, ""};
   if (WIFEXITED(job.waitStatus)) {
     exit.status = WEXITSTATUS(job.waitStatus);
   } else if (WIFSIGNALED(job.waitStatus)) {
     exit.signal = static_cast<uint8_t>(WTERMSIG(job.waitStatus));
     exit.status = 128 + exit.signal;
   }
-  if (job.timedOut) {
+  if (timedOut) {
     exit.status = 124;  // as timeout(1) reports it
     char text[64];
     std::snprintf(text, sizeof text, "timed out after %.1f s",
@@ -657,21 +662,23 @@ void ExecRunner::sendFiles(Job& job) {
 }
 
 void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
-  if (job.finished) return;
-  job.finished = true;
-  if (job.pid > 0 && !job.exited) {
+  bool wasAlive = job.alive();
+  ExecRunState was = job.state;
+  if (!moveState(job.state, ExecRunState::Ended)) return;
+  if (wasAlive) {
     killJob(job.pid);
     unreaped_.push_back(job.pid);  // its pidfd goes with the job: reaped by pid in tick()
   }
   // Gone before the coordinator hears of the end: a job leaves nothing behind once it is over.
   // A worker still copying into it removes it when it is done.
-  if (!job.copying) removeTree(job.scratch);
-  if (!job.released) hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
-  if (job.started && job.exited) {
+  if (was != ExecRunState::Copying) removeTree(job.scratch);
+  if (job.stop != ExecStop::Released)
+    hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
+  if (was == ExecRunState::Exited) {
     double core =
         static_cast<double>(job.usage.ru_utime.tv_sec + job.usage.ru_stime.tv_sec) +
         static_cast<double>(job.usage.ru_utime.tv_usec + job.usage.ru_stime.tv_usec) / 1e6;
-    uint64_t ms = uv_now(loop_) - job.startedMs;
+    uint64_t ms = clockMs() - job.startedMs;
     double mib =
         static_cast<double>(job.usage.ru_maxrss) / 1024.0 * static_cast<double>(ms) / 1000.0;
     if (!job.local) {
@@ -684,18 +691,15 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   log::info("exec job " + std::to_string(job.key.second) + " from " + job.origin + " ended" +
                 (exit.status >= 0 ? ": exit " + std::to_string(exit.status) : ": " + exit.error),
             {{"VESTA_PEER", job.key.first}});
-  auto it = jobs_.find(job.key);
-  ended_.push_back(std::move(it->second));
-  jobs_.erase(it);
+  jobs_.retire(job.key);
 }
 
 void ExecRunner::kill(Job& job, const std::string& why) {
-  if (job.released) return;
-  job.released = true;
+  if (!moveState(job.stop, ExecStop::Released)) return;
   log::info(
       "stopping exec job " + std::to_string(job.key.second) + " from " + job.origin + ": " + why,
       {{"VESTA_PEER", job.key.first}});
-  if (!job.started || job.exited) return end(job, ExecExitMsg{job.key.second, -1, 0, false, why});
+  if (!job.alive()) return end(job, ExecExitMsg{job.key.second, -1, 0, false, why});
   ::kill(-job.pid, SIGTERM);
   job.killTimer = std::make_unique<uv::Timer>(loop_);
   pid_t pid = job.pid;
@@ -706,28 +710,23 @@ void ExecRunner::kill(Job& job, const std::string& why) {
 }
 
 void ExecRunner::onLinkDown(const std::string& fp) {
-  std::vector<Key> gone;
-  for (auto& [key, job] : jobs_)
-    if (key.first == fp) gone.push_back(key);
-  for (auto& key : gone) {
-    auto it = jobs_.find(key);
-    if (it != jobs_.end()) kill(*it->second, "its node's link is down");
-  }
+  for (auto& key : jobs_.keysOfPeer(fp))
+    if (Job* job = jobs_.find(key)) kill(*job, "its node's link is down");
 }
 
 void ExecRunner::tick() {
-  ended_.clear();
+  jobs_.reap();
   // Only these pids, never waitpid(-1): other children of vestad are not ours to reap.
   std::erase_if(unreaped_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
 void ExecRunner::sweepStrays() {
-  if (uv_now(loop_) >= sweepUntilMs_) return;
+  if (clockMs() >= sweepUntilMs_) return;
   std::vector<pid_t> reapers = unreaped_;
-  for (auto& [key, job] : jobs_)
-    if (job->pid > 0 && !job->exited) reapers.push_back(job->pid);
+  for (auto& [key, job] : jobs_.live())
+    if (job->alive()) reapers.push_back(job->pid);
   if (size_t n = killStrays(reapers); n > 0) {
-    sweepUntilMs_ = uv_now(loop_) + kSweepMs;  // they may have forked meanwhile: look again
+    sweepUntilMs_ = clockMs() + kSweepMs;  // they may have forked meanwhile: look again
     log::warning("killed " + countOf(n, "process", "processes") +
                  " left by an exec job that killed its reaper");
   }
@@ -736,32 +735,23 @@ void ExecRunner::sweepStrays() {
 void ExecRunner::shutdown(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
-  std::vector<Key> all;
-  for (auto& [key, job] : jobs_) all.push_back(key);
-  for (auto& key : all) {
-    auto it = jobs_.find(key);
-    if (it == jobs_.end()) continue;
-    Job& job = *it->second;
-    end(job, ExecExitMsg{key.second, -1, 0, false, config_.name + " " + why});
-  }
+  for (auto& key : jobs_.keys())
+    if (Job* job = jobs_.find(key))
+      end(*job, ExecExitMsg{key.second, -1, 0, false, config_.name + " " + why});
 }
 
 std::vector<Flow> ExecRunner::flows() const {
-  std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
-  for (auto& [key, job] : jobs_) {
-    if (job->local) continue;
-    Flow f;
-    f.lending = true;
-    f.job = key.second;
-    f.kind = JobKind::Exec;
-    f.peer = job->origin;
-    f.peerFingerprint = key.first;
-    f.cores = 1;
-    f.elapsedMs = job->started ? now - job->startedMs : 0;
-    out.push_back(f);
-  }
-  return out;
+  uint64_t now = clockMs();
+  return jobs_.collect<Flow>([&](const Key& key, const Job& job) -> std::optional<Flow> {
+    if (job.local) return std::nullopt;
+    return Flow{.lending = true,
+                .job = key.second,
+                .kind = JobKind::Exec,
+                .peer = job.origin,
+                .peerFingerprint = key.first,
+                .cores = 1,
+                .elapsedMs = job.pid > 0 ? now - job.startedMs : 0};
+  });
 }
 
 }  // namespace vesta

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,9 +22,12 @@
 #include "engine.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
+#include "exec_state.h"
 #include "file_cache.h"
 #include "flow.h"
 #include "frame.h"
+#include "proto.h"
+#include "run_table.h"
 #include "sampler.h"
 
 namespace vesta {
@@ -39,6 +43,7 @@ class ExecRunner : public Engine {
     std::function<void(const std::string& fingerprint, const std::string& name, double coreSeconds,
                        double mibSeconds, bool jobEnded)>
         lent;
+    std::function<uint64_t()> now = {};  // the clock (ms) of flows and usage; empty: uv_now
   };
   ExecRunner(uv_loop_t* loop, const Config& config, const std::string& stateDir, Hooks hooks);
   ~ExecRunner();
@@ -67,7 +72,9 @@ class ExecRunner : public Engine {
   using Key = std::pair<std::string, uint64_t>;  // (coordinator fingerprint, its job id)
   void offer(const std::string& fingerprint, const Frame& frame);
   void fileData(const std::string& fingerprint, const Frame& frame);
-  std::string whyRefuse(const std::string& fingerprint, const ExecOfferMsg& offer) const;
+  // Why this node turns the offer down now (code and text), or nullopt to accept.
+  std::optional<RefuseMsg> whyRefuse(const std::string& fingerprint,
+                                     const ExecOfferMsg& offer) const;
   void start(Job& job);
   void copyFiles(Job& job);
   void copied(const Key& key, const std::string& scratch, const std::string& error);
@@ -82,6 +89,7 @@ class ExecRunner : public Engine {
   void end(Job& job, const ExecExitMsg& exit);
   void kill(Job& job, const std::string& why);
   void badFrame(const std::string& fingerprint, const std::string& error);
+  uint64_t clockMs() const;
 
   uv_loop_t* loop_;
   const Config& config_;
@@ -91,10 +99,9 @@ class ExecRunner : public Engine {
   std::shared_ptr<FileCache> cache_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   Hooks hooks_;
-  std::map<Key, std::unique_ptr<Job>> jobs_;
-  std::vector<std::unique_ptr<Job>> ended_;  // freed at the next tick, never in own callbacks
-  std::vector<pid_t> unreaped_;              // reapers of jobs that ended before their command did
-  uint64_t sweepUntilMs_ = 0;                // sweepStrays() looks for strays until then
+  RunTable<Key, Job> jobs_;      // an ended job is freed at the next tick, never in its callbacks
+  std::vector<pid_t> unreaped_;  // reapers of jobs that ended before their command did
+  uint64_t sweepUntilMs_ = 0;    // sweepStrays() looks for strays until then
   uint64_t nextScratch_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;

@@ -30,12 +30,16 @@ Lender::Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks 
     : loop_(loop), config_(config), executor_(executor), hooks_(std::move(hooks)) {}
 
 Lender::~Lender() {
-  for (auto& [key, loan] : loans_)
+  for (auto& [key, loan] : loans_.live())
     for (auto& [seq, task] : loan->tasks) task->requestCancel();
 }
 
+uint64_t Lender::clockMs() const {
+  return hooks_.now ? hooks_.now() : uv_now(loop_);
+}
+
 void Lender::badFrame(const std::string& fp, const std::string& error) {
-  uint64_t now = uv_now(loop_);
+  uint64_t now = clockMs();
   if (lastBadFrameLog_ && now - lastBadFrameLog_ < kBadFrameLogMs) return;
   lastBadFrameLog_ = now;
   log::warning("malformed work frame from " + fp + ": " + error, {{"VESTA_PEER", fp}});
@@ -92,7 +96,7 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   if (!m) return badFrame(fp, m.error());
   std::string origin = hooks_.nameOf(fp);
   Key key{fp, m->job};
-  if (loans_.count(key)) return;  // a repeated offer: the first answer stands
+  if (loans_.has(key)) return;  // a repeated offer: the first answer stands
   if (auto refusal = whyRefuse(fp, *m)) {
     log::info("refused job " + std::to_string(m->job) + " from " + origin + ": " + refusal->reason,
               {{"VESTA_PEER", fp}});
@@ -105,9 +109,8 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   loan->kind = m->kind;
   loan->seed = m->seed;
   loan->total = m->iterations;
-  loan->sinceMs = uv_now(loop_);
-  Loan& l = *loan;
-  loans_[key] = std::move(loan);
+  loan->sinceMs = clockMs();
+  Loan& l = loans_.add(key, std::move(loan));
   log::info("lending to " + origin + ": job " + std::to_string(m->job) + " " +
                 jobKindName(m->kind) + " on " + countOf(executor_.workers(), "worker"),
             {{"VESTA_PEER", fp}});
@@ -117,11 +120,11 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   uint64_t seq = nextTask_++;
   auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key, origin](TaskOutcome o) {
     account(key, origin, o, true);
-    auto it = loans_.find(key);
-    if (it == loans_.end() || o.cancelled) return;
-    it->second->done = it->second->total;
+    Loan* found = loans_.find(key);
+    if (!found || o.cancelled) return;
+    found->done = found->total;
     hooks_.send(key.first, {FrameType::JobDone, encode(JobDoneMsg{key.second, o.ok, o.error})});
-    loans_.erase(it);
+    loans_.retire(key);
   });
   l.total = task->total;
   l.tasks[seq] = std::move(task);
@@ -131,8 +134,8 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
   auto m = decodeChunk(frame.payload);
   if (!m) return badFrame(fp, m.error());
   Key key{fp, m->job};
-  auto it = loans_.find(key);
-  if (it == loans_.end() || it->second->kind != JobKind::Cpu) {
+  Loan* held = loans_.find(key);
+  if (!held || held->kind != JobKind::Cpu) {
     // Not ours (released, or this node restarted): say so, and the coordinator re-places it.
     hooks_.send(fp, {FrameType::JobDone,
                      encode(JobDoneMsg{m->job, false, config_.name + " has no such job"})});
@@ -140,19 +143,19 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
   }
   uint64_t seq = nextTask_++;
   Range range{m->first, m->end};
-  std::string origin = it->second->origin;
+  std::string origin = held->origin;
   auto task = executor_.runCpu(
-      it->second->seed, m->first, m->end, [this, key, seq, range, origin](TaskOutcome o) {
+      held->seed, m->first, m->end, [this, key, seq, range, origin](TaskOutcome o) {
         account(key, origin, o, false);
-        auto found = loans_.find(key);
-        if (found == loans_.end()) return;
-        Loan& loan = *found->second;
+        Loan* found = loans_.find(key);
+        if (!found) return;
+        Loan& loan = *found;
         loan.tasks.erase(seq);
         if (o.cancelled) return;
         if (!o.ok) {
           hooks_.send(key.first,
                       {FrameType::JobDone, encode(JobDoneMsg{key.second, false, o.error})});
-          loans_.erase(found);
+          loans_.retire(key);
           return;
         }
         loan.done += range.size();
@@ -160,7 +163,7 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
         hooks_.send(key.first, {FrameType::ChunkDone, encode(ChunkDoneMsg{key.second, range.first,
                                                                           range.end, o.digest})});
       });
-  it->second->tasks[seq] = std::move(task);
+  held->tasks[seq] = std::move(task);
 }
 
 void Lender::account(const Key& key, const std::string& origin, const TaskOutcome& o,
@@ -174,27 +177,25 @@ void Lender::account(const Key& key, const std::string& origin, const TaskOutcom
 }
 
 void Lender::release(const Key& key, const std::string& why) {
-  auto it = loans_.find(key);
-  if (it == loans_.end()) return;
-  for (auto& [seq, task] : it->second->tasks) task->requestCancel();
-  log::info("stopped lending to " + it->second->origin + ": job " + std::to_string(key.second) +
-                " " + why + " (" + std::to_string(it->second->chunks) + " chunks done here)",
+  Loan* loan = loans_.find(key);
+  if (!loan) return;
+  for (auto& [seq, task] : loan->tasks) task->requestCancel();
+  log::info("stopped lending to " + loan->origin + ": job " + std::to_string(key.second) + " " +
+                why + " (" + std::to_string(loan->chunks) + " chunks done here)",
             {{"VESTA_PEER", key.first}});
-  loans_.erase(it);
+  loans_.retire(key);
   // Every finished chunk's usage is recorded before its result goes out, so the job is whole
   // in the ledger by now; work cancelled just now is counted when its threads stop.
   if (hooks_.jobEnded) hooks_.jobEnded();
 }
 
 void Lender::onLinkDown(const std::string& fp) {
-  std::vector<Key> gone;
-  for (auto& [key, loan] : loans_)
-    if (key.first == fp) gone.push_back(key);
-  for (auto& key : gone) release(key, "ended: the link to its node is down");
+  for (auto& key : loans_.keysOfPeer(fp)) release(key, "ended: the link to its node is down");
 }
 
 void Lender::tick() {
-  for (auto& [key, loan] : loans_) {
+  loans_.reap();
+  for (auto& [key, loan] : loans_.live()) {
     if (loan->kind != JobKind::Mem) continue;
     uint64_t done = 0;
     for (auto& [seq, task] : loan->tasks) done = task->done;
@@ -207,9 +208,7 @@ void Lender::tick() {
 void Lender::shutdown(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
-  std::vector<Key> all;
-  for (auto& [key, loan] : loans_) all.push_back(key);
-  for (auto& key : all) {
+  for (auto& key : loans_.keys()) {
     hooks_.send(key.first, {FrameType::JobDone,
                             encode(JobDoneMsg{key.second, false, config_.name + " " + why})});
     release(key, why);
@@ -217,25 +216,21 @@ void Lender::shutdown(const std::string& why) {
 }
 
 std::vector<Flow> Lender::flows() const {
-  std::vector<Flow> out;
-  uint64_t now = uv_now(loop_);
-  for (auto& [key, loan] : loans_) {
-    Flow f;
-    f.lending = true;
-    f.job = key.second;
-    f.kind = loan->kind;
-    f.peer = loan->origin;
-    f.peerFingerprint = key.first;
-    f.cores = executor_.workers();
+  uint64_t now = clockMs();
+  return loans_.collect<Flow>([&](const Key& key, const Loan& loan) -> std::optional<Flow> {
     uint64_t inFlight = 0;
-    if (loan->kind == JobKind::Cpu)
-      for (auto& [seq, task] : loan->tasks) inFlight += task->done;
-    f.done = std::min(loan->done + inFlight, loan->total);
-    f.total = loan->total;
-    f.elapsedMs = now - loan->sinceMs;
-    out.push_back(f);
-  }
-  return out;
+    if (loan.kind == JobKind::Cpu)
+      for (auto& [seq, task] : loan.tasks) inFlight += task->done;
+    return Flow{.lending = true,
+                .job = key.second,
+                .kind = loan.kind,
+                .peer = loan.origin,
+                .peerFingerprint = key.first,
+                .cores = executor_.workers(),
+                .done = std::min(loan.done + inFlight, loan.total),
+                .total = loan.total,
+                .elapsedMs = now - loan.sinceMs};
+  });
 }
 
 }  // namespace vesta

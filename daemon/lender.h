@@ -20,6 +20,7 @@
 #include "flow.h"
 #include "frame.h"
 #include "proto.h"
+#include "run_table.h"
 #include "sampler.h"
 #include "sysstat.h"
 
@@ -37,7 +38,8 @@ class Lender : public Engine {
     std::function<void(const std::string& fingerprint, const std::string& name, double coreSeconds,
                        double mibSeconds, bool jobEnded)>
         lent;
-    std::function<void()> jobEnded;  // a loan ended: save the ledger now
+    std::function<void()> jobEnded;      // a loan ended: save the ledger now
+    std::function<uint64_t()> now = {};  // the clock (ms) of flows; empty: the loop's uv_now
   };
   Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks hooks);
   ~Lender();
@@ -69,12 +71,13 @@ class Lender : public Engine {
   void account(const Key& key, const std::string& origin, const TaskOutcome& outcome,
                bool jobEnded);
   void badFrame(const std::string& fingerprint, const std::string& error);
+  uint64_t clockMs() const;
 
   uv_loop_t* loop_;
   const Config& config_;
   Executor& executor_;
   Hooks hooks_;
-  std::map<Key, std::unique_ptr<Loan>> loans_;
+  RunTable<Key, Loan> loans_;  // an ended loan is freed at the next tick
   uint64_t nextTask_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;

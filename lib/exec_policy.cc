@@ -138,15 +138,31 @@ std::string execWouldRefuse(const ExecPolicy& policy, const std::string& node,
   return node + ": " + base + " is not in its exec_allowlist";
 }
 
+bool namesShippedProgram(const std::string& argv0) {
+  return argv0.find('/') != std::string::npos && argv0[0] != '/';
+}
+
+ExecRule execRule(const ExecPolicy& policy, const ResolvedProgram& program) {
+  if (!policy.allow_exec) return ExecRule::ExecOff;
+  if (program.shipped) return policy.allow_shipped ? ExecRule::Allowed : ExecRule::ShippedOff;
+  if (policy.allowlist.empty() || allowlistPermits(policy.allowlist, program))
+    return ExecRule::Allowed;
+  return ExecRule::NotAllowlisted;
+}
+
 std::string execRefusal(const ExecPolicy& policy, const std::string& node, const std::string& argv0,
                         const ResolvedProgram& program) {
-  if (!policy.allow_exec) return node + ": exec is off there (allow_exec)";
-  if (program.shipped)
-    return policy.allow_shipped ? ""
-                                : node + ": " + argv0 +
-                                      " was shipped, and this node runs only installed programs "
-                                      "(allow_shipped_exec)";
-  if (policy.allowlist.empty() || allowlistPermits(policy.allowlist, program)) return "";
+  switch (execRule(policy, program)) {
+    case ExecRule::Allowed:
+      return "";
+    case ExecRule::ExecOff:
+      return node + ": exec is off there (allow_exec)";
+    case ExecRule::ShippedOff:
+      return node + ": " + argv0 +
+             " was shipped, and this node runs only installed programs (allow_shipped_exec)";
+    case ExecRule::NotAllowlisted:
+      break;
+  }
   return node + ": " + program.path + " is not in its exec_allowlist";
 }
 

@@ -42,8 +42,16 @@ Result<ResolvedProgram> resolveProgram(const std::string& argv0, const std::stri
 // compared after resolving symlinks on both sides.
 bool allowlistPermits(const std::vector<std::string>& allowlist, const ResolvedProgram& program);
 
+// Whether argv[0] names a program shipped with the job: a relative path with a slash
+// ("./piwork", "bin/tool"), which can only mean a file in the job's directory.
+bool namesShippedProgram(const std::string& argv0);
+
+// The rule of a node's policy that forbids a resolved program, or Allowed.
+enum class ExecRule { Allowed, ExecOff, ShippedOff, NotAllowlisted };
+ExecRule execRule(const ExecPolicy& policy, const ResolvedProgram& program);
+
 // The lender's decision on a resolved program: empty when it may run, else the rule that
-// forbids it, for the submitter ("pi4: exec is off (allow_exec)").
+// forbids it (execRule), for the submitter ("pi4: exec is off (allow_exec)").
 std::string execRefusal(const ExecPolicy& policy, const std::string& node, const std::string& argv0,
                         const ResolvedProgram& program);
 

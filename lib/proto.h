@@ -36,8 +36,20 @@ struct AcceptMsg {
 };
 
 // Why a runner declines an offer, for the coordinator's bookkeeping; the text is for people.
-enum class RefuseCode : uint8_t { Other = 0, Busy = 1, Power = 2, Memory = 3, Capped = 4 };
-inline constexpr uint8_t kMaxRefuseCode = 4;
+// 5..8 are the exec runner's: its consent (allow_exec, allow_shipped_exec, the state directory),
+// its allowlist, a program it cannot find or was not shipped, and the disk budget of --put files.
+enum class RefuseCode : uint8_t {
+  Other = 0,
+  Busy = 1,
+  Power = 2,
+  Memory = 3,
+  Capped = 4,
+  NotPermitted = 5,
+  NotAllowlisted = 6,
+  NoProgram = 7,
+  NoDisk = 8,
+};
+inline constexpr uint8_t kMaxRefuseCode = 8;
 
 struct RefuseMsg {
   uint64_t job = 0;

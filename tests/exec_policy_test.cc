@@ -113,6 +113,26 @@ TEST_CASE("the lender's decision names the node and the rule", "[exec_policy]") 
   CHECK(vesta::execRefusal({true, true, {"cc"}, 0}, "pi4", "./tool", tool).empty());
 }
 
+TEST_CASE("each decision names the one rule that forbids the program", "[exec_policy]") {
+  using vesta::ExecRule;
+  Tree t;
+  ResolvedProgram make{t.path() + "/make", false}, tool{t.scratch() + "/tool", true};
+  CHECK(vesta::execRule({false, true, {}, 0}, make) == ExecRule::ExecOff);
+  CHECK(vesta::execRule({false, true, {}, 0}, tool) == ExecRule::ExecOff);
+  CHECK(vesta::execRule({true, false, {}, 0}, make) == ExecRule::Allowed);
+  CHECK(vesta::execRule({true, false, {"make"}, 0}, make) == ExecRule::Allowed);
+  CHECK(vesta::execRule({true, false, {"cc"}, 0}, make) == ExecRule::NotAllowlisted);
+  CHECK(vesta::execRule({true, false, {"tool"}, 0}, tool) == ExecRule::ShippedOff);
+  CHECK(vesta::execRule({true, true, {"cc"}, 0}, tool) == ExecRule::Allowed);
+}
+
+TEST_CASE("a program is shipped when argv[0] is a relative path with a slash", "[exec_policy]") {
+  CHECK(vesta::namesShippedProgram("./piwork"));
+  CHECK(vesta::namesShippedProgram("bin/tool"));
+  CHECK_FALSE(vesta::namesShippedProgram("make"));
+  CHECK_FALSE(vesta::namesShippedProgram("/usr/bin/make"));
+}
+
 TEST_CASE("a submitter predicts refusals from a peer's policy", "[exec_policy]") {
   ExecPolicy p{true, false, {"make", "/usr/bin/python3"}, 4};
   CHECK(vesta::execWouldRefuse(p, "pi4", "make", false).empty());
