@@ -70,7 +70,7 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
       uint64_t v = 0;
       if (sd_bus_message_read(m, "v", "t", &v) < 0)
         return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a uint64");
-      (k == "timeout_ms" ? req.timeout_ms : k == "mem_mb" ? req.mem_mb : req.cpu_s) = v;
+      (k == "timeout_ms" ? req.timeoutMs : k == "mem_mb" ? req.memMb : req.cpuS) = v;
     } else {
       return replyError(error, kErrorInvalidArgument,
                         "option \"" + k +
@@ -85,18 +85,7 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
 
 int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   Node& node = *static_cast<Node*>(userdata);
-  ExecClient::Request req;
-  // Descriptors taken so far are closed on any early return.
-  struct Closer {
-    ExecClient::Request* req;
-    ~Closer() {
-      if (!req) return;
-      for (int fd : {req->outFd, req->errFd, req->filesFd})
-        if (fd >= 0) ::close(fd);
-      for (auto& p : req->puts)
-        if (p.fd >= 0) ::close(p.fd);
-    }
-  } closer{&req};
+  ExecClient::Request req;  // descriptors taken so far close with it on any early return
   return guarded(error, [&]() -> int {
     char** argv = nullptr;
     int r = sd_bus_message_read_strv(m, &argv);
@@ -110,10 +99,10 @@ int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     if ((r = sd_bus_message_read(m, "hhh", &fds[0], &fds[1], &fds[2])) < 0) return r;
     std::string why;
     const char* names[3] = {"stdout", "stderr", "files"};
-    int* targets[3] = {&req.outFd, &req.errFd, &req.filesFd};
+    UniqueFd* targets[3] = {&req.out, &req.err, &req.files};
     for (int i = 0; i < 3; ++i) {
-      *targets[i] = takeFd(fds[i], names[i], true, why);
-      if (*targets[i] < 0) return replyError(error, kErrorInvalidArgument, why);
+      targets[i]->reset(takeFd(fds[i], names[i], true, why));
+      if (!*targets[i]) return replyError(error, kErrorInvalidArgument, why);
     }
     if ((r = sd_bus_message_enter_container(m, 'a', "(ssbh)")) < 0) return r;
     const char *name = nullptr, *sha = nullptr;
@@ -130,17 +119,15 @@ int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
             error, kErrorInvalidArgument,
             std::string("put ") + name + ": sha256 \"" + sha + "\" is not 64 hex digits");
       std::copy(digest->begin(), digest->end(), p.sha256.begin());
-      p.fd = takeFd(fd, name, false, why);
-      if (p.fd < 0) return replyError(error, kErrorInvalidArgument, "put " + why);
+      p.fd.reset(takeFd(fd, name, false, why));
+      if (!p.fd) return replyError(error, kErrorInvalidArgument, "put " + why);
       struct stat st {};
-      ::fstat(p.fd, &st);
+      ::fstat(p.fd.get(), &st);
       p.size = static_cast<uint64_t>(st.st_size);
       for (auto& other : req.puts)
-        if (other.name == p.name) {
-          ::close(p.fd);
+        if (other.name == p.name)
           return replyError(error, kErrorInvalidArgument, "put: " + p.name + " is given twice");
-        }
-      req.puts.push_back(p);
+      req.puts.push_back(std::move(p));
     }
     if (r < 0) return r;
     if ((r = sd_bus_message_exit_container(m)) < 0) return r;
@@ -163,7 +150,6 @@ int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     if ((r = readExecOptions(m, error, req)) < 0) return r;
     if (auto ok = api::checkOnLocal(req.on, req.local, kOnAndLocal); !ok)
       return replyError(error, kErrorInvalidArgument, ok.error());
-    closer.req = nullptr;  // the job owns the descriptors from here on
     auto job = node.submitExec(std::move(req));
     if (!job) return replyError(error, kErrorRefused, job.error());
     node.watchSubmitter((*job)->id, m);

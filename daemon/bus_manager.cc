@@ -14,6 +14,10 @@ namespace {
 Node& nodeOf(void* userdata) {
   return *static_cast<Node*>(userdata);
 }
+// What the property getters see: the node read-only, so reading a property cannot change it.
+const Node& viewOf(void* userdata) {
+  return *static_cast<const Node*>(userdata);
+}
 
 // Reads the a{sv} options argument into a placement request: "on" (s, a node name), "local"
 // (b), "no_split" (b). An unknown option is an error, so a newer client asking for behaviour
@@ -125,7 +129,7 @@ int replyRows(sd_bus_message* m, const std::vector<Row>& rows) {
 int listJobs(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   return guarded(error, [&] {
     std::vector<api::JobRow> rows;
-    for (auto& [id, job] : nodeOf(userdata).jobs().all())
+    for (auto& [id, job] : viewOf(userdata).jobs().all())
       rows.push_back(
           {job->idText(), job->kind, job->state, job->node, job->progress(), jobPath(id)});
     return replyRows(m, rows);
@@ -133,7 +137,7 @@ int listJobs(sd_bus_message* m, void* userdata, sd_bus_error* error) {
 }
 
 // This node's status as the Manager's properties show it (the rows are read on their own).
-api::NodeInfo statusOf(Node& n) {
+api::NodeInfo statusOf(const Node& n) {
   const NodeStatus& s = n.status();
   const Config& c = n.config();
   api::NodeInfo info;
@@ -165,7 +169,7 @@ api::NodeInfo statusOf(Node& n) {
 
 // Network packets dropped, by reason: every reason is listed, 0 when none; and link
 // connections refused in the handshake or identity proof (wrong key, garbage, forgery).
-std::map<std::string, uint64_t> droppedOf(Node& node) {
+std::map<std::string, uint64_t> droppedOf(const Node& node) {
   std::map<std::string, uint64_t> out;
   const Discovery* d = node.discovery();
   for (DropReason reason : {DropReason::BadKey, DropReason::Malformed, DropReason::Replay,
@@ -177,7 +181,7 @@ std::map<std::string, uint64_t> droppedOf(Node& node) {
   return out;
 }
 
-std::vector<api::Flow> flowsOf(Node& node) {
+std::vector<api::Flow> flowsOf(const Node& node) {
   std::vector<api::Flow> out;
   for (const Flow& f : node.flows())
     out.push_back({f.lending, f.job, f.kind, f.peer, f.peerFingerprint, f.cores, f.done, f.total,
@@ -185,7 +189,7 @@ std::vector<api::Flow> flowsOf(Node& node) {
   return out;
 }
 
-std::vector<api::LedgerRow> ledgerOf(Node& node) {
+std::vector<api::LedgerRow> ledgerOf(const Node& node) {
   std::vector<api::LedgerRow> out;
   if (const LedgerStore* ledger = node.ledger())
     for (const LedgerEntry& e : ledger->entries())
@@ -195,7 +199,7 @@ std::vector<api::LedgerRow> ledgerOf(Node& node) {
   return out;
 }
 
-std::vector<api::Peer> peersOf(Node& node) {
+std::vector<api::Peer> peersOf(const Node& node) {
   std::vector<api::Peer> out;
   const Discovery* d = node.discovery();
   if (!d) return out;
@@ -215,7 +219,7 @@ std::vector<api::Peer> peersOf(Node& node) {
 int getProperty(sd_bus*, const char*, const char*, const char* property, sd_bus_message* reply,
                 void* userdata, sd_bus_error* error) {
   return guarded(error, [&] {
-    Node& n = nodeOf(userdata);
+    const Node& n = viewOf(userdata);
     std::string_view p = property;
     if (p == "Dropped" || p == "Flows" || p == "Ledger" || p == "Peers") {
       api::NodeInfo rows;
@@ -230,7 +234,7 @@ int getProperty(sd_bus*, const char*, const char*, const char* property, sd_bus_
 }
 
 int listPeers(sd_bus_message* m, void* userdata, sd_bus_error* error) {
-  return guarded(error, [&] { return replyRows(m, peersOf(nodeOf(userdata))); });
+  return guarded(error, [&] { return replyRows(m, peersOf(viewOf(userdata))); });
 }
 
 const sd_bus_vtable kManagerVtable[] = {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <utility>
 
+#include "api.h"
 #include "log.h"
 #include "proto.h"
 #include "unique_fd.h"
@@ -79,12 +80,12 @@ uint64_t ExecClient::clockMs() const {
 Result<Job*> ExecClient::submit(Request req) {
   // Owned from here on, whatever happens: a refused request closes them on the way out.
   auto run = std::make_unique<Run>();
-  int* fds[3] = {&req.outFd, &req.errFd, &req.filesFd};
-  for (int i = 0; i < 3; ++i) run->sinks[i].fd.reset(std::exchange(*fds[i], -1));
-  for (auto& p : req.puts) run->putFds.emplace_back(std::exchange(p.fd, -1));
+  UniqueFd* fds[3] = {&req.out, &req.err, &req.files};
+  for (int i = 0; i < 3; ++i) run->sinks[i].fd = std::move(*fds[i]);
+  for (auto& p : req.puts) run->putFds.push_back(std::move(p.fd));
   if (req.argv.empty() || req.argv[0].empty())
     return fail("argv: empty; give the command after --, e.g. vesta exec -- make -j4");
-  if (req.local && !req.on.empty()) return fail("on and local contradict each other");
+  if (auto ok = api::checkOnLocal(req.on, req.local, "on and local"); !ok) return fail(ok.error());
   Job& job = jobs_.create(JobKind::Exec);
   job.argv = req.argv;
   job.workers = 1;
@@ -162,9 +163,9 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
   ExecOfferMsg m;
   m.job = job.id;
   m.argv = run.req.argv;
-  m.timeout_ms = run.req.timeout_ms;
-  m.mem_mb = run.req.mem_mb;
-  m.cpu_s = run.req.cpu_s;
+  m.timeout_ms = run.req.timeoutMs;
+  m.mem_mb = run.req.memMb;
+  m.cpu_s = run.req.cpuS;
   for (auto& p : run.req.puts) m.files.push_back({p.name, p.sha256, p.size, p.executable});
   m.gets = run.req.gets;
   log::info("job " + job.idText() + " offered to " + node.name + ": " + reason,
@@ -196,11 +197,9 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       if (!m) return;
       Run* run = runFrom(fp, m->job);
       if (!run || run->state != S::Offered) return;
-      // The runner names itself in its reason ("pi4: exec is off there (allow_exec)").
-      std::string why = m->reason;
-      if (why.rfind(run->node, 0) == 0) why = why.substr(run->node.size());
-      if (!why.empty() && why[0] == ':') why = "refused:" + why.substr(1);
-      return requeue(*run, why.empty() ? "refused" : why);
+      // Its reason is its own sentence, kept whole as a cpu job's is ("pi4 refused: pi4: exec
+      // is off there (allow_exec)"): never taken apart.
+      return requeue(*run, "refused: " + m->reason);
     }
     case FrameType::ExecAccept: {
       auto m = decodeExecAccept(frame.payload);
@@ -448,7 +447,8 @@ void ExecClient::shutdown(const std::string& /*why*/) {
     if (!run) continue;
     if (run->state != S::Ended) {
       if (run->state != S::Queued)
-        hooks_.send(run->fp, {FrameType::ExecRelease, encode(ReasonMsg{id, "its node is stopping"})});
+        hooks_.send(run->fp,
+                    {FrameType::ExecRelease, encode(ReasonMsg{id, "its node is stopping"})});
       finish(*run, JobState::Cancelled, "", config_.name + " is stopping");
     }
     // A run still draining into a pipe is closed and freed all the same.

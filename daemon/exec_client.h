@@ -26,6 +26,7 @@
 #include "jobs.h"
 #include "placement.h"
 #include "run_table.h"
+#include "unique_fd.h"
 
 namespace vesta {
 
@@ -45,17 +46,17 @@ class ExecClient : public Engine {
     Digest sha256{};
     uint64_t size = 0;
     bool executable = false;
-    int fd = -1;  // a regular file, read with pread; owned from submit() on
+    UniqueFd fd;  // a regular file, read with pread
   };
   struct Request {
     std::vector<std::string> argv;
     std::vector<PutFile> puts;
     std::vector<std::string> gets;
-    uint64_t timeout_ms = 0, mem_mb = 0, cpu_s = 0;
+    uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
     std::string on;
     bool local = false;
-    // The submitter's pipes (write ends), owned from submit() on; filesFd may be -1.
-    int outFd = -1, errFd = -1, filesFd = -1;
+    // The submitter's pipes (write ends); `files` may be empty (no --get).
+    UniqueFd out, err, files;
   };
 
   ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks);

@@ -32,8 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExecNice = 10;
-constexpr uint64_t kKillGraceMs = 2000;  // SIGTERM, then SIGKILL this much later
-constexpr uint64_t kSweepMs = 5000;      // how long after a reaper's death vestad looks for strays
+constexpr uint64_t kSweepMs = 5000;  // how long after a reaper's death vestad looks for strays
 constexpr uint64_t kBorrowedProcesses = 512;  // processes a peer's command may add
 constexpr uint64_t kBadFrameLogMs = 10'000;
 constexpr size_t kReadPiece = 64 * 1024;
@@ -97,7 +96,8 @@ struct ExecRunner::Job {
   int waitStatus = 0;
   rusage usage{};
   uint64_t startedMs = 0;
-  std::unique_ptr<uv::Timer> timeout, killTimer;
+  std::unique_ptr<uv::Timer> timeout;
+  std::unique_ptr<TermThenKill> stopping;  // SIGTERM sent, SIGKILL pending
   // --get
   bool filesListed = false;
   std::vector<std::string> gets;
@@ -509,10 +509,7 @@ void ExecRunner::run(Job& job) {
       Job* late = jobs_.find(key);
       if (!late || !late->alive()) return;
       if (!moveState(late->stop, ExecStop::TimedOut)) return;  // released already: being stopped
-      ::kill(-late->pid, SIGTERM);
-      late->killTimer = std::make_unique<uv::Timer>(loop_);
-      pid_t pid = late->pid;
-      late->killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
+      late->stopping = std::make_unique<TermThenKill>(loop_, late->pid);
     });
   }
   pumpOutput(job);
@@ -577,7 +574,7 @@ void ExecRunner::onExit(Job& job) {
   job.pidfd.reset();
   if (job.timeout) job.timeout->stop();
   // Reaped: its pid may be another process's soon, so a pending kill must not fire.
-  if (job.killTimer) job.killTimer->stop();
+  job.stopping.reset();
   maybeFinish(job);
 }
 
@@ -700,10 +697,7 @@ void ExecRunner::kill(Job& job, const std::string& why) {
       "stopping exec job " + std::to_string(job.key.second) + " from " + job.origin + ": " + why,
       {{"VESTA_PEER", job.key.first}});
   if (!job.alive()) return end(job, ExecExitMsg{job.key.second, -1, 0, false, why});
-  ::kill(-job.pid, SIGTERM);
-  job.killTimer = std::make_unique<uv::Timer>(loop_);
-  pid_t pid = job.pid;
-  job.killTimer->start(kKillGraceMs, 0, [pid] { killJob(pid); });
+  job.stopping = std::make_unique<TermThenKill>(loop_, job.pid);
   // Stop reading: nobody wants the output now; the pipes are drained and closed at exit.
   job.credit = kStreamWindow;
   pumpOutput(job);

@@ -348,13 +348,7 @@ void Node::watchSubmitter(uint64_t job, sd_bus_message* call) {
 }
 
 Result<Job*> Node::submitExec(ExecClient::Request request) {
-  if (stopping_) {
-    for (int fd : {request.outFd, request.errFd, request.filesFd})
-      if (fd >= 0) ::close(fd);
-    for (auto& p : request.puts)
-      if (p.fd >= 0) ::close(p.fd);
-    return fail("vestad is stopping");
-  }
+  if (stopping_) return fail("vestad is stopping");  // the request's descriptors close with it
   return execClient_->submit(std::move(request));
 }
 

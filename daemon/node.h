@@ -53,6 +53,7 @@ class Node {
   const NodeStatus& status() const { return sampler_.status(); }
   const std::string& stateDir() const { return stateDir_; }
   JobTable& jobs() { return *jobs_; }
+  const JobTable& jobs() const { return *jobs_; }
   unsigned workers() const { return executor_ ? executor_->workers() : 0; }
   unsigned stressCores() const { return stress_.cores(); }
   sd_bus* bus() const { return bus_.get(); }

@@ -105,8 +105,8 @@ struct Fixture {
   ExecClient::Request request(std::vector<std::string> argv, Pipe& out, Pipe& err) {
     ExecClient::Request r;
     r.argv = std::move(argv);
-    r.outFd = out.write;
-    r.errFd = err.write;
+    r.out.reset(out.write);
+    r.err.reset(err.write);
     out.write = err.write = -1;  // the client's from now on
     return r;
   }
@@ -199,9 +199,10 @@ TEST_CASE("a refusal places the command on the next node, and never asks the ref
   CHECK(f.offeredTo() == "");
   f.refuse("", job.id, RefuseCode::Other, "desk: exec is off there (allow_exec)");
   CHECK(job.state == JobState::Failed);
-  CHECK_THAT(job.error, Catch::Contains("is busy: 99% CPU") &&
-                            Catch::Contains("laptop refused: exec is off there (allow_exec)") &&
-                            Catch::Contains("desk refused: exec is off there (allow_exec)"));
+  CHECK_THAT(job.error,
+             Catch::Contains("is busy: 99% CPU") &&
+                 Catch::Contains("laptop refused: laptop: exec is off there (allow_exec)") &&
+                 Catch::Contains("desk refused: desk: exec is off there (allow_exec)"));
   CHECK(out.atEnd());
 }
 
@@ -266,7 +267,7 @@ TEST_CASE("--put files go out in pieces under the runner's file credit", "[exec_
   Digest digest = h.final();
   Pipe out, err;
   auto req = f.request({"cat", "in.txt"}, out, err);
-  req.puts.push_back({"in.txt", digest, content.size(), false, fd});
+  req.puts.push_back({"in.txt", digest, content.size(), false, UniqueFd(fd)});
   Job& job = *f.client->submit(std::move(req)).value();
   auto offers = f.take(FrameType::ExecOffer);
   REQUIRE(offers.size() == 1);
@@ -315,7 +316,7 @@ TEST_CASE("--get records the submitter did not ask for stop the job", "[exec_cli
   Pipe out, err, files;
   auto req = f.request({"echo"}, out, err);
   req.gets = {"*.txt"};
-  req.filesFd = files.write;
+  req.files.reset(files.write);
   files.write = -1;
   Job& job = *f.client->submit(std::move(req)).value();
   f.take(FrameType::ExecOffer);
@@ -411,7 +412,7 @@ TEST_CASE("a request that contradicts itself is refused before it is queued", "[
   req.on = "pi4";
   auto r = f.client->submit(std::move(req));
   REQUIRE_FALSE(r);
-  CHECK(r.error() == "on and local contradict each other");
+  CHECK(r.error() == "on and local contradict each other; give one");
   CHECK(out.atEnd());  // its pipes are closed
   CHECK(f.sent.empty());
 }

@@ -72,7 +72,7 @@ scenario_put_limits() {
   head -c 3000000 /dev/urandom >"$WORK/three-mb"
   out=$(V exec --on small --put "$WORK/three-mb" -- true 2>&1); rc=$?
   check "a put larger than the runner's cache is refused (255)" test $rc -eq 255
-  expect_contains "  naming exec_cache_mb" "small refused: the --put files (3 MiB) are more than its exec_cache_mb 1 MiB" "$out"
+  expect_contains "  naming exec_cache_mb" "small refused: small: the --put files (3 MiB) are more than its exec_cache_mb 1 MiB" "$out"
   check "  before a byte of it arrives" test -z "$(ls -A "$WORK/state-small/cache")"
   # Sizes are the submitter's word; a file the runner has cached counts at its real size, or a
   # member could offer one cached file under many names, each "1 byte", and fill the disk.
