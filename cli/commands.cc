@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <optional>
+#include <type_traits>
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -26,9 +27,25 @@ void printJson(const rapidjson::StringBuffer& out) {
   std::printf("%s\n", out.GetString());
 }
 
-void writeString(JsonWriter& w, const char* key, const std::string& value) {
+// One "key": value pair; the value's type picks the JSON type.
+void field(JsonWriter& w, const char* key, const std::string& value) {
   w.Key(key);
   w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+void field(JsonWriter& w, const char* key, const char* value) {
+  field(w, key, std::string(value));
+}
+template <typename T>
+void field(JsonWriter& w, const char* key, T value) {
+  w.Key(key);
+  if constexpr (std::is_same_v<T, bool>)
+    w.Bool(value);
+  else if constexpr (std::is_floating_point_v<T>)
+    w.Double(value);
+  else if constexpr (std::is_unsigned_v<T>)
+    w.Uint64(value);
+  else
+    w.Int64(value);
 }
 
 // Calls SubmitCpu/SubmitMem with the two leading arguments in `types` and the placement options
@@ -138,9 +155,9 @@ void writeRefusals(JsonWriter& w, const std::vector<api::Refusal>& refusals) {
   w.StartArray();
   for (const api::Refusal& f : refusals) {
     w.StartObject();
-    writeString(w, "code", api::refuseCodeName(f.code));
-    writeString(w, "node", f.node);
-    writeString(w, "text", f.text);
+    field(w, "code", api::refuseCodeName(f.code));
+    field(w, "node", f.node);
+    field(w, "text", f.text);
     w.EndObject();
   }
   w.EndArray();
@@ -154,9 +171,8 @@ int reportFailure(const CliOptions& options, const ClientError& error,
     rapidjson::StringBuffer out;
     JsonWriter w(out);
     w.StartObject();
-    writeString(w, "error", error.message);
-    w.Key("exit_code");
-    w.Int(error.code);
+    field(w, "error", error.message);
+    field(w, "exit_code", error.code);
     if (!refusals.empty()) writeRefusals(w, refusals);
     w.EndObject();
     printJson(out);
@@ -197,60 +213,45 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.StartObject();
     w.Key("node");
     w.StartObject();
-    writeString(w, "name", n.name);
-    writeString(w, "fingerprint", n.fingerprint);
-    writeString(w, "version", n.version);
-    writeString(w, "bus", c.busDescription());
-    w.Key("cores");
-    w.Uint(n.cores);
-    w.Key("workers");
-    w.Uint(n.workers);
-    w.Key("cpu_pct");
-    w.Double(std::round(n.cpuPct * 10) / 10);
+    field(w, "name", n.name);
+    field(w, "fingerprint", n.fingerprint);
+    field(w, "version", n.version);
+    field(w, "bus", c.busDescription());
+    field(w, "cores", n.cores);
+    field(w, "workers", n.workers);
+    field(w, "cpu_pct", std::round(n.cpuPct * 10) / 10);
     w.Key("cpu_pct_per_core");
     w.StartArray();
     for (double d : n.cpuPctPerCore) w.Double(std::round(d * 10) / 10);
     w.EndArray();
-    w.Key("mem_total_mb");
-    w.Uint64(n.memTotalMb);
-    w.Key("mem_available_mb");
-    w.Uint64(n.memAvailableMb);
-    writeString(w, "power", n.powerMode);
-    writeString(w, "power_reason", n.powerReason);
-    w.Key("willingness");
-    w.Double(n.willingness);
+    field(w, "mem_total_mb", n.memTotalMb);
+    field(w, "mem_available_mb", n.memAvailableMb);
+    field(w, "power", n.powerMode);
+    field(w, "power_reason", n.powerReason);
+    field(w, "willingness", n.willingness);
     w.Key("battery_pct");
     n.batteryPct < 0 ? w.Null() : w.Int(n.batteryPct);
     w.Key("temperature_c");
     n.temperatureC < 0 ? w.Null() : w.Double(n.temperatureC);
-    w.Key("gpus");
-    w.Uint(n.gpus);
-    w.Key("stress_cores");
-    w.Uint(n.stressCores);
-    w.Key("jobs_active");
-    w.Uint(n.jobsActive);
-    w.Key("allow_exec");
-    w.Bool(n.allowExec);
-    writeString(w, "exec_confinement", n.execConfinement);
+    field(w, "gpus", n.gpus);
+    field(w, "stress_cores", n.stressCores);
+    field(w, "jobs_active", n.jobsActive);
+    field(w, "allow_exec", n.allowExec);
+    field(w, "exec_confinement", n.execConfinement);
     w.EndObject();
     w.Key("flows");
     w.StartArray();
     for (const api::Flow& f : n.flows) {
       w.StartObject();
-      writeString(w, "direction", f.lending ? "lend" : "borrow");
-      w.Key("job");
-      w.Uint64(f.job);
-      writeString(w, "kind", jobKindName(f.kind));
-      writeString(w, "peer", f.peer);
-      writeString(w, "peer_fingerprint", f.peerFingerprint);
-      w.Key("cores");
-      w.Uint(f.cores);
-      w.Key("done");
-      w.Uint64(f.done);
-      w.Key("total");
-      w.Uint64(f.total);
-      w.Key("elapsed_ms");
-      w.Uint64(f.elapsedMs);
+      field(w, "direction", f.lending ? "lend" : "borrow");
+      field(w, "job", f.job);
+      field(w, "kind", jobKindName(f.kind));
+      field(w, "peer", f.peer);
+      field(w, "peer_fingerprint", f.peerFingerprint);
+      field(w, "cores", f.cores);
+      field(w, "done", f.done);
+      field(w, "total", f.total);
+      field(w, "elapsed_ms", f.elapsedMs);
       w.EndObject();
     }
     w.EndArray();
@@ -258,14 +259,11 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.StartArray();
     for (const api::LedgerRow& l : n.ledger) {
       w.StartObject();
-      writeString(w, "name", l.name);
-      writeString(w, "fingerprint", l.fingerprint);
-      w.Key("lent_core_s");
-      w.Double(l.lentCoreS);
-      w.Key("borrowed_core_s");
-      w.Double(l.borrowedCoreS);
-      w.Key("capped");
-      w.Bool(l.capped);
+      field(w, "name", l.name);
+      field(w, "fingerprint", l.fingerprint);
+      field(w, "lent_core_s", l.lentCoreS);
+      field(w, "borrowed_core_s", l.borrowedCoreS);
+      field(w, "capped", l.capped);
       w.EndObject();
     }
     w.EndArray();
@@ -342,31 +340,25 @@ int commandCpu(Client& c, const CliOptions& options, uint64_t millions) {
     rapidjson::StringBuffer out;
     JsonWriter w(out);
     w.StartObject();
-    writeString(w, "job", j.id);
-    writeString(w, "state", jobStateName(j.state));
-    w.Key("iterations");
-    w.Uint64(j.iterations);
-    writeString(w, "seed", j.seed);
-    writeString(w, "result", j.result);
-    w.Key("elapsed_ms");
-    w.Uint64(j.elapsedMs);
-    writeString(w, "node", j.node);
-    w.Key("workers");
-    w.Uint(j.workers);
-    w.Key("iterations_per_s");
-    w.Double(std::round(rate));
-    writeString(w, "reason", j.reason);
+    field(w, "job", j.id);
+    field(w, "state", jobStateName(j.state));
+    field(w, "iterations", j.iterations);
+    field(w, "seed", j.seed);
+    field(w, "result", j.result);
+    field(w, "elapsed_ms", j.elapsedMs);
+    field(w, "node", j.node);
+    field(w, "workers", j.workers);
+    field(w, "iterations_per_s", std::round(rate));
+    field(w, "reason", j.reason);
     w.Key("parts");
     w.StartArray();
     for (const api::Part& p : j.parts) {
       w.StartObject();
-      writeString(w, "node", p.node);
-      writeString(w, "state", api::partStateName(p.state));
-      w.Key("iterations");
-      w.Uint64(p.iterations);
-      w.Key("chunks");
-      w.Uint64(p.chunks);
-      if (!p.note.empty()) writeString(w, "note", p.note);
+      field(w, "node", p.node);
+      field(w, "state", api::partStateName(p.state));
+      field(w, "iterations", p.iterations);
+      field(w, "chunks", p.chunks);
+      if (!p.note.empty()) field(w, "note", p.note);
       w.EndObject();
     }
     w.EndArray();
@@ -398,14 +390,12 @@ int commandMem(Client& c, const CliOptions& options, uint64_t mb, uint64_t holdM
     rapidjson::StringBuffer out;
     JsonWriter w(out);
     w.StartObject();
-    writeString(w, "job", j.id);
-    writeString(w, "state", jobStateName(j.state));
-    writeString(w, "node", j.node);
-    w.Key("megabytes");
-    w.Uint64(mb);
-    w.Key("elapsed_ms");
-    w.Uint64(j.elapsedMs);
-    writeString(w, "reason", j.reason);
+    field(w, "job", j.id);
+    field(w, "state", jobStateName(j.state));
+    field(w, "node", j.node);
+    field(w, "megabytes", mb);
+    field(w, "elapsed_ms", j.elapsedMs);
+    field(w, "reason", j.reason);
     writeRefusals(w, j.refusals);
     w.EndObject();
     printJson(out);
@@ -450,12 +440,11 @@ int commandJobs(Client& c, const CliOptions& options) {
     w.StartArray();
     for (const api::JobRow& row : *rows) {
       w.StartObject();
-      writeString(w, "job", row.id);
-      writeString(w, "kind", jobKindName(row.kind));
-      writeString(w, "state", jobStateName(row.state));
-      writeString(w, "node", row.node);
-      w.Key("progress");
-      w.Double(row.progress);
+      field(w, "job", row.id);
+      field(w, "kind", jobKindName(row.kind));
+      field(w, "state", jobStateName(row.state));
+      field(w, "node", row.node);
+      field(w, "progress", row.progress);
       w.EndObject();
     }
     w.EndArray();
@@ -485,24 +474,18 @@ int commandPeers(Client& c, const CliOptions& options) {
     w.StartArray();
     for (const api::Peer& row : *rows) {
       w.StartObject();
-      writeString(w, "name", row.name);
-      writeString(w, "fingerprint", row.fingerprint);
-      writeString(w, "address", row.address + ":" + std::to_string(row.port));
-      writeString(w, "state", row.state);
-      w.Key("cores");
-      w.Uint(row.cores);
-      w.Key("cpu_pct");
-      w.Double(row.cpuPct);
-      w.Key("mem_available_mb");
-      w.Uint64(row.memAvailableMb);
-      writeString(w, "power", row.power);
-      w.Key("willingness");
-      w.Double(row.willingness);
-      w.Key("spare_cores");
-      w.Double(row.spareCores);
-      w.Key("last_seen_ms");
-      w.Uint64(row.lastSeenMs);
-      writeString(w, "link", row.linkUp ? "up" : "down");
+      field(w, "name", row.name);
+      field(w, "fingerprint", row.fingerprint);
+      field(w, "address", row.address + ":" + std::to_string(row.port));
+      field(w, "state", row.state);
+      field(w, "cores", row.cores);
+      field(w, "cpu_pct", row.cpuPct);
+      field(w, "mem_available_mb", row.memAvailableMb);
+      field(w, "power", row.power);
+      field(w, "willingness", row.willingness);
+      field(w, "spare_cores", row.spareCores);
+      field(w, "last_seen_ms", row.lastSeenMs);
+      field(w, "link", row.linkUp ? "up" : "down");
       w.Key("rtt_ms");
       row.rttMs < 0 ? w.Null() : w.Double(row.rttMs);
       w.EndObject();
@@ -547,29 +530,20 @@ int commandLedger(Client& c, const CliOptions& options) {
     w.StartArray();
     for (const api::LedgerRow& l : rows) {
       w.StartObject();
-      writeString(w, "name", l.name);
-      writeString(w, "fingerprint", l.fingerprint);
-      w.Key("lent_core_s");
-      w.Double(rounded(l.lentCoreS));
-      w.Key("borrowed_core_s");
-      w.Double(rounded(l.borrowedCoreS));
-      w.Key("lent_mib_s");
-      w.Double(rounded(l.lentMibS));
-      w.Key("borrowed_mib_s");
-      w.Double(rounded(l.borrowedMibS));
-      w.Key("balance_core_s");
-      w.Double(rounded(l.lentCoreS - l.borrowedCoreS));
-      w.Key("capped");
-      w.Bool(l.capped);
-      w.Key("capped_there");
-      w.Bool(l.cappedThere);
+      field(w, "name", l.name);
+      field(w, "fingerprint", l.fingerprint);
+      field(w, "lent_core_s", rounded(l.lentCoreS));
+      field(w, "borrowed_core_s", rounded(l.borrowedCoreS));
+      field(w, "lent_mib_s", rounded(l.lentMibS));
+      field(w, "borrowed_mib_s", rounded(l.borrowedMibS));
+      field(w, "balance_core_s", rounded(l.lentCoreS - l.borrowedCoreS));
+      field(w, "capped", l.capped);
+      field(w, "capped_there", l.cappedThere);
       w.EndObject();
     }
     w.EndArray();
-    w.Key("max_borrow_ratio");
-    w.Double(node->maxBorrowRatio);
-    w.Key("goodwill_core_s");
-    w.Double(node->goodwillCoreSeconds);
+    field(w, "max_borrow_ratio", node->maxBorrowRatio);
+    field(w, "goodwill_core_s", node->goodwillCoreSeconds);
     w.EndObject();
     printJson(out);
     return kExitOk;
