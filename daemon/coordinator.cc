@@ -18,9 +18,8 @@ constexpr uint64_t kBadFrameLogMs = 10000;  // rate limit for logging malformed 
 }  // namespace
 
 struct Coordinator::Part {
-  enum class State { Offered, Running, Done, Refused, Lost, Released };
   std::string name, fingerprint;  // fingerprint empty: this node
-  State state = State::Offered;
+  PartState state = PartState::Offered;
   unsigned workers = 0;
   uint64_t sinceMs = 0;
   std::map<uint64_t, std::shared_ptr<Task>> tasks;  // local work in flight, by sequence
@@ -29,11 +28,7 @@ struct Coordinator::Part {
   RefuseCode refusal = RefuseCode::Other;
 
   bool self() const { return fingerprint.empty(); }
-  bool active() const { return state == State::Offered || state == State::Running; }
-  const char* stateName() const {
-    static const char* kNames[] = {"offered", "running", "done", "refused", "lost", "released"};
-    return kNames[static_cast<int>(state)];
-  }
+  bool active() const { return state == PartState::Offered || state == PartState::Running; }
 };
 
 struct Coordinator::Run {
@@ -107,13 +102,11 @@ Result<Job*> Coordinator::submitMem(uint64_t mb, uint64_t holdMs, const Placemen
 }
 
 Job* Coordinator::start(Job& job, Run run) {
-  finished_.clear();  // not inside any run's callback here: safe to free ended runs
+  runs_.reap();  // not inside any run's callback here: safe to free ended runs
   run.id = job.id;
   run.startedMs = clockMs();
   uint64_t id = job.id;
-  auto owned = std::make_unique<Run>(std::move(run));
-  Run& r = *owned;
-  runs_[id] = std::move(owned);
+  Run& r = runs_.add(id, std::make_unique<Run>(std::move(run)));
   jobs_.publish(job);
   place(r);
   return jobs_.find(id);  // still listed: it was just made, so it is the newest
@@ -140,7 +133,7 @@ void Coordinator::place(Run& run) {
   for (const auto& name : plan.nodes)
     for (const auto& v : views)
       if (v.name == name && !run.part(name)) addPart(run, v);
-  if (runs_.count(run.id)) updateJob(run);
+  if (runs_.has(run.id)) updateJob(run);
 }
 
 void Coordinator::addPart(Run& run, const NodeView& node) {
@@ -149,7 +142,7 @@ void Coordinator::addPart(Run& run, const NodeView& node) {
   part.fingerprint = node.self ? "" : node.fingerprint;
   part.sinceMs = clockMs();
   if (node.self) {
-    part.state = Part::State::Running;
+    part.state = PartState::Running;
     part.workers = executor_.workers();
     run.parts.push_back(std::move(part));
     if (run.kind == JobKind::Cpu) {
@@ -171,9 +164,9 @@ void Coordinator::pump(Run& run) {
   if (run.kind != JobKind::Cpu) return;
   uint64_t now = clockMs();
   uint64_t id = run.id;
-  for (size_t i = 0; runs_.count(id) && i < run.parts.size(); ++i) {
+  for (size_t i = 0; runs_.has(id) && i < run.parts.size(); ++i) {
     Part& p = run.parts[i];
-    if (p.state != Part::State::Running) continue;
+    if (p.state != PartState::Running) continue;
     for (Range r : run.chunks->fill(p.name, now)) {
       if (p.self()) {
         runLocalChunk(run, r);
@@ -191,9 +184,9 @@ void Coordinator::runLocalChunk(Run& run, Range range) {
   std::string self = config_.name;
   auto task = executor_.runCpu(run.seed, range.first, range.end,
                                [this, id, seq, range, self](TaskOutcome o) {
-                                 auto it = runs_.find(id);
-                                 if (it == runs_.end()) return;
-                                 Run& r = *it->second;
+                                 Run* found = runs_.find(id);
+                                 if (!found) return;
+                                 Run& r = *found;
                                  if (Part* p = r.part(self)) p->tasks.erase(seq);
                                  if (o.cancelled) return;
                                  if (!o.ok) return finishRun(id, JobState::Failed, "", o.error);
@@ -212,14 +205,14 @@ void Coordinator::runLocalMem(Run& run) {
     return;
   }
   auto task = executor_.runMem(run.memMb, run.holdMs, [this, id, seq, self](TaskOutcome o) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) return;
-    Run& r = *it->second;
+    Run* found = runs_.find(id);
+    if (!found) return;
+    Run& r = *found;
     Part* p = r.part(self);
     if (p) p->tasks.erase(seq);
     if (o.cancelled) return;
     if (o.ok) {
-      if (p) p->state = Part::State::Done;
+      if (p) p->state = PartState::Done;
       return finishRun(id, JobState::Done, "", "");
     }
     if (p) partFailed(r, *p, false, o.error);
@@ -233,7 +226,7 @@ void Coordinator::runLocalMem(Run& run) {
 void Coordinator::afterChunk(Run& run) {
   if (run.chunks->done()) {
     for (auto& p : run.parts)
-      if (p.state == Part::State::Running) p.state = Part::State::Done;
+      if (p.state == PartState::Running) p.state = PartState::Done;
     return finishRun(run.id, JobState::Done, toHex(run.chunks->result()), "");
   }
   updateJob(run);
@@ -244,7 +237,7 @@ void Coordinator::afterChunk(Run& run) {
 // placed again without the nodes that failed it; --on and --local jobs fail instead.
 void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::string& why) {
   if (!part.active()) return;
-  part.state = refused ? Part::State::Refused : Part::State::Lost;
+  part.state = refused ? PartState::Refused : PartState::Lost;
   part.note = why;
   for (auto& [seq, task] : part.tasks) task->requestCancel();
   part.tasks.clear();
@@ -272,20 +265,19 @@ void Coordinator::stopParts(Run& run, const std::string& why) {
     p.tasks.clear();
     // Runners whose part is done still hold a record of the job (and maybe a backup copy of a
     // chunk): release them too.
-    if (!p.self() && (p.active() || p.state == Part::State::Done))
+    if (!p.self() && (p.active() || p.state == PartState::Done))
       hooks_.send(p.fingerprint, {FrameType::Release, encode(ReasonMsg{run.id, why})});
-    if (p.active()) p.state = Part::State::Released;
+    if (p.active()) p.state = PartState::Released;
   }
 }
 
 void Coordinator::finishRun(uint64_t id, JobState state, const std::string& result,
                             const std::string& error) {
-  auto it = runs_.find(id);
-  if (it == runs_.end()) return;
-  Run& run = *it->second;
-  // Callers up the stack may still hold the run: keep it until the next tick frees it.
-  finished_.push_back(std::move(it->second));
-  runs_.erase(it);
+  Run* found = runs_.find(id);
+  if (!found) return;
+  Run& run = *found;
+  // Callers up the stack may still hold the run: retired, it lives until the next tick.
+  runs_.retire(id);
   stopParts(run, state == JobState::Done ? "done" : error);
   if (hooks_.jobEnded) hooks_.jobEnded();
   Job* job = jobs_.find(id);
@@ -303,22 +295,21 @@ void Coordinator::updateJob(Run& run) {
   unsigned workers = 0;
   uint64_t localDone = 0, memDone = 0, memTotal = 0;
   for (auto& p : run.parts) {
-    JobPart jp{p.name, p.stateName(), 0, 0, p.note, p.refusal};
+    JobPart jp{p.name, partStateName(p.state), 0, 0, p.note, p.refusal};
     if (run.kind == JobKind::Cpu) {
       jp.iterations = run.chunks->completedBy(p.name);
       jp.chunks = run.chunks->chunksBy(p.name);
       for (auto& [seq, task] : p.tasks) localDone += task->done;
     } else {
       for (auto& [seq, task] : p.tasks) p.memDone = task->done;
-      if (p.active() || p.state == Part::State::Done) memDone = p.memDone, memTotal = p.memTotal;
+      if (p.active() || p.state == PartState::Done) memDone = p.memDone, memTotal = p.memTotal;
     }
-    bool worked =
-        p.state == Part::State::Running || p.state == Part::State::Done || jp.iterations > 0;
+    bool worked = p.state == PartState::Running || p.state == PartState::Done || jp.iterations > 0;
     if (worked && std::find(names.begin(), names.end(), p.name) == names.end()) {
       names.push_back(p.name);
       where += (where.empty() ? "" : "+") + p.name;
     }
-    if (p.state == Part::State::Running) workers += p.workers;
+    if (p.state == PartState::Running) workers += p.workers;
     parts.push_back(std::move(jp));
   }
   bool partsChanged = parts.size() != job->parts.size() || where != job->node;
@@ -336,18 +327,18 @@ void Coordinator::updateJob(Run& run) {
     job->fraction = memTotal ? static_cast<double>(memDone) / static_cast<double>(memTotal) : 0;
   if (job->state == JobState::Queued && run.anyActive() &&
       std::any_of(run.parts.begin(), run.parts.end(),
-                  [](const Part& p) { return p.state == Part::State::Running; }))
+                  [](const Part& p) { return p.state == PartState::Running; }))
     jobs_.setRunning(*job);
   if (partsChanged) jobs_.partsChanged(*job);
 }
 
 Coordinator::Run* Coordinator::runFor(const std::string& fp, uint64_t job, Part** part) {
-  auto it = runs_.find(job);
+  Run* run = runs_.find(job);
   *part = nullptr;
-  if (it == runs_.end()) return nullptr;
-  for (auto& p : it->second->parts)
+  if (!run) return nullptr;
+  for (auto& p : run->parts)
     if (p.fingerprint == fp && p.active()) *part = &p;
-  return *part ? it->second.get() : nullptr;
+  return *part ? run : nullptr;
 }
 
 void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
@@ -363,8 +354,8 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       auto m = decodeAccept(frame.payload);
       if (!m) return bad(m.error());
       Run* run = runFor(fp, m->job, &part);
-      if (!run || part->state != Part::State::Offered) return;
-      part->state = Part::State::Running;
+      if (!run || part->state != PartState::Offered) return;
+      part->state = PartState::Running;
       part->workers = std::max<unsigned>(m->workers, 1);
       part->sinceMs = clockMs();
       log::info("job " + std::to_string(run->id) + ": " + part->name + " accepted with " +
@@ -390,7 +381,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       Run* run = runFor(fp, m->job, &part);
       if (!run) {
         // Work for a job that ended here: make sure the runner stops.
-        if (!runs_.count(m->job))
+        if (!runs_.has(m->job))
           hooks_.send(fp, {FrameType::Release, encode(ReasonMsg{m->job, "no such job"})});
         return;
       }
@@ -421,7 +412,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       Run* run = runFor(fp, m->job, &part);
       if (!run) return;
       if (m->ok && run->kind == JobKind::Mem) {
-        part->state = Part::State::Done;
+        part->state = PartState::Done;
         part->memDone = part->memTotal;
         return finishRun(run->id, JobState::Done, "", "");
       }
@@ -433,15 +424,13 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
 }
 
 void Coordinator::onLinkDown(const std::string& fp) {
-  std::vector<uint64_t> ids;
-  for (auto& [id, run] : runs_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    for (size_t i = 0; i < it->second->parts.size(); ++i) {
-      Part& p = it->second->parts[i];
+  for (uint64_t id : runs_.keys()) {
+    Run* run = runs_.find(id);
+    if (!run) continue;
+    for (size_t i = 0; i < run->parts.size(); ++i) {
+      Part& p = run->parts[i];
       if (p.fingerprint == fp && p.active()) {
-        partFailed(*it->second, p, false, "link down");
+        partFailed(*run, p, false, "link down");
         break;
       }
     }
@@ -449,46 +438,44 @@ void Coordinator::onLinkDown(const std::string& fp) {
 }
 
 void Coordinator::cancel(Job& job, const std::string& why) {
-  auto it = runs_.find(job.id);
-  if (it == runs_.end()) return;
-  Run& run = *it->second;
-  finished_.push_back(std::move(it->second));
-  runs_.erase(it);
+  Run* found = runs_.find(job.id);
+  if (!found) return;
+  Run& run = *found;
+  runs_.retire(job.id);
   stopParts(run, why);
   updateJob(run);
 }
 
 void Coordinator::tick() {
-  finished_.clear();
+  runs_.reap();
   uint64_t now = clockMs();
-  std::vector<uint64_t> ids;
-  for (auto& [id, run] : runs_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    Run& run = *it->second;
-    for (size_t i = 0; i < run.parts.size() && runs_.count(id); ++i)
-      if (run.parts[i].state == Part::State::Offered &&
-          now - run.parts[i].sinceMs > kOfferTimeoutMs)
+  for (uint64_t id : runs_.keys()) {
+    Run* found = runs_.find(id);
+    if (!found) continue;
+    Run& run = *found;
+    for (size_t i = 0; i < run.parts.size() && runs_.has(id); ++i)
+      if (run.parts[i].state == PartState::Offered && now - run.parts[i].sinceMs > kOfferTimeoutMs)
         partFailed(run, run.parts[i], true, "did not answer the offer");
-    if (!runs_.count(id)) continue;
+    if (!runs_.has(id)) continue;
     pump(run);  // an idle part may back up a stalled chunk
-    if (runs_.count(id)) updateJob(run);
+    if (runs_.has(id)) updateJob(run);
   }
 }
 
 void Coordinator::shutdown(const std::string& /*why*/) {
-  for (auto& [id, run] : runs_) stopParts(*run, "the submitting vestad stopped");
-  runs_.clear();
-  finished_.clear();
+  for (uint64_t id : runs_.keys()) {
+    if (Run* run = runs_.find(id)) stopParts(*run, "the submitting vestad stopped");
+    runs_.retire(id);
+  }
+  runs_.reap();
 }
 
 std::vector<Flow> Coordinator::flows() const {
   std::vector<Flow> out;
   uint64_t now = clockMs();
-  for (auto& [id, run] : runs_)
+  for (auto& [id, run] : runs_.live())
     for (auto& p : run->parts) {
-      if (p.self() || p.state != Part::State::Running) continue;
+      if (p.self() || p.state != PartState::Running) continue;
       Flow f;
       f.lending = false;
       f.job = id;

@@ -19,7 +19,9 @@
 #include "flow.h"
 #include "frame.h"
 #include "jobs.h"
+#include "part_state.h"
 #include "placement.h"
+#include "run_table.h"
 #include "sysstat.h"
 
 namespace vesta {
@@ -88,8 +90,7 @@ class Coordinator : public Engine {
   JobTable& jobs_;
   Hooks hooks_;
   PlacementPolicy policy_;
-  std::map<uint64_t, std::unique_ptr<Run>> runs_;  // by job id
-  std::vector<std::unique_ptr<Run>> finished_;     // ended runs, freed at the next tick
+  RunTable<uint64_t, Run> runs_;  // by job id; an ended run is freed at the next tick
   uint64_t nextTask_ = 0;
   uint64_t lastBadFrameLog_ = 0;
 };
