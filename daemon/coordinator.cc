@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <deque>
 
-#include "capacity.h"
 #include "hex.h"
 #include "log.h"
 #include "plural.h"
@@ -22,8 +21,8 @@ struct Coordinator::Part {
   PartState state = PartState::Offered;
   unsigned workers = 0;
   uint64_t sinceMs = 0;
-  std::map<uint64_t, std::shared_ptr<Task>> tasks;  // local work in flight, by sequence
   uint64_t memDone = 0, memTotal = 0;
+  uint64_t cpuDone = 0;  // this node's own runner's progress, chunks in flight included
   std::string note;
   RefuseCode refusal = RefuseCode::Other;
 
@@ -56,14 +55,8 @@ uint64_t Coordinator::clockMs() const {
   return hooks_.now ? hooks_.now() : uv_now(loop_);
 }
 
-Coordinator::Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
-                         Hooks hooks)
-    : loop_(loop),
-      config_(config),
-      executor_(executor),
-      jobs_(jobs),
-      hooks_(std::move(hooks)),
-      policy_(PlacementPolicy::from(config)) {}
+Coordinator::Coordinator(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks)
+    : loop_(loop), jobs_(jobs), hooks_(std::move(hooks)), policy_(PlacementPolicy::from(config)) {}
 
 Coordinator::~Coordinator() {
   Coordinator::shutdown("vestad is exiting");
@@ -136,26 +129,16 @@ void Coordinator::place(Run& run) {
   if (runs_.has(run.id)) updateJob(run);
 }
 
+// Every part, this node's included, is offered to a runner: this node's own Lender answers
+// through the loopback queue (fingerprint ""), so a range runs one way wherever it runs.
 void Coordinator::addPart(Run& run, const NodeView& node) {
   Part part;
   part.name = node.name;
   part.fingerprint = node.self ? "" : node.fingerprint;
   part.sinceMs = clockMs();
-  if (node.self) {
-    part.state = PartState::Running;
-    part.workers = executor_.workers();
-    run.parts.push_back(std::move(part));
-    if (run.kind == JobKind::Cpu) {
-      run.chunks->addRunner(node.name, executor_.workers());
-      pump(run);
-    } else {
-      runLocalMem(run);
-    }
-    return;
-  }
   OfferMsg offer{run.id, run.kind, run.seed, run.iterations, run.memMb, run.holdMs};
   run.parts.push_back(std::move(part));
-  if (!hooks_.send(node.fingerprint, {FrameType::Offer, encode(offer)}))
+  if (!hooks_.send(run.parts.back().fingerprint, {FrameType::Offer, encode(offer)}))
     partFailed(run, run.parts.back(), false, "no link");
 }
 
@@ -168,58 +151,11 @@ void Coordinator::pump(Run& run) {
     Part& p = run.parts[i];
     if (p.state != PartState::Running) continue;
     for (Range r : run.chunks->fill(p.name, now)) {
-      if (p.self()) {
-        runLocalChunk(run, r);
-      } else if (!hooks_.send(p.fingerprint,
-                              {FrameType::Chunk, encode(ChunkMsg{id, r.first, r.end})})) {
+      if (!hooks_.send(p.fingerprint, {FrameType::Chunk, encode(ChunkMsg{id, r.first, r.end})})) {
         partFailed(run, run.parts[i], false, "link down");
         break;
       }
     }
-  }
-}
-
-void Coordinator::runLocalChunk(Run& run, Range range) {
-  uint64_t id = run.id, seq = nextTask_++;
-  std::string self = config_.name;
-  auto task = executor_.runCpu(run.seed, range.first, range.end,
-                               [this, id, seq, range, self](TaskOutcome o) {
-                                 Run* found = runs_.find(id);
-                                 if (!found) return;
-                                 Run& r = *found;
-                                 if (Part* p = r.part(self)) p->tasks.erase(seq);
-                                 if (o.cancelled) return;
-                                 if (!o.ok) return finishRun(id, JobState::Failed, "", o.error);
-                                 if (r.chunks->complete(self, range, o.digest, clockMs()))
-                                   afterChunk(r);
-                               });
-  if (Part* p = run.part(self)) p->tasks[seq] = std::move(task);
-}
-
-void Coordinator::runLocalMem(Run& run) {
-  uint64_t id = run.id, seq = nextTask_++;
-  std::string self = config_.name;
-  if (auto fits = admitMemory(run.memMb, hooks_.meminfo(), config_); !fits) {
-    Part* p = run.part(self);
-    if (p) partFailed(run, *p, true, "cannot: " + fits.error());
-    return;
-  }
-  auto task = executor_.runMem(run.memMb, run.holdMs, [this, id, seq, self](TaskOutcome o) {
-    Run* found = runs_.find(id);
-    if (!found) return;
-    Run& r = *found;
-    Part* p = r.part(self);
-    if (p) p->tasks.erase(seq);
-    if (o.cancelled) return;
-    if (o.ok) {
-      if (p) p->state = PartState::Done;
-      return finishRun(id, JobState::Done, "", "");
-    }
-    if (p) partFailed(r, *p, false, o.error);
-  });
-  if (Part* p = run.part(self)) {
-    p->memTotal = task->total;
-    p->tasks[seq] = std::move(task);
   }
 }
 
@@ -239,9 +175,7 @@ void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::stri
   if (!part.active()) return;
   part.state = refused ? PartState::Refused : PartState::Lost;
   part.note = why;
-  for (auto& [seq, task] : part.tasks) task->requestCancel();
-  part.tasks.clear();
-  if (!part.self() && !refused)
+  if (!refused)
     hooks_.send(part.fingerprint,
                 {FrameType::Release, encode(ReasonMsg{run.id, "given elsewhere"})});
   uint64_t back = run.kind == JobKind::Cpu ? run.chunks->lose(part.name) : 0;
@@ -261,11 +195,9 @@ void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::stri
 
 void Coordinator::stopParts(Run& run, const std::string& why) {
   for (auto& p : run.parts) {
-    for (auto& [seq, task] : p.tasks) task->requestCancel();
-    p.tasks.clear();
     // Runners whose part is done still hold a record of the job (and maybe a backup copy of a
     // chunk): release them too.
-    if (!p.self() && (p.active() || p.state == PartState::Done))
+    if (p.active() || p.state == PartState::Done)
       hooks_.send(p.fingerprint, {FrameType::Release, encode(ReasonMsg{run.id, why})});
     if (p.active()) p.state = PartState::Released;
   }
@@ -293,15 +225,15 @@ void Coordinator::updateJob(Run& run) {
   std::vector<std::string> names;  // a node asked twice (lost, then placed again) shows once
   std::string where;
   unsigned workers = 0;
-  uint64_t localDone = 0, memDone = 0, memTotal = 0;
+  uint64_t memDone = 0, memTotal = 0, inFlight = 0;
   for (auto& p : run.parts) {
     JobPart jp{p.name, partStateName(p.state), 0, 0, p.note, p.refusal};
     if (run.kind == JobKind::Cpu) {
       jp.iterations = run.chunks->completedBy(p.name);
       jp.chunks = run.chunks->chunksBy(p.name);
-      for (auto& [seq, task] : p.tasks) localDone += task->done;
+      if (p.state == PartState::Running && p.cpuDone > jp.iterations)
+        inFlight += p.cpuDone - jp.iterations;
     } else {
-      for (auto& [seq, task] : p.tasks) p.memDone = task->done;
       if (p.active() || p.state == PartState::Done) memDone = p.memDone, memTotal = p.memTotal;
     }
     bool worked = p.state == PartState::Running || p.state == PartState::Done || jp.iterations > 0;
@@ -321,7 +253,7 @@ void Coordinator::updateJob(Run& run) {
   if (workers) job->workers = workers;
   if (run.kind == JobKind::Cpu)
     job->fraction =
-        static_cast<double>(std::min(run.chunks->completed() + localDone, run.iterations)) /
+        static_cast<double>(std::min(run.chunks->completed() + inFlight, run.iterations)) /
         static_cast<double>(run.iterations);
   else
     job->fraction = memTotal ? static_cast<double>(memDone) / static_cast<double>(memTotal) : 0;
@@ -394,7 +326,11 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       auto m = decodeProgress(frame.payload);
       if (!m) return bad(m.error());
       Run* run = runFor(fp, m->job, &part);
-      if (!run || run->kind != JobKind::Mem) return;
+      if (!run) return;
+      if (run->kind == JobKind::Cpu) {
+        part->cpuDone = m->done;
+        return;
+      }
       part->memDone = m->done;
       part->memTotal = m->total;
       return;
