@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <deque>
 
-#include "capacity.h"
 #include "hex.h"
 #include "log.h"
 #include "plural.h"
@@ -18,22 +17,17 @@ constexpr uint64_t kBadFrameLogMs = 10000;  // rate limit for logging malformed 
 }  // namespace
 
 struct Coordinator::Part {
-  enum class State { Offered, Running, Done, Refused, Lost, Released };
   std::string name, fingerprint;  // fingerprint empty: this node
-  State state = State::Offered;
+  PartState state = PartState::Offered;
   unsigned workers = 0;
   uint64_t sinceMs = 0;
-  std::map<uint64_t, std::shared_ptr<Task>> tasks;  // local work in flight, by sequence
   uint64_t memDone = 0, memTotal = 0;
+  uint64_t cpuDone = 0;  // this node's own runner's progress, chunks in flight included
   std::string note;
   RefuseCode refusal = RefuseCode::Other;
 
   bool self() const { return fingerprint.empty(); }
-  bool active() const { return state == State::Offered || state == State::Running; }
-  const char* stateName() const {
-    static const char* kNames[] = {"offered", "running", "done", "refused", "lost", "released"};
-    return kNames[static_cast<int>(state)];
-  }
+  bool active() const { return state == PartState::Offered || state == PartState::Running; }
 };
 
 struct Coordinator::Run {
@@ -61,14 +55,8 @@ uint64_t Coordinator::clockMs() const {
   return hooks_.now ? hooks_.now() : uv_now(loop_);
 }
 
-Coordinator::Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
-                         Hooks hooks)
-    : loop_(loop),
-      config_(config),
-      executor_(executor),
-      jobs_(jobs),
-      hooks_(std::move(hooks)),
-      policy_(PlacementPolicy::from(config)) {}
+Coordinator::Coordinator(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks)
+    : loop_(loop), jobs_(jobs), hooks_(std::move(hooks)), policy_(PlacementPolicy::from(config)) {}
 
 Coordinator::~Coordinator() {
   Coordinator::shutdown("vestad is exiting");
@@ -107,13 +95,11 @@ Result<Job*> Coordinator::submitMem(uint64_t mb, uint64_t holdMs, const Placemen
 }
 
 Job* Coordinator::start(Job& job, Run run) {
-  finished_.clear();  // not inside any run's callback here: safe to free ended runs
+  runs_.reap();  // not inside any run's callback here: safe to free ended runs
   run.id = job.id;
   run.startedMs = clockMs();
   uint64_t id = job.id;
-  auto owned = std::make_unique<Run>(std::move(run));
-  Run& r = *owned;
-  runs_[id] = std::move(owned);
+  Run& r = runs_.add(id, std::make_unique<Run>(std::move(run)));
   jobs_.publish(job);
   place(r);
   return jobs_.find(id);  // still listed: it was just made, so it is the newest
@@ -140,29 +126,19 @@ void Coordinator::place(Run& run) {
   for (const auto& name : plan.nodes)
     for (const auto& v : views)
       if (v.name == name && !run.part(name)) addPart(run, v);
-  if (runs_.count(run.id)) updateJob(run);
+  if (runs_.has(run.id)) updateJob(run);
 }
 
+// Every part, this node's included, is offered to a runner: this node's own Lender answers
+// through the loopback queue (fingerprint ""), so a range runs one way wherever it runs.
 void Coordinator::addPart(Run& run, const NodeView& node) {
   Part part;
   part.name = node.name;
   part.fingerprint = node.self ? "" : node.fingerprint;
   part.sinceMs = clockMs();
-  if (node.self) {
-    part.state = Part::State::Running;
-    part.workers = executor_.workers();
-    run.parts.push_back(std::move(part));
-    if (run.kind == JobKind::Cpu) {
-      run.chunks->addRunner(node.name, executor_.workers());
-      pump(run);
-    } else {
-      runLocalMem(run);
-    }
-    return;
-  }
   OfferMsg offer{run.id, run.kind, run.seed, run.iterations, run.memMb, run.holdMs};
   run.parts.push_back(std::move(part));
-  if (!hooks_.send(node.fingerprint, {FrameType::Offer, encode(offer)}))
+  if (!hooks_.send(run.parts.back().fingerprint, {FrameType::Offer, encode(offer)}))
     partFailed(run, run.parts.back(), false, "no link");
 }
 
@@ -171,14 +147,11 @@ void Coordinator::pump(Run& run) {
   if (run.kind != JobKind::Cpu) return;
   uint64_t now = clockMs();
   uint64_t id = run.id;
-  for (size_t i = 0; runs_.count(id) && i < run.parts.size(); ++i) {
+  for (size_t i = 0; runs_.has(id) && i < run.parts.size(); ++i) {
     Part& p = run.parts[i];
-    if (p.state != Part::State::Running) continue;
+    if (p.state != PartState::Running) continue;
     for (Range r : run.chunks->fill(p.name, now)) {
-      if (p.self()) {
-        runLocalChunk(run, r);
-      } else if (!hooks_.send(p.fingerprint,
-                              {FrameType::Chunk, encode(ChunkMsg{id, r.first, r.end})})) {
+      if (!hooks_.send(p.fingerprint, {FrameType::Chunk, encode(ChunkMsg{id, r.first, r.end})})) {
         partFailed(run, run.parts[i], false, "link down");
         break;
       }
@@ -186,54 +159,10 @@ void Coordinator::pump(Run& run) {
   }
 }
 
-void Coordinator::runLocalChunk(Run& run, Range range) {
-  uint64_t id = run.id, seq = nextTask_++;
-  std::string self = config_.name;
-  auto task = executor_.runCpu(run.seed, range.first, range.end,
-                               [this, id, seq, range, self](TaskOutcome o) {
-                                 auto it = runs_.find(id);
-                                 if (it == runs_.end()) return;
-                                 Run& r = *it->second;
-                                 if (Part* p = r.part(self)) p->tasks.erase(seq);
-                                 if (o.cancelled) return;
-                                 if (!o.ok) return finishRun(id, JobState::Failed, "", o.error);
-                                 if (r.chunks->complete(self, range, o.digest, clockMs()))
-                                   afterChunk(r);
-                               });
-  if (Part* p = run.part(self)) p->tasks[seq] = std::move(task);
-}
-
-void Coordinator::runLocalMem(Run& run) {
-  uint64_t id = run.id, seq = nextTask_++;
-  std::string self = config_.name;
-  if (auto fits = admitMemory(run.memMb, hooks_.meminfo(), config_); !fits) {
-    Part* p = run.part(self);
-    if (p) partFailed(run, *p, true, "cannot: " + fits.error());
-    return;
-  }
-  auto task = executor_.runMem(run.memMb, run.holdMs, [this, id, seq, self](TaskOutcome o) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) return;
-    Run& r = *it->second;
-    Part* p = r.part(self);
-    if (p) p->tasks.erase(seq);
-    if (o.cancelled) return;
-    if (o.ok) {
-      if (p) p->state = Part::State::Done;
-      return finishRun(id, JobState::Done, "", "");
-    }
-    if (p) partFailed(r, *p, false, o.error);
-  });
-  if (Part* p = run.part(self)) {
-    p->memTotal = task->total;
-    p->tasks[seq] = std::move(task);
-  }
-}
-
 void Coordinator::afterChunk(Run& run) {
   if (run.chunks->done()) {
     for (auto& p : run.parts)
-      if (p.state == Part::State::Running) p.state = Part::State::Done;
+      if (p.state == PartState::Running) p.state = PartState::Done;
     return finishRun(run.id, JobState::Done, toHex(run.chunks->result()), "");
   }
   updateJob(run);
@@ -244,11 +173,9 @@ void Coordinator::afterChunk(Run& run) {
 // placed again without the nodes that failed it; --on and --local jobs fail instead.
 void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::string& why) {
   if (!part.active()) return;
-  part.state = refused ? Part::State::Refused : Part::State::Lost;
+  part.state = refused ? PartState::Refused : PartState::Lost;
   part.note = why;
-  for (auto& [seq, task] : part.tasks) task->requestCancel();
-  part.tasks.clear();
-  if (!part.self() && !refused)
+  if (!refused)
     hooks_.send(part.fingerprint,
                 {FrameType::Release, encode(ReasonMsg{run.id, "given elsewhere"})});
   uint64_t back = run.kind == JobKind::Cpu ? run.chunks->lose(part.name) : 0;
@@ -268,24 +195,21 @@ void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::stri
 
 void Coordinator::stopParts(Run& run, const std::string& why) {
   for (auto& p : run.parts) {
-    for (auto& [seq, task] : p.tasks) task->requestCancel();
-    p.tasks.clear();
     // Runners whose part is done still hold a record of the job (and maybe a backup copy of a
     // chunk): release them too.
-    if (!p.self() && (p.active() || p.state == Part::State::Done))
+    if (p.active() || p.state == PartState::Done)
       hooks_.send(p.fingerprint, {FrameType::Release, encode(ReasonMsg{run.id, why})});
-    if (p.active()) p.state = Part::State::Released;
+    if (p.active()) p.state = PartState::Released;
   }
 }
 
 void Coordinator::finishRun(uint64_t id, JobState state, const std::string& result,
                             const std::string& error) {
-  auto it = runs_.find(id);
-  if (it == runs_.end()) return;
-  Run& run = *it->second;
-  // Callers up the stack may still hold the run: keep it until the next tick frees it.
-  finished_.push_back(std::move(it->second));
-  runs_.erase(it);
+  Run* found = runs_.find(id);
+  if (!found) return;
+  Run& run = *found;
+  // Callers up the stack may still hold the run: retired, it lives until the next tick.
+  runs_.retire(id);
   stopParts(run, state == JobState::Done ? "done" : error);
   if (hooks_.jobEnded) hooks_.jobEnded();
   Job* job = jobs_.find(id);
@@ -301,24 +225,23 @@ void Coordinator::updateJob(Run& run) {
   std::vector<std::string> names;  // a node asked twice (lost, then placed again) shows once
   std::string where;
   unsigned workers = 0;
-  uint64_t localDone = 0, memDone = 0, memTotal = 0;
+  uint64_t memDone = 0, memTotal = 0, inFlight = 0;
   for (auto& p : run.parts) {
-    JobPart jp{p.name, p.stateName(), 0, 0, p.note, p.refusal};
+    JobPart jp{p.name, partStateName(p.state), 0, 0, p.note, p.refusal};
     if (run.kind == JobKind::Cpu) {
       jp.iterations = run.chunks->completedBy(p.name);
       jp.chunks = run.chunks->chunksBy(p.name);
-      for (auto& [seq, task] : p.tasks) localDone += task->done;
+      if (p.state == PartState::Running && p.cpuDone > jp.iterations)
+        inFlight += p.cpuDone - jp.iterations;
     } else {
-      for (auto& [seq, task] : p.tasks) p.memDone = task->done;
-      if (p.active() || p.state == Part::State::Done) memDone = p.memDone, memTotal = p.memTotal;
+      if (p.active() || p.state == PartState::Done) memDone = p.memDone, memTotal = p.memTotal;
     }
-    bool worked =
-        p.state == Part::State::Running || p.state == Part::State::Done || jp.iterations > 0;
+    bool worked = p.state == PartState::Running || p.state == PartState::Done || jp.iterations > 0;
     if (worked && std::find(names.begin(), names.end(), p.name) == names.end()) {
       names.push_back(p.name);
       where += (where.empty() ? "" : "+") + p.name;
     }
-    if (p.state == Part::State::Running) workers += p.workers;
+    if (p.state == PartState::Running) workers += p.workers;
     parts.push_back(std::move(jp));
   }
   bool partsChanged = parts.size() != job->parts.size() || where != job->node;
@@ -330,24 +253,24 @@ void Coordinator::updateJob(Run& run) {
   if (workers) job->workers = workers;
   if (run.kind == JobKind::Cpu)
     job->fraction =
-        static_cast<double>(std::min(run.chunks->completed() + localDone, run.iterations)) /
+        static_cast<double>(std::min(run.chunks->completed() + inFlight, run.iterations)) /
         static_cast<double>(run.iterations);
   else
     job->fraction = memTotal ? static_cast<double>(memDone) / static_cast<double>(memTotal) : 0;
   if (job->state == JobState::Queued && run.anyActive() &&
       std::any_of(run.parts.begin(), run.parts.end(),
-                  [](const Part& p) { return p.state == Part::State::Running; }))
+                  [](const Part& p) { return p.state == PartState::Running; }))
     jobs_.setRunning(*job);
   if (partsChanged) jobs_.partsChanged(*job);
 }
 
 Coordinator::Run* Coordinator::runFor(const std::string& fp, uint64_t job, Part** part) {
-  auto it = runs_.find(job);
+  Run* run = runs_.find(job);
   *part = nullptr;
-  if (it == runs_.end()) return nullptr;
-  for (auto& p : it->second->parts)
+  if (!run) return nullptr;
+  for (auto& p : run->parts)
     if (p.fingerprint == fp && p.active()) *part = &p;
-  return *part ? it->second.get() : nullptr;
+  return *part ? run : nullptr;
 }
 
 void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
@@ -363,8 +286,8 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       auto m = decodeAccept(frame.payload);
       if (!m) return bad(m.error());
       Run* run = runFor(fp, m->job, &part);
-      if (!run || part->state != Part::State::Offered) return;
-      part->state = Part::State::Running;
+      if (!run || part->state != PartState::Offered) return;
+      part->state = PartState::Running;
       part->workers = std::max<unsigned>(m->workers, 1);
       part->sinceMs = clockMs();
       log::info("job " + std::to_string(run->id) + ": " + part->name + " accepted with " +
@@ -390,7 +313,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       Run* run = runFor(fp, m->job, &part);
       if (!run) {
         // Work for a job that ended here: make sure the runner stops.
-        if (!runs_.count(m->job))
+        if (!runs_.has(m->job))
           hooks_.send(fp, {FrameType::Release, encode(ReasonMsg{m->job, "no such job"})});
         return;
       }
@@ -403,7 +326,11 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       auto m = decodeProgress(frame.payload);
       if (!m) return bad(m.error());
       Run* run = runFor(fp, m->job, &part);
-      if (!run || run->kind != JobKind::Mem) return;
+      if (!run) return;
+      if (run->kind == JobKind::Cpu) {
+        part->cpuDone = m->done;
+        return;
+      }
       part->memDone = m->done;
       part->memTotal = m->total;
       return;
@@ -421,7 +348,7 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
       Run* run = runFor(fp, m->job, &part);
       if (!run) return;
       if (m->ok && run->kind == JobKind::Mem) {
-        part->state = Part::State::Done;
+        part->state = PartState::Done;
         part->memDone = part->memTotal;
         return finishRun(run->id, JobState::Done, "", "");
       }
@@ -433,15 +360,13 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
 }
 
 void Coordinator::onLinkDown(const std::string& fp) {
-  std::vector<uint64_t> ids;
-  for (auto& [id, run] : runs_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    for (size_t i = 0; i < it->second->parts.size(); ++i) {
-      Part& p = it->second->parts[i];
+  for (uint64_t id : runs_.keys()) {
+    Run* run = runs_.find(id);
+    if (!run) continue;
+    for (size_t i = 0; i < run->parts.size(); ++i) {
+      Part& p = run->parts[i];
       if (p.fingerprint == fp && p.active()) {
-        partFailed(*it->second, p, false, "link down");
+        partFailed(*run, p, false, "link down");
         break;
       }
     }
@@ -449,46 +374,44 @@ void Coordinator::onLinkDown(const std::string& fp) {
 }
 
 void Coordinator::cancel(Job& job, const std::string& why) {
-  auto it = runs_.find(job.id);
-  if (it == runs_.end()) return;
-  Run& run = *it->second;
-  finished_.push_back(std::move(it->second));
-  runs_.erase(it);
+  Run* found = runs_.find(job.id);
+  if (!found) return;
+  Run& run = *found;
+  runs_.retire(job.id);
   stopParts(run, why);
   updateJob(run);
 }
 
 void Coordinator::tick() {
-  finished_.clear();
+  runs_.reap();
   uint64_t now = clockMs();
-  std::vector<uint64_t> ids;
-  for (auto& [id, run] : runs_) ids.push_back(id);
-  for (uint64_t id : ids) {
-    auto it = runs_.find(id);
-    if (it == runs_.end()) continue;
-    Run& run = *it->second;
-    for (size_t i = 0; i < run.parts.size() && runs_.count(id); ++i)
-      if (run.parts[i].state == Part::State::Offered &&
-          now - run.parts[i].sinceMs > kOfferTimeoutMs)
+  for (uint64_t id : runs_.keys()) {
+    Run* found = runs_.find(id);
+    if (!found) continue;
+    Run& run = *found;
+    for (size_t i = 0; i < run.parts.size() && runs_.has(id); ++i)
+      if (run.parts[i].state == PartState::Offered && now - run.parts[i].sinceMs > kOfferTimeoutMs)
         partFailed(run, run.parts[i], true, "did not answer the offer");
-    if (!runs_.count(id)) continue;
+    if (!runs_.has(id)) continue;
     pump(run);  // an idle part may back up a stalled chunk
-    if (runs_.count(id)) updateJob(run);
+    if (runs_.has(id)) updateJob(run);
   }
 }
 
 void Coordinator::shutdown(const std::string& /*why*/) {
-  for (auto& [id, run] : runs_) stopParts(*run, "the submitting vestad stopped");
-  runs_.clear();
-  finished_.clear();
+  for (uint64_t id : runs_.keys()) {
+    if (Run* run = runs_.find(id)) stopParts(*run, "the submitting vestad stopped");
+    runs_.retire(id);
+  }
+  runs_.reap();
 }
 
 std::vector<Flow> Coordinator::flows() const {
   std::vector<Flow> out;
   uint64_t now = clockMs();
-  for (auto& [id, run] : runs_)
+  for (auto& [id, run] : runs_.live())
     for (auto& p : run->parts) {
-      if (p.self() || p.state != Part::State::Running) continue;
+      if (p.self() || p.state != PartState::Running) continue;
       Flow f;
       f.lending = false;
       f.job = id;

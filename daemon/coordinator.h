@@ -1,7 +1,7 @@
 // The coordinator runs the jobs submitted on this node wherever the autopilot (lib/placement)
-// says: here on the executor, on peers over the links, or split across several with dynamic
-// chunking (lib/chunks). It re-places work that a peer refuses or loses, and fails a job only
-// when no node can take it. Loop thread only.
+// says: here, on peers, or split across several with dynamic chunking (lib/chunks). Every part
+// goes out as an offer, this node's own to its Lender through the loopback queue. It re-places work
+// that a peer refuses or loses, and fails a job only when no node can take it. Loop thread only.
 #pragma once
 
 #include <uv.h>
@@ -15,11 +15,12 @@
 #include "chunks.h"
 #include "config.h"
 #include "engine.h"
-#include "executor.h"
 #include "flow.h"
 #include "frame.h"
 #include "jobs.h"
+#include "part_state.h"
 #include "placement.h"
+#include "run_table.h"
 #include "sysstat.h"
 
 namespace vesta {
@@ -29,7 +30,6 @@ class Coordinator : public Engine {
   struct Hooks {
     std::function<std::vector<NodeView>()> views;  // this node and every known peer, now
     std::function<bool(const std::string& fingerprint, const Frame& frame)> send;
-    std::function<MemInfo()> meminfo;  // measured afresh, for a local mem job
     // The ledger: what a peer reports our work used there; and "a job ended, save now".
     std::function<void(const std::string& fingerprint, double coreSeconds, double mibSeconds)>
         borrowed;
@@ -40,8 +40,7 @@ class Coordinator : public Engine {
     // inject one so that a slow machine (or an emulated one) makes nothing overdue.
     std::function<uint64_t()> now;
   };
-  Coordinator(uv_loop_t* loop, const Config& config, Executor& executor, JobTable& jobs,
-              Hooks hooks);
+  Coordinator(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks);
   ~Coordinator();
 
   // Places and starts a job. Errors are about the arguments; a job nothing can take is
@@ -73,8 +72,6 @@ class Coordinator : public Engine {
   void place(Run& run);
   void addPart(Run& run, const NodeView& node);
   void pump(Run& run);
-  void runLocalChunk(Run& run, Range range);
-  void runLocalMem(Run& run);
   void afterChunk(Run& run);
   void partFailed(Run& run, Part& part, bool refused, const std::string& why);
   void finishRun(uint64_t id, JobState state, const std::string& result, const std::string& error);
@@ -83,14 +80,10 @@ class Coordinator : public Engine {
   Run* runFor(const std::string& fingerprint, uint64_t job, Part** part);
 
   uv_loop_t* loop_;
-  const Config& config_;
-  Executor& executor_;
   JobTable& jobs_;
   Hooks hooks_;
   PlacementPolicy policy_;
-  std::map<uint64_t, std::unique_ptr<Run>> runs_;  // by job id
-  std::vector<std::unique_ptr<Run>> finished_;     // ended runs, freed at the next tick
-  uint64_t nextTask_ = 0;
+  RunTable<uint64_t, Run> runs_;  // by job id; an ended run is freed at the next tick
   uint64_t lastBadFrameLog_ = 0;
 };
 

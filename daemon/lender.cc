@@ -73,9 +73,11 @@ std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg
   AdmissionInput in;
   in.node = me;
   in.kind = m.kind;
+  in.own = fp.empty();  // the owner's work: no power, cap or spare-core limit, only memory
   in.willingness = s.power.willingness;
   in.powerReason = s.power.reason;
-  if (std::string why; !hooks_.mayBorrow(fp, &why)) in.capped = why.empty() ? "capped" : why;
+  if (std::string why; !in.own && !hooks_.mayBorrow(fp, &why))
+    in.capped = why.empty() ? "capped" : why;
   if (m.kind == JobKind::Mem) {
     MemInfo mem = hooks_.meminfo();
     in.memMb = m.mem_mb;
@@ -94,7 +96,7 @@ std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg
 void Lender::offer(const std::string& fp, const Frame& frame) {
   auto m = decodeOffer(frame.payload);
   if (!m) return badFrame(fp, m.error());
-  std::string origin = hooks_.nameOf(fp);
+  std::string origin = fp.empty() ? config_.name : hooks_.nameOf(fp);
   Key key{fp, m->job};
   if (loans_.has(key)) return;  // a repeated offer: the first answer stands
   if (auto refusal = whyRefuse(fp, *m)) {
@@ -111,8 +113,9 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   loan->total = m->iterations;
   loan->sinceMs = clockMs();
   Loan& l = loans_.add(key, std::move(loan));
-  log::info("lending to " + origin + ": job " + std::to_string(m->job) + " " +
-                jobKindName(m->kind) + " on " + countOf(executor_.workers(), "worker"),
+  log::info((fp.empty() ? "running " + origin + "'s own" : "lending to " + origin + ":") + " job " +
+                std::to_string(m->job) + " " + jobKindName(m->kind) + " on " +
+                countOf(executor_.workers(), "worker"),
             {{"VESTA_PEER", fp}});
   hooks_.send(fp, {FrameType::Accept,
                    encode(AcceptMsg{m->job, static_cast<uint16_t>(executor_.workers())})});
@@ -168,7 +171,8 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
 
 void Lender::account(const Key& key, const std::string& origin, const TaskOutcome& o,
                      bool jobEnded) {
-  if (o.coreSeconds <= 0 && o.mibSeconds <= 0) return;
+  // This node's own work is neither lent nor borrowed: nothing to count on either side.
+  if (key.first.empty() || (o.coreSeconds <= 0 && o.mibSeconds <= 0)) return;
   hooks_.lent(key.first, origin, o.coreSeconds, o.mibSeconds, jobEnded);
   // Before the result itself, so the coordinator has counted the work when the job ends.
   hooks_.send(key.first, {FrameType::Usage,
@@ -180,10 +184,14 @@ void Lender::release(const Key& key, const std::string& why) {
   Loan* loan = loans_.find(key);
   if (!loan) return;
   for (auto& [seq, task] : loan->tasks) task->requestCancel();
-  log::info("stopped lending to " + loan->origin + ": job " + std::to_string(key.second) + " " +
-                why + " (" + std::to_string(loan->chunks) + " chunks done here)",
-            {{"VESTA_PEER", key.first}});
+  bool own = key.first.empty();
+  log::info(
+      (own ? "stopped " + loan->origin + "'s own" : "stopped lending to " + loan->origin + ":") +
+          " job " + std::to_string(key.second) + " " + why + " (" + std::to_string(loan->chunks) +
+          " chunks done here)",
+      {{"VESTA_PEER", key.first}});
   loans_.retire(key);
+  if (own) return;  // nothing of it is in the ledger
   // Every finished chunk's usage is recorded before its result goes out, so the job is whole
   // in the ledger by now; work cancelled just now is counted when its threads stop.
   if (hooks_.jobEnded) hooks_.jobEnded();
@@ -196,12 +204,21 @@ void Lender::onLinkDown(const std::string& fp) {
 void Lender::tick() {
   loans_.reap();
   for (auto& [key, loan] : loans_.live()) {
-    if (loan->kind != JobKind::Mem) continue;
-    uint64_t done = 0;
-    for (auto& [seq, task] : loan->tasks) done = task->done;
-    loan->done = std::min(done, loan->total);
-    hooks_.send(key.first,
-                {FrameType::Progress, encode(ProgressMsg{key.second, loan->done, loan->total})});
+    if (loan->kind == JobKind::Mem) {
+      uint64_t done = 0;
+      for (auto& [seq, task] : loan->tasks) done = task->done;
+      loan->done = std::min(done, loan->total);
+      hooks_.send(key.first,
+                  {FrameType::Progress, encode(ProgressMsg{key.second, loan->done, loan->total})});
+    } else if (key.first.empty()) {
+      // This node's own cpu job shows the chunks it is hashing now, not only finished ones, as
+      // it did when the coordinator ran them itself. Peers never get cpu progress (protocol).
+      uint64_t inFlight = 0;
+      for (auto& [seq, task] : loan->tasks) inFlight += task->done;
+      uint64_t done = std::min(loan->done + inFlight, loan->total);
+      hooks_.send(key.first,
+                  {FrameType::Progress, encode(ProgressMsg{key.second, done, loan->total})});
+    }
   }
 }
 
@@ -218,6 +235,7 @@ void Lender::shutdown(const std::string& why) {
 std::vector<Flow> Lender::flows() const {
   uint64_t now = clockMs();
   return loans_.collect<Flow>([&](const Key& key, const Loan& loan) -> std::optional<Flow> {
+    if (key.first.empty()) return std::nullopt;  // this node's own work: no flow to show
     uint64_t inFlight = 0;
     if (loan.kind == JobKind::Cpu)
       for (auto& [seq, task] : loan.tasks) inFlight += task->done;

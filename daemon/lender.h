@@ -1,7 +1,9 @@
 // The lender runs peers' work here: it answers offers after checking this node's own capacity,
 // power and the peer's borrowing cap (the owner first), runs the chunks and mem jobs it accepted on
 // the executor at nice 10, and drops everything of a peer whose link goes down, so a dead submitter
-// leaves no orphan work behind. Loop thread only.
+// leaves no orphan work behind. It runs this node's own cpu and mem work too, offered by the
+// coordinator from fingerprint "": never counted in the ledger, never capped, refused for power
+// or busy cores, nor shown as a flow. Loop thread only.
 #pragma once
 
 #include <uv.h>

@@ -62,10 +62,9 @@ Result<void> Node::start() {
   auto send = [this](const std::string& fp, const Frame& frame) { return this->send(fp, frame); };
   auto views = [this] { return cluster_.views(); };
   coordinator_ = std::make_unique<Coordinator>(
-      loop_, config_, *executor_, *jobs_,
+      loop_, config_, *jobs_,
       Coordinator::Hooks{views,
                          send,
-                         [this] { return freshMeminfo(); },
                          [this](const std::string& fp, double core, double mib) {
                            ledger_->recordBorrowed(fp, peerName(fp), core, mib, false);
                            ledgerChanged();

@@ -6,7 +6,6 @@
 namespace vesta::api {
 namespace {
 
-constexpr const char* kPartStates[] = {"offered", "running", "done", "refused", "lost", "released"};
 constexpr const char* kRefuseCodes[] = {"other", "busy", "power", "memory", "capped"};
 
 template <typename Enum, size_t N>
@@ -296,14 +295,6 @@ Result<void> readFields(sd_bus_message* m, Info& info, const Fields& fields) {
 }
 
 }  // namespace
-
-const char* partStateName(PartState state) {
-  return kPartStates[static_cast<size_t>(state)];
-}
-
-std::optional<PartState> parsePartState(std::string_view name) {
-  return parseName<PartState>(kPartStates, name);
-}
 
 const char* refuseCodeName(RefuseCode code) {
   return kRefuseCodes[static_cast<size_t>(code)];

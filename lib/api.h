@@ -14,15 +14,17 @@
 #include <vector>
 
 #include "job.h"
+#include "part_state.h"
 #include "proto.h"
 #include "result.h"
 
 namespace vesta::api {
 
-// One node's part in a job, as Job.Parts shows it.
-enum class PartState { Offered, Running, Done, Refused, Lost, Released };
-const char* partStateName(PartState state);
-std::optional<PartState> parsePartState(std::string_view name);
+// One node's part in a job, as Job.Parts shows it: the daemon's own state type (lib/part_state),
+// named here too so that the bus readers spell it api::PartState like the other rows' fields.
+using vesta::parsePartState;
+using vesta::PartState;
+using vesta::partStateName;
 
 // A refusal's code on the bus: "other", "busy", "power", "memory", "capped".
 const char* refuseCodeName(RefuseCode code);

@@ -20,7 +20,7 @@ const char* partStateName(PartState state) {
   return "lost";
 }
 
-std::optional<PartState> parsePartState(const std::string& name) {
+std::optional<PartState> parsePartState(std::string_view name) {
   for (PartState s : {PartState::Offered, PartState::Running, PartState::Done, PartState::Refused,
                       PartState::Lost, PartState::Released})
     if (name == partStateName(s)) return s;

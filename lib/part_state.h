@@ -3,12 +3,12 @@
 #pragma once
 
 #include <optional>
-#include <string>
+#include <string_view>
 
 namespace vesta {
 
 enum class PartState { Offered, Running, Done, Refused, Lost, Released };
 const char* partStateName(PartState state);
-std::optional<PartState> parsePartState(const std::string& name);
+std::optional<PartState> parsePartState(std::string_view name);
 
 }  // namespace vesta

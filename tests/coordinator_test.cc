@@ -1,5 +1,6 @@
-// The coordinator with a real loop and executor; peers are played by the test, which reads the
-// frames the coordinator sends and answers as a runner would.
+// The coordinator with a real loop; its runners are played by the test, which reads the frames
+// the coordinator sends and answers as a runner would: peers by their fingerprints, and this
+// node's own Lender, which the coordinator reaches as fingerprint "" like any peer.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include "coordinator.h"
 #include "hex.h"
 #include "proto.h"
+#include "sent_frames.h"
 
 using namespace vesta;
 
@@ -17,15 +19,9 @@ namespace {
 const char* kKatSeed = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const char* kKatResult1M = "0326425d10833976a29c78d9e5d2898be5852634e117b4e4e9ac0af6ad8fa408";
 
-struct Sent {
-  std::string to;
-  Frame frame;
-};
-
 struct Fixture {
   uv_loop_t loop;
   Config config;
-  std::unique_ptr<Executor> executor;
   std::unique_ptr<JobTable> jobs;
   std::unique_ptr<Coordinator> coordinator;
   std::vector<std::pair<uint64_t, JobChange>> changes;
@@ -43,7 +39,6 @@ struct Fixture {
   explicit Fixture(size_t keep = 64) {
     uv_loop_init(&loop);
     config.name = "desk";
-    executor = std::make_unique<Executor>(&loop, 2, 0);
     jobs = std::make_unique<JobTable>(
         "desk",
         [this](const Job& j, JobChange c) {
@@ -68,17 +63,11 @@ struct Fixture {
           sent.push_back({fp, f});
           return true;
         },
-        [] {
-          MemInfo m;
-          m.total_kb = 8 << 20;
-          m.available_kb = 4 << 20;
-          return m;
-        },
         [this](const std::string& fp, double core, double) { borrowedCoreS[fp] += core; },
         [this] { ++jobsEnded; },
         [this](const std::string& fp) { capped.push_back(fp); },
         [this] { return clockMs; }};
-    coordinator = std::make_unique<Coordinator>(&loop, config, *executor, *jobs, hooks);
+    coordinator = std::make_unique<Coordinator>(&loop, config, *jobs, hooks);
     jobs->setCanceller([this](Job& j, const std::string& why) { coordinator->cancel(j, why); });
   }
   void addPeer(const std::string& name, double spare) {
@@ -91,26 +80,42 @@ struct Fixture {
     v.mem_offer_mb = 1024;
     peers.push_back(v);
   }
-  // The frames of `type` sent so far, taken out of `sent`.
-  std::vector<Sent> take(FrameType type) {
+  // The frames of `type` sent so far (to `to` only, when given), taken out of `sent`.
+  std::vector<Sent> take(FrameType type) { return takeFrames(sent, type); }
+  std::vector<Sent> takeTo(FrameType type, const std::string& to) {
     std::vector<Sent> out, rest;
-    for (auto& s : sent) (s.frame.type == type ? out : rest).push_back(s);
+    for (auto& s : sent) (s.frame.type == type && s.to == to ? out : rest).push_back(s);
     sent = rest;
     return out;
+  }
+  // Plays this node's own Lender, an honest one: accepts what is offered to "" with 2 workers and
+  // answers its chunks with their true digests. runUntil does it on every round.
+  std::map<uint64_t, JobSeed> selfSeeds;
+  void serveSelf() {
+    for (auto& s : takeTo(FrameType::Offer, "")) {
+      auto o = *decodeOffer(s.frame.payload);
+      selfSeeds[o.job] = o.seed;
+      coordinator->onFrame("", {FrameType::Accept, encode(AcceptMsg{o.job, 2})});
+    }
+    for (auto& s : takeTo(FrameType::Chunk, "")) {
+      auto c = *decodeChunk(s.frame.payload);
+      ChunkDoneMsg done{c.job, c.first, c.end, *hashRange(selfSeeds[c.job], c.first, c.end)};
+      coordinator->onFrame("", {FrameType::ChunkDone, encode(done)});
+    }
   }
   template <typename Pred>
   void runUntil(Pred done) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!done() && std::chrono::steady_clock::now() < deadline) {
       uv_run(&loop, UV_RUN_NOWAIT);
+      serveSelf();
       coordinator->tick();
     }
     REQUIRE(done());
   }
   // Answers every chunk sent to `fp` with its true result, as an honest runner would.
   void serveChunks(const std::string& fp, const JobSeed& seed) {
-    for (auto& s : take(FrameType::Chunk)) {
-      if (s.to != fp) continue;
+    for (auto& s : takeTo(FrameType::Chunk, fp)) {
       auto c = *decodeChunk(s.frame.payload);
       ChunkDoneMsg done{c.job, c.first, c.end, *hashRange(seed, c.first, c.end)};
       coordinator->onFrame(fp, {FrameType::ChunkDone, encode(done)});
@@ -119,7 +124,6 @@ struct Fixture {
   ~Fixture() {
     coordinator.reset();
     jobs.reset();
-    executor.reset();
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
   }
@@ -139,7 +143,9 @@ TEST_CASE("a cpu job alone on this node gives the known answer", "[coordinator]"
   REQUIRE(job.parts.size() == 1);
   CHECK(job.parts[0].iterations == 1'000'000);
   CHECK(f.changes.front().second == JobChange::Created);
-  CHECK(f.sent.empty());
+  // Its one part went to this node's own runner, and no frame to a peer.
+  CHECK(f.selfSeeds.count(job.id) == 1);
+  for (auto& s : f.sent) CHECK(s.to.empty());
 }
 
 TEST_CASE("a split job merges this node's and a peer's chunks to the single-node result",
@@ -161,22 +167,22 @@ TEST_CASE("a split job merges this node's and a peer's chunks to the single-node
                              f.sent.push_back({fp, fr});
                              return true;
                            },
-                           [] { return MemInfo{}; },
                            [](const std::string&, double, double) {},
                            [] {},
                            [](const std::string&) {},
                            [&] { return f.clockMs; }};
-  f.coordinator = std::make_unique<Coordinator>(&f.loop, f.config, *f.executor, *f.jobs, hooks);
+  f.coordinator = std::make_unique<Coordinator>(&f.loop, f.config, *f.jobs, hooks);
   f.addPeer("pi4", 3);
   JobSeed seed = *parseSeed(kKatSeed);
   Job& job = *f.coordinator->submitCpu(4, seed, {}).value();
   CHECK_THAT(job.reason, Catch::Contains("split over 2 nodes"));
-  auto offers = f.take(FrameType::Offer);
+  auto offers = f.takeTo(FrameType::Offer, "fp-pi4");
   REQUIRE(offers.size() == 1);
   auto offer = *decodeOffer(offers[0].frame.payload);
   CHECK(offer.seed == seed);
   CHECK(offer.iterations == 4'000'000);
   f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  f.serveSelf();  // both runners hold chunks before either reports one
   f.runUntil([&] {
     f.serveChunks("fp-pi4", seed);
     return isTerminal(job.state);
@@ -190,8 +196,12 @@ TEST_CASE("a split job merges this node's and a peer's chunks to the single-node
   REQUIRE(job.parts.size() == 2);
   CHECK(job.parts[1].node == "pi4");
   CHECK(job.parts[1].iterations > 0);
+  CHECK(job.parts[0].node == "desk");
+  CHECK(job.parts[0].iterations > 0);
   CHECK(job.node == "desk+pi4");
-  CHECK(f.take(FrameType::Release).size() == 1);
+  // Both runners, the peer and this node's own, were told the job is over.
+  CHECK(f.takeTo(FrameType::Release, "fp-pi4").size() == 1);
+  CHECK(f.takeTo(FrameType::Release, "").size() == 1);
 }
 
 TEST_CASE("a busy node spills to a peer, and a refusal sends the job elsewhere", "[coordinator]") {
@@ -323,14 +333,22 @@ TEST_CASE("only the newest finished jobs are kept", "[coordinator]") {
   CHECK(removed);
 }
 
-TEST_CASE("shutting down with jobs in flight joins every thread and closes the loop",
+TEST_CASE("shutting down with local jobs in flight tells this node's runner to stop each",
           "[coordinator]") {
   Fixture f;
-  f.coordinator->submitCpu(100000, randomSeed(), {}).value();
-  f.coordinator->submitMem(4, 60000, {}).value();
+  Job& cpu = *f.coordinator->submitCpu(100000, randomSeed(), {}).value();
+  Job& mem = *f.coordinator->submitMem(4, 60000, {}).value();
+  f.serveSelf();
+  CHECK(cpu.state == JobState::Running);
+  CHECK(mem.state == JobState::Running);
+  CHECK(f.coordinator->flows().empty());  // this node's own work is no flow
   f.jobs->cancelAll("stopping");
-  f.executor->shutdown();
   for (auto& [id, job] : f.jobs->all()) CHECK(job->state == JobState::Cancelled);
+  auto released = f.takeTo(FrameType::Release, "");
+  REQUIRE(released.size() == 2);
+  CHECK(decodeReason(released[0].frame.payload)->job == cpu.id);
+  CHECK(decodeReason(released[1].frame.payload)->job == mem.id);
+  CHECK(f.coordinator->active() == 0);
 }
 
 TEST_CASE("usage a runner reports is counted as borrowed, even after the job ended",
@@ -365,4 +383,18 @@ TEST_CASE("a refusal for the borrowing cap is reported, and the job goes elsewhe
   REQUIRE(!job.parts.empty());
   CHECK(job.parts[0].state == "refused");
   CHECK(job.parts[0].refusal == RefuseCode::Capped);
+}
+
+TEST_CASE("this node's own runner's progress shows before its chunks finish", "[coordinator]") {
+  Fixture f;
+  Job& job = *f.coordinator->submitCpu(4, randomSeed(), {}).value();
+  REQUIRE(f.takeTo(FrameType::Offer, "").size() == 1);
+  f.coordinator->onFrame("", {FrameType::Accept, encode(AcceptMsg{job.id, 2})});
+  CHECK(job.state == JobState::Running);
+  CHECK(job.workers == 2);
+  f.coordinator->onFrame("",
+                         {FrameType::Progress, encode(ProgressMsg{job.id, 1'000'000, 4'000'000})});
+  f.coordinator->tick();
+  CHECK(job.progress() == Approx(0.25));
+  CHECK(job.parts[0].iterations == 0);  // done only with its chunk's digest
 }

@@ -128,6 +128,8 @@ TEST_CASE("an accepted cpu offer runs its chunks and reports usage before each r
   CHECK(flows[0].peer == "name-of-fp-a");
   CHECK(flows[0].done == 2000);
   CHECK(flows[0].total == 1'000'000);
+  f.lender->tick();
+  CHECK_FALSE(f.has(FrameType::Progress));  // the protocol has no cpu progress for peers
 }
 
 TEST_CASE("flows measure a loan's time on the injected clock", "[lender]") {
@@ -266,4 +268,63 @@ TEST_CASE("a malformed frame is dropped", "[lender]") {
   f.lender->onFrame("fp-a", {FrameType::Accept, encode(AcceptMsg{1, 1})});
   CHECK(f.sent.empty());
   CHECK(f.lender->active() == 0);
+}
+
+// This node's own cpu and mem work comes from its coordinator as fingerprint "": the owner's
+// work, so neither the borrowing cap, nor power, nor a busy machine turns it down, and none of it
+// is lent: no ledger entry, no usage report, no flow.
+TEST_CASE("this node's own work is not capped, not refused when busy, and not counted",
+          "[lender]") {
+  Fixture f;
+  f.status.cpu = 1.0;
+  f.status.power.willingness = 0;
+  f.status.power.reason = "battery 5%";
+  f.capped = "over its borrowing cap";
+  f.offer("", f.cpuOffer(4));
+  auto accepts = f.take(FrameType::Accept);
+  REQUIRE(accepts.size() == 1);
+  CHECK(accepts[0].to.empty());
+  CHECK(*decodeAccept(accepts[0].frame.payload) == AcceptMsg{4, 2});
+  f.lender->onFrame("", {FrameType::Chunk, encode(ChunkMsg{4, 0, 2000})});
+  f.runUntil([&] { return f.has(FrameType::ChunkDone); });
+  auto done = f.take(FrameType::ChunkDone);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].to.empty());
+  CHECK(decodeChunkDone(done[0].frame.payload)->digest ==
+        *hashRange(*parseSeed(kKatSeed), 0, 2000));
+  CHECK_FALSE(f.has(FrameType::Usage));
+  CHECK(f.lentCoreS.empty());
+  CHECK(f.lender->active() == 1);
+  CHECK(f.lender->flows().empty());  // no "lending to myself" for vestatop
+  // Its own coordinator hears of chunks in flight too, for a smooth progress.
+  f.lender->tick();
+  auto progress = f.take(FrameType::Progress);
+  REQUIRE(progress.size() == 1);
+  CHECK(progress[0].to.empty());
+  CHECK(*decodeProgress(progress[0].frame.payload) == ProgressMsg{4, 2000, 1'000'000});
+  f.lender->onFrame("", {FrameType::Release, encode(ReasonMsg{4, "done"})});
+  CHECK(f.lender->active() == 0);
+  CHECK(f.jobsEnded == 0);  // nothing of it is in the ledger to save
+}
+
+TEST_CASE("this node's own mem job holds its memory, reports progress, and still must fit",
+          "[lender]") {
+  Fixture f;
+  f.status.power.willingness = 0;
+  f.capped = "over its borrowing cap";
+  f.offer("", f.memOffer(5, 8, 100));
+  REQUIRE(f.take(FrameType::Accept).size() == 1);
+  f.lender->tick();
+  auto progress = f.take(FrameType::Progress);
+  REQUIRE(progress.size() == 1);
+  CHECK(progress[0].to.empty());
+  CHECK(decodeProgress(progress[0].frame.payload)->total == 8 * 256 + 100);
+  f.runUntil([&] { return f.has(FrameType::JobDone); });
+  auto ended = f.take(FrameType::JobDone);
+  CHECK(decodeJobDone(ended[0].frame.payload)->ok);
+  CHECK_FALSE(f.has(FrameType::Usage));
+  CHECK(f.lentCoreS.empty());
+  // The owner's reserve is kept even for the owner's own job.
+  f.offer("", f.memOffer(6, f.config.mem_offer_mb + 1, 100));
+  CHECK(f.onlyRefusal().code == RefuseCode::Memory);
 }

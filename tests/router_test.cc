@@ -122,7 +122,7 @@ TEST_CASE("vestad's engines claim every work frame type exactly once", "[router]
     Cluster cluster(config,
                     {[&]() -> const NodeStatus& { return status; }, [] { return nullptr; },
                      [] { return nullptr; }, [] { return nullptr; }, [] { return uint64_t{0}; }});
-    Coordinator coordinator(&loop, config, executor, jobs, {});
+    Coordinator coordinator(&loop, config, jobs, {});
     Lender lender(&loop, config, executor, {});
     ExecClient execClient(&loop, config, jobs, {});
     ExecRunner execRunner(&loop, config, state.path, {});
