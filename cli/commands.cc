@@ -27,6 +27,30 @@ void printJson(const rapidjson::StringBuffer& out) {
   std::printf("%s\n", out.GetString());
 }
 
+// "key": [{...}, ...], each row written by `writeRow` inside its own object.
+template <typename Row, typename Fn>
+void writeRows(JsonWriter& w, const char* key, const std::vector<Row>& rows, Fn&& writeRow) {
+  w.Key(key);
+  w.StartArray();
+  for (const Row& row : rows) {
+    w.StartObject();
+    writeRow(w, row);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+// {"key": [{...}, ...]} on its own line.
+template <typename Row, typename Fn>
+void printRows(const char* key, const std::vector<Row>& rows, Fn&& writeRow) {
+  rapidjson::StringBuffer out;
+  JsonWriter w(out);
+  w.StartObject();
+  writeRows(w, key, rows, writeRow);
+  w.EndObject();
+  printJson(out);
+}
+
 // One "key": value pair; the value's type picks the JSON type.
 void field(JsonWriter& w, const char* key, const std::string& value) {
   w.Key(key);
@@ -239,34 +263,24 @@ int commandStatus(Client& c, const CliOptions& options) {
     field(w, "allow_exec", n.allowExec);
     field(w, "exec_confinement", n.execConfinement);
     w.EndObject();
-    w.Key("flows");
-    w.StartArray();
-    for (const api::Flow& f : n.flows) {
-      w.StartObject();
-      field(w, "direction", f.lending ? "lend" : "borrow");
-      field(w, "job", f.job);
-      field(w, "kind", jobKindName(f.kind));
-      field(w, "peer", f.peer);
-      field(w, "peer_fingerprint", f.peerFingerprint);
-      field(w, "cores", f.cores);
-      field(w, "done", f.done);
-      field(w, "total", f.total);
-      field(w, "elapsed_ms", f.elapsedMs);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.Key("ledger");
-    w.StartArray();
-    for (const api::LedgerRow& l : n.ledger) {
-      w.StartObject();
-      field(w, "name", l.name);
-      field(w, "fingerprint", l.fingerprint);
-      field(w, "lent_core_s", l.lentCoreS);
-      field(w, "borrowed_core_s", l.borrowedCoreS);
-      field(w, "capped", l.capped);
-      w.EndObject();
-    }
-    w.EndArray();
+    writeRows(w, "flows", n.flows, [](JsonWriter& json, const api::Flow& f) {
+      field(json, "direction", f.lending ? "lend" : "borrow");
+      field(json, "job", f.job);
+      field(json, "kind", jobKindName(f.kind));
+      field(json, "peer", f.peer);
+      field(json, "peer_fingerprint", f.peerFingerprint);
+      field(json, "cores", f.cores);
+      field(json, "done", f.done);
+      field(json, "total", f.total);
+      field(json, "elapsed_ms", f.elapsedMs);
+    });
+    writeRows(w, "ledger", n.ledger, [](JsonWriter& json, const api::LedgerRow& l) {
+      field(json, "name", l.name);
+      field(json, "fingerprint", l.fingerprint);
+      field(json, "lent_core_s", l.lentCoreS);
+      field(json, "borrowed_core_s", l.borrowedCoreS);
+      field(json, "capped", l.capped);
+    });
     w.Key("dropped");
     w.StartObject();
     for (auto& [reason, count] : n.dropped) {
@@ -433,23 +447,13 @@ int commandJobs(Client& c, const CliOptions& options) {
   auto rows = c.listJobs();
   if (!rows) return reportError(options, rows.error());
   if (options.json) {
-    rapidjson::StringBuffer out;
-    JsonWriter w(out);
-    w.StartObject();
-    w.Key("jobs");
-    w.StartArray();
-    for (const api::JobRow& row : *rows) {
-      w.StartObject();
+    printRows("jobs", *rows, [](JsonWriter& w, const api::JobRow& row) {
       field(w, "job", row.id);
       field(w, "kind", jobKindName(row.kind));
       field(w, "state", jobStateName(row.state));
       field(w, "node", row.node);
       field(w, "progress", row.progress);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    printJson(out);
+    });
     return kExitOk;
   }
   if (rows->empty()) {
@@ -467,13 +471,7 @@ int commandPeers(Client& c, const CliOptions& options) {
   auto rows = c.listPeers();
   if (!rows) return reportError(options, rows.error());
   if (options.json) {
-    rapidjson::StringBuffer out;
-    JsonWriter w(out);
-    w.StartObject();
-    w.Key("peers");
-    w.StartArray();
-    for (const api::Peer& row : *rows) {
-      w.StartObject();
+    printRows("peers", *rows, [](JsonWriter& w, const api::Peer& row) {
       field(w, "name", row.name);
       field(w, "fingerprint", row.fingerprint);
       field(w, "address", row.address + ":" + std::to_string(row.port));
@@ -488,11 +486,7 @@ int commandPeers(Client& c, const CliOptions& options) {
       field(w, "link", row.linkUp ? "up" : "down");
       w.Key("rtt_ms");
       row.rttMs < 0 ? w.Null() : w.Double(row.rttMs);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    printJson(out);
+    });
     return kExitOk;
   }
   if (rows->empty()) {

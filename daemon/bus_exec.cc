@@ -47,40 +47,29 @@ int takeFd(int fd, const char* what, bool pipeLike, std::string& why) {
 }
 
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
-  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-  if (r < 0) return r;
-  std::set<std::string> seen;
-  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-    const char* key = nullptr;
-    if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
-    std::string k = key;
-    if (!seen.insert(k).second) return replyError(error, kErrorInvalidArgument, repeatedOption(k));
-    if (k == "on") {
-      const char* node = nullptr;
-      if (sd_bus_message_read(m, "v", "s", &node) < 0)
-        return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
-      if (!*node) return replyError(error, kErrorInvalidArgument, emptyOn());
-      req.on = node;
-    } else if (k == "local") {
-      int flag = 0;
-      if (sd_bus_message_read(m, "v", "b", &flag) < 0)
-        return replyError(error, kErrorInvalidArgument, "option \"local\" takes a boolean");
-      req.local = flag != 0;
-    } else if (k == "timeout_ms" || k == "mem_mb" || k == "cpu_s") {
-      uint64_t v = 0;
-      if (sd_bus_message_read(m, "v", "t", &v) < 0)
-        return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a uint64");
-      (k == "timeout_ms" ? req.timeoutMs : k == "mem_mb" ? req.memMb : req.cpuS) = v;
-    } else {
-      return replyError(error, kErrorInvalidArgument,
-                        "option \"" + k +
-                            "\" is not known to this vestad; known: on, local, "
-                            "timeout_ms, mem_mb, cpu_s");
-    }
-    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-  }
-  if (r < 0) return r;
-  return sd_bus_message_exit_container(m);
+  return readOptionDict(
+      m, error, "on, local, timeout_ms, mem_mb, cpu_s", [&](const std::string& k) {
+        if (k == "on") {
+          const char* node = nullptr;
+          if (sd_bus_message_read(m, "v", "s", &node) < 0)
+            return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
+          if (!*node) return replyError(error, kErrorInvalidArgument, emptyOn());
+          req.on = node;
+        } else if (k == "local") {
+          int flag = 0;
+          if (sd_bus_message_read(m, "v", "b", &flag) < 0)
+            return replyError(error, kErrorInvalidArgument, "option \"local\" takes a boolean");
+          req.local = flag != 0;
+        } else if (k == "timeout_ms" || k == "mem_mb" || k == "cpu_s") {
+          uint64_t v = 0;
+          if (sd_bus_message_read(m, "v", "t", &v) < 0)
+            return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a uint64");
+          (k == "timeout_ms" ? req.timeoutMs : k == "mem_mb" ? req.memMb : req.cpuS) = v;
+        } else {
+          return 0;
+        }
+        return 1;
+      });
 }
 
 int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {

@@ -20,40 +20,29 @@ const Node& viewOf(void* userdata) {
 }
 
 // Reads the a{sv} options argument into a placement request: "on" (s, a node name), "local"
-// (b), "no_split" (b). An unknown option is an error, so a newer client asking for behaviour
-// this daemon lacks hears so instead of being ignored.
+// (b), "no_split" (b).
 int readOptions(sd_bus_message* m, sd_bus_error* error, PlacementRequest& how) {
-  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-  if (r < 0) return r;
-  std::set<std::string> seen;
-  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-    const char* key = nullptr;
-    if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
-    std::string k = key;
-    if (!seen.insert(k).second) return replyError(error, kErrorInvalidArgument, repeatedOption(k));
+  int r = readOptionDict(m, error, "on, local, no_split", [&](const std::string& k) {
     if (k == "on") {
       const char* node = nullptr;
-      if ((r = sd_bus_message_read(m, "v", "s", &node)) < 0)
+      if (sd_bus_message_read(m, "v", "s", &node) < 0)
         return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");
       if (!*node) return replyError(error, kErrorInvalidArgument, emptyOn());
       how.on = node;
     } else if (k == "local" || k == "no_split") {
       int flag = 0;
-      if ((r = sd_bus_message_read(m, "v", "b", &flag)) < 0)
+      if (sd_bus_message_read(m, "v", "b", &flag) < 0)
         return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a boolean");
       (k == "local" ? how.local : how.no_split) = flag != 0;
     } else {
-      return replyError(error, kErrorInvalidArgument,
-                        "option \"" + k +
-                            "\" is not known to this vestad " VESTA_VERSION
-                            "; known: on, local, no_split");
+      return 0;
     }
-    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-  }
+    return 1;
+  });
   if (r < 0) return r;
   if (auto ok = api::checkOnLocal(how.on, how.local, kOnAndLocal); !ok)
     return replyError(error, kErrorInvalidArgument, ok.error());
-  return sd_bus_message_exit_container(m);
+  return r;
 }
 
 int replyJob(sd_bus_message* m, sd_bus_error* error, const Result<Job*>& job) {

@@ -4,7 +4,10 @@
 #include <systemd/sd-bus.h>
 
 #include <exception>
+#include <set>
 #include <string>
+
+#include "vesta_version.h"
 
 namespace vesta {
 
@@ -38,6 +41,31 @@ inline std::string repeatedOption(const std::string& key) {
 inline constexpr const char* kOnAndLocal = "options \"on\" and \"local\"";
 inline std::string emptyOn() {
   return "option \"on\" is empty; give a node name (see vesta peers) or leave the option out";
+}
+
+// Reads an a{sv} options argument, each key once: `readValue(key)` reads that key's variant and
+// returns 1, or 0 for a key it does not know, or a negative errno once it has set `error`. An
+// unknown key is refused, naming the `known` ones, so a newer client asking for behaviour this
+// daemon lacks hears so instead of being ignored.
+template <typename Fn>
+int readOptionDict(sd_bus_message* m, sd_bus_error* error, const char* known, Fn&& readValue) {
+  int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+  if (r < 0) return r;
+  std::set<std::string> seen;
+  while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+    const char* key = nullptr;
+    if ((r = sd_bus_message_read(m, "s", &key)) < 0) return r;
+    std::string k = key;
+    if (!seen.insert(k).second) return replyError(error, kErrorInvalidArgument, repeatedOption(k));
+    if ((r = readValue(k)) < 0) return r;
+    if (r == 0)
+      return replyError(
+          error, kErrorInvalidArgument,
+          "option \"" + k + "\" is not known to this vestad " VESTA_VERSION "; known: " + known);
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  }
+  if (r < 0) return r;
+  return sd_bus_message_exit_container(m);
 }
 
 }  // namespace vesta
