@@ -133,7 +133,8 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("a command runs, streams its output and reports its exit", "[exec_runner]") {
+TEST_CASE("a command runs, streams its output and reports its exit",
+          "[exec_runner][runs-command]") {
   Fixture f;
   f.offer("", Fixture::command(1, {"/bin/echo", "hello", "world"}));
   auto accepts = f.take(FrameType::ExecAccept);
@@ -150,7 +151,8 @@ TEST_CASE("a command runs, streams its output and reports its exit", "[exec_runn
   f.runUntil([&] { return f.runner->active() == 0; });
 }
 
-TEST_CASE("a peer's command is counted as lent and its exit status passed on", "[exec_runner]") {
+TEST_CASE("a peer's command is counted as lent and its exit status passed on",
+          "[exec_runner][runs-command]") {
   Fixture f;
   f.offer("fp-a", Fixture::command(3, {"cat", "/nonexistent-file"}));
   auto exit = f.waitExit("fp-a");
@@ -236,7 +238,7 @@ TEST_CASE("exec offers are refused with a reason for each cause", "[exec_runner]
   }
 }
 
-TEST_CASE("this node's own command skips the lending checks", "[exec_runner]") {
+TEST_CASE("this node's own command skips the lending checks", "[exec_runner][runs-command]") {
   Fixture f;
   f.status.cpu = 1.0;
   f.capped = "capped";
@@ -245,7 +247,8 @@ TEST_CASE("this node's own command skips the lending checks", "[exec_runner]") {
   CHECK(f.waitExit("").status == 0);
 }
 
-TEST_CASE("output stops when its credit is spent and resumes on Credit", "[exec_runner]") {
+TEST_CASE("output stops when its credit is spent and resumes on Credit",
+          "[exec_runner][runs-command]") {
   Fixture f;
   const uint64_t total = 3 * kStreamWindow + 12345;
   f.offer("fp-a", Fixture::command(1, {"head", "-c", std::to_string(total), "/dev/zero"}));
@@ -276,7 +279,7 @@ TEST_CASE("output stops when its credit is spent and resumes on Credit", "[exec_
 }
 
 TEST_CASE("a --put file arrives in pieces, under file credit, before the command runs",
-          "[exec_runner]") {
+          "[exec_runner][runs-command]") {
   Fixture f;
   std::string content(300 * 1024, 'a');
   content += "the end\n";
