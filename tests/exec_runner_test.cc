@@ -133,8 +133,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("a command runs, streams its output and reports its exit",
-          "[exec_runner][runs-command]") {
+TEST_CASE("a command runs, streams its output and reports its exit", "[exec_runner]") {
   Fixture f;
   f.offer("", Fixture::command(1, {"/bin/echo", "hello", "world"}));
   auto accepts = f.take(FrameType::ExecAccept);
@@ -151,8 +150,7 @@ TEST_CASE("a command runs, streams its output and reports its exit",
   f.runUntil([&] { return f.runner->active() == 0; });
 }
 
-TEST_CASE("a peer's command is counted as lent and its exit status passed on",
-          "[exec_runner][runs-command]") {
+TEST_CASE("a peer's command is counted as lent and its exit status passed on", "[exec_runner]") {
   Fixture f;
   f.offer("fp-a", Fixture::command(3, {"cat", "/nonexistent-file"}));
   auto exit = f.waitExit("fp-a");
@@ -238,7 +236,7 @@ TEST_CASE("exec offers are refused with a reason for each cause", "[exec_runner]
   }
 }
 
-TEST_CASE("this node's own command skips the lending checks", "[exec_runner][runs-command]") {
+TEST_CASE("this node's own command skips the lending checks", "[exec_runner]") {
   Fixture f;
   f.status.cpu = 1.0;
   f.capped = "capped";
@@ -247,8 +245,7 @@ TEST_CASE("this node's own command skips the lending checks", "[exec_runner][run
   CHECK(f.waitExit("").status == 0);
 }
 
-TEST_CASE("output stops when its credit is spent and resumes on Credit",
-          "[exec_runner][runs-command]") {
+TEST_CASE("output stops when its credit is spent and resumes on Credit", "[exec_runner]") {
   Fixture f;
   const uint64_t total = 3 * kStreamWindow + 12345;
   f.offer("fp-a", Fixture::command(1, {"head", "-c", std::to_string(total), "/dev/zero"}));
@@ -279,7 +276,7 @@ TEST_CASE("output stops when its credit is spent and resumes on Credit",
 }
 
 TEST_CASE("a --put file arrives in pieces, under file credit, before the command runs",
-          "[exec_runner][runs-command]") {
+          "[exec_runner]") {
   Fixture f;
   std::string content(300 * 1024, 'a');
   content += "the end\n";
