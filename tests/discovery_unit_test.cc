@@ -46,7 +46,9 @@ struct TestNode {
     config.dport = port;
     config.broadcast = {"127.255.255.255"};
     DiscoveryOptions options;
-    options.bindAddress = "127.255.255.255";
+    // Copied from the string above, not assigned from a literal: GCC 12 on armhf warns
+    // falsely (-Wrestrict, GCC PR 105651) on a 15-byte literal assigned to a std::string.
+    options.bindAddress = config.broadcast.front();
     discovery = std::make_unique<Discovery>(
         loop, config, identity.publicKey(),
         [] {
