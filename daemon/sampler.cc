@@ -12,8 +12,13 @@ constexpr unsigned kSlowEvery = 5;
 
 }  // namespace
 
-Sampler::Sampler(uv_loop_t* loop, const Config& config, std::function<void()> onSample)
-    : config_(config), timer_(loop), onSample_(std::move(onSample)) {}
+Sampler::Sampler(uv_loop_t* loop, const Config& config, std::function<void()> onSample,
+                 Sources sources)
+    : config_(config),
+      loop_(loop),
+      timer_(loop),
+      onSample_(std::move(onSample)),
+      sources_(std::move(sources)) {}
 
 void Sampler::start(uint64_t intervalMs) {
   last_ = parseProcStat(readSysFile(config_.sysroot, "/proc/stat").value_or(""));
@@ -44,7 +49,32 @@ void Sampler::sample() {
   last_ = now;
   status_.mem = parseMeminfo(readSysFile(config_.sysroot, "/proc/meminfo").value_or(""));
   if (++tick_ % kSlowEvery == 0) readSlowChanging();
+  uv_update_time(loop_);
+  uint64_t nowMs = uv_now(loop_);
+  updateBudget(lastSampleMs_ ? static_cast<double>(nowMs - lastSampleMs_) / 1000.0 : 0);
+  lastSampleMs_ = nowMs;
   if (onSample_) onSample_();
+}
+
+void Sampler::updateBudget(double elapsedSeconds) {
+  double borrowed = sources_.borrowedCpuSeconds ? sources_.borrowedCpuSeconds() : 0;
+  if (elapsedSeconds > 0)
+    status_.borrowedBusyCores = std::max(0.0, borrowed - lastBorrowedCpuSeconds_) / elapsedSeconds;
+  lastBorrowedCpuSeconds_ = borrowed;
+  status_.user = sources_.user ? sources_.user() : UserPresence::Unknown;
+  BudgetInputs in;
+  in.cores = status_.cores;
+  in.machineBusyCores = status_.cpu * status_.cores;
+  in.borrowedBusyCores = status_.borrowedBusyCores;
+  in.willingness = status_.power.willingness;
+  in.hottestCelsius = status_.temperature_c;
+  in.user = status_.user;
+  in.cpuOfferPct = config_.cpu_offer_pct;
+  in.reservePct = config_.reserve_pct;
+  in.inUseOfferPct = config_.in_use_offer_pct;
+  in.thermalSoftCelsius = config_.thermal_soft_c;
+  in.thermalHardCelsius = config_.thermal_hard_c;
+  status_.budget = computeBudget(in);
 }
 
 }  // namespace vesta

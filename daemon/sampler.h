@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.h"
+#include "lending_budget.h"
 #include "power.h"
 #include "sysstat.h"
 #include "uvpp.h"
@@ -26,12 +27,25 @@ struct NodeStatus {
   std::optional<int> battery_pct;
   std::optional<double> temperature_c;
   int gpus = 0;
+  // What this node may lend now, recomputed every sample from the measurement above, the
+  // owner's settings and the borrowed work's own CPU time (Sampler::Sources).
+  double borrowedBusyCores = 0;
+  UserPresence user = UserPresence::Unknown;
+  LendingBudget budget;
 };
 
 class Sampler {
  public:
+  // What the machine alone does not tell: how much CPU time borrowed work has used in total
+  // (seconds, monotonic: chunk threads and exec commands of peers), and whether someone is at
+  // the keyboard. Empty: none, unknown.
+  struct Sources {
+    std::function<double()> borrowedCpuSeconds;
+    std::function<UserPresence()> user;
+  };
   // `onSample` runs on the loop after every measurement.
-  Sampler(uv_loop_t* loop, const Config& config, std::function<void()> onSample);
+  Sampler(uv_loop_t* loop, const Config& config, std::function<void()> onSample,
+          Sources sources = {});
   // Takes the first sample now and then every `intervalMs`.
   void start(uint64_t intervalMs);
   void stop() { timer_.stop(); }
@@ -40,11 +54,16 @@ class Sampler {
  private:
   void sample();
   void readSlowChanging();
+  void updateBudget(double elapsedSeconds);
 
   const Config& config_;
+  uv_loop_t* loop_;
   uv::Timer timer_;
   std::function<void()> onSample_;
+  Sources sources_;
   NodeStatus status_;
+  double lastBorrowedCpuSeconds_ = 0;
+  uint64_t lastSampleMs_ = 0;
   ProcStat last_;
   unsigned tick_ = 0;
 };

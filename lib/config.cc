@@ -77,6 +77,18 @@ const Field kFields[] = {
      "below this battery charge nothing is lent (default 15)"},
     {"power", "power", "MODE", &Config::power, 0, 0,
      "auto|grid|solar|battery: force a power mode (default auto)"},
+    {"in_use_offer_pct", "in-use-offer-pct", "PCT", &Config::in_use_offer_pct, 0, 100,
+     "while a user is at the keyboard, lend this share of the offer (default 100)"},
+    {"idle_after_s", "idle-after", "S", &Config::idle_after_s, 0, 86400,
+     "a user active within S seconds is at the keyboard (default 180)"},
+    {"thermal_soft_c", "thermal-soft-c", "C", &Config::thermal_soft_c, 20, 150,
+     "above this CPU temperature lend less, linearly (default 70)"},
+    {"thermal_hard_c", "thermal-hard-c", "C", &Config::thermal_hard_c, 20, 150,
+     "at this CPU temperature lend nothing (default 80)"},
+    {"resume_after_s", "resume-after", "S", &Config::resume_after_s, 0, 86400,
+     "resume paused borrowed commands once the budget is back for S seconds (default 10)"},
+    {"max_pause_s", "max-pause", "S", &Config::max_pause_s, 1, 604800,
+     "stop a borrowed command paused longer than S seconds, failing its job (default 600)"},
     {"bus", "bus", "BUS", &Config::bus, 0, 0,
      "system|user|ADDRESS (default: system as root, else user; or $VESTA_BUS)"},
     {"state_dir", "state-dir", "DIR", &Config::state_dir, 0, 0,
@@ -357,6 +369,11 @@ Result<void> validateConfig(Config& c, const std::string& hostname) {
       return fail("exec_allowlist: an entry is empty; expected command names or paths");
   if (c.sysroot.empty()) return fail("sysroot: is empty; expected a directory such as /");
   if (c.spill_cpu_pct <= 0) return fail("spill_cpu_pct: must be above 0");
+  if (c.thermal_hard_c <= c.thermal_soft_c)
+    return fail("thermal_hard_c: " + std::to_string(static_cast<int>(c.thermal_hard_c)) +
+                " must be above thermal_soft_c (" +
+                std::to_string(static_cast<int>(c.thermal_soft_c)) +
+                "); raise thermal_hard_c or lower thermal_soft_c");
   return {};
 }
 

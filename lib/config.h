@@ -37,6 +37,13 @@ struct Config {
   double goodwill_core_s = 3600;  // what any new peer may borrow before it has lent anything
   uint32_t battery_min_pct = 15;
   std::string power = "auto";  // auto|grid|solar|battery
+  // The owner first while work runs: the budget is recomputed every sample (lib/lending_budget).
+  uint32_t in_use_offer_pct = 100;  // the offer while a user is at the keyboard, % of itself
+  uint32_t idle_after_s = 180;      // a user active this recently is "at the keyboard"
+  double thermal_soft_c = 70;       // willingness falls linearly from 1 here ...
+  double thermal_hard_c = 80;       // ... to 0 here
+  uint32_t resume_after_s = 10;     // a paused command resumes after the budget is back this long
+  uint32_t max_pause_s = 600;       // a command paused longer is stopped, its job failed
 
   // Where things live.
   std::string bus;        // system|user|ADDRESS; empty = system for root, else user

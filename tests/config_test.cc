@@ -41,6 +41,12 @@ TEST_CASE("defaults match the seed's documented values", "[config]") {
   CHECK(c->battery_min_pct == 15);
   CHECK(c->advertise_spare_ms == 1000);
   CHECK(c->power == "auto");
+  CHECK(c->in_use_offer_pct == 100);  // BOINC's default: keep lending, idle priority protects
+  CHECK(c->idle_after_s == 180);
+  CHECK(c->thermal_soft_c == 70);
+  CHECK(c->thermal_hard_c == 80);
+  CHECK(c->resume_after_s == 10);
+  CHECK(c->max_pause_s == 600);  // HTCondor's MaxSuspendTime
   CHECK(c->name == "testhost");  // from the host name, up to its first dot
 }
 
@@ -78,6 +84,9 @@ TEST_CASE("bad values name the field, the value and what is allowed", "[config]"
        "key: \"change-me-to-a-long-random-secret\" is the example's placeholder"},
       {{"-key", "k", "-key-file", "/x"}, "key: both"},
       {{"stray"}, "unexpected argument \"stray\""},
+      {{"-key", "k", "-thermal-soft-c", "85"},
+       "thermal_hard_c: 80 must be above thermal_soft_c (85)"},
+      {{"-key", "k", "-max-pause", "0"}, "-max-pause: 0 is out of range; expected 1..604800"},
   };
   for (auto& c : cases) {
     CAPTURE(c.args);
@@ -112,7 +121,9 @@ TEST_CASE("config.example.json loads and holds every field", "[config]") {
   REQUIRE(vesta::applyConfigJson(c, text, "config.example.json"));
   for (const char* field : {"cpu_offer_pct", "mem_offer_mb", "reserve_pct", "spill_cpu_pct",
                             "allow_exec", "exec_allowlist", "max_borrow_ratio", "battery_min_pct",
-                            "port", "dport", "key", "name", "power"})
+                            "port", "dport", "key", "name", "power", "in_use_offer_pct",
+                            "idle_after_s", "thermal_soft_c", "thermal_hard_c", "resume_after_s",
+                            "max_pause_s"})
     CHECK_THAT(text, Catch::Contains(std::string("\"") + field + "\""));
 }
 
