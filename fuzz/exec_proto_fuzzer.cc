@@ -37,7 +37,7 @@ void parseFiles(std::span<const uint8_t> bytes) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   auto payload = std::span<const uint8_t>(data + 1, size - 1);
-  switch (data[0] % 8) {
+  switch (data[0] % 10) {
     case 0:
       roundTrip(vesta::decodeExecPolicy, payload);
       break;
@@ -58,6 +58,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 6:
       roundTrip(vesta::decodeExecExit, payload);
+      break;
+    case 7:
+      roundTrip(vesta::decodeStdin, payload);
+      break;
+    case 8:
+      roundTrip(vesta::decodeStdinCredit, payload);
       break;
     default:
       parseFiles(payload);

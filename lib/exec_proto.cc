@@ -59,6 +59,7 @@ Bytes encode(const ExecOfferMsg& m) {
   }
   w.u16(static_cast<uint16_t>(m.gets.size()));
   for (auto& g : m.gets) w.shortString(g);
+  w.u8(m.stdin_piped);
   return std::move(w.data());
 }
 
@@ -101,7 +102,10 @@ Result<ExecOfferMsg> decodeExecOffer(std::span<const uint8_t> p) {
     if (r.ok())
       if (auto ok = checkGetPattern(m.gets.back()); !ok) return fail("exec offer: " + ok.error());
   }
+  uint8_t piped = r.u8();
   if (auto ok = finished(r, "exec offer"); !ok) return fail(ok.error());
+  if (piped > 1) return fail("exec offer: the stdin flag is neither 0 nor 1");
+  m.stdin_piped = piped;
   for (size_t i = 0; i < m.files.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (m.files[i].name == m.files[j].name)
@@ -220,6 +224,52 @@ Result<ExecExitMsg> decodeExecExit(std::span<const uint8_t> p) {
   if (m.signal > 64) return fail("exec exit: signal " + std::to_string(m.signal));
   if (timedOut > 1) return fail("exec exit: the timeout flag is neither 0 nor 1");
   m.timed_out = timedOut;
+  return m;
+}
+
+Bytes encode(const StdinMsg& m) {
+  ByteWriter w;
+  w.u64(m.job);
+  w.u8(m.eof);
+  w.bytes(m.data);
+  return std::move(w.data());
+}
+
+Result<StdinMsg> decodeStdin(std::span<const uint8_t> p) {
+  ByteReader r(p);
+  StdinMsg m;
+  m.job = r.u64();
+  uint8_t eof = r.u8();
+  m.data = r.rest();
+  if (auto ok = finished(r, "stdin"); !ok) return fail(ok.error());
+  if (eof > 1) return fail("stdin: the end flag is neither 0 nor 1");
+  m.eof = eof;
+  if ((m.data.empty() && !m.eof) || m.data.size() > kMaxDataPiece)
+    return fail("stdin: " + std::to_string(m.data.size()) + " bytes in one piece" +
+                (m.eof ? "" : " without the end flag"));
+  return m;
+}
+
+Bytes encode(const StdinCreditMsg& m) {
+  ByteWriter w;
+  w.u64(m.job);
+  w.u64(m.bytes);
+  w.u8(m.closed);
+  return std::move(w.data());
+}
+
+Result<StdinCreditMsg> decodeStdinCredit(std::span<const uint8_t> p) {
+  ByteReader r(p);
+  StdinCreditMsg m;
+  m.job = r.u64();
+  m.bytes = r.u64();
+  uint8_t closed = r.u8();
+  if (auto ok = finished(r, "stdin credit"); !ok) return fail(ok.error());
+  if (closed > 1) return fail("stdin credit: the closed flag is neither 0 nor 1");
+  m.closed = closed;
+  if (m.bytes > kStreamWindow || (m.bytes == 0 && !m.closed))
+    return fail("stdin credit: " + std::to_string(m.bytes) + " bytes is outside 1.." +
+                std::to_string(kStreamWindow));
   return m;
 }
 

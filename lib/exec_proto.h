@@ -1,7 +1,7 @@
-// Payloads of the exec frames (FrameType::ExecPolicy .. ExecExit): a command, its shipped files,
-// its output and its end, between the coordinator (where `vesta exec` was typed) and the runner.
-// Pure; decoders refuse short, long or out-of-range input with a reason. Layouts in
-// docs/protocol.md.
+// Payloads of the exec frames (FrameType::ExecPolicy .. ExecExit, ExecStdin, StdinCredit): a
+// command, its shipped files, its stdin, its output and its end, between the coordinator (where
+// `vesta exec` was typed) and the runner. Pure; decoders refuse short, long or out-of-range input
+// with a reason. Layouts in docs/protocol.md.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,7 @@ struct ExecOfferMsg {
   uint64_t cpu_s = 0;       // CPU-time limit asked for; 0: none
   std::vector<ShippedFile> files;
   std::vector<std::string> gets;  // --get patterns
+  bool stdin_piped = false;       // ExecStdin frames follow; else the command's stdin is /dev/null
   bool operator==(const ExecOfferMsg&) const = default;
 };
 
@@ -79,6 +80,26 @@ struct CreditMsg {
   bool operator==(const CreditMsg&) const = default;
 };
 
+// ExecStdin (to the runner): the next piece of the command's stdin, never more than the
+// runner's StdinCredit allows. `eof`: the submitter's stdin ended after these bytes, so the
+// runner closes the command's stdin once they are written. Data is empty only with eof.
+struct StdinMsg {
+  uint64_t job = 0;
+  bool eof = false;
+  Bytes data;
+  bool operator==(const StdinMsg&) const = default;
+};
+
+// StdinCredit (to the coordinator): this many bytes of stdin went into the command's pipe.
+// `closed`: the command's stdin is gone (it closed it, or ended): send nothing more. Bytes is 0
+// only with closed.
+struct StdinCreditMsg {
+  uint64_t job = 0;
+  uint64_t bytes = 0;
+  bool closed = false;
+  bool operator==(const StdinCreditMsg&) const = default;
+};
+
 struct ExecExitMsg {
   uint64_t job = 0;
   int32_t status = 0;  // exit code 0..255, 128+N after signal N; -1: it never ran
@@ -95,6 +116,8 @@ Bytes encode(const FileDataMsg& m);
 Bytes encode(const OutputMsg& m);
 Bytes encode(const CreditMsg& m);
 Bytes encode(const ExecExitMsg& m);
+Bytes encode(const StdinMsg& m);
+Bytes encode(const StdinCreditMsg& m);
 
 Result<ExecPolicy> decodeExecPolicy(std::span<const uint8_t> payload);
 Result<ExecOfferMsg> decodeExecOffer(std::span<const uint8_t> payload);
@@ -103,6 +126,8 @@ Result<FileDataMsg> decodeFileData(std::span<const uint8_t> payload);
 Result<OutputMsg> decodeOutput(std::span<const uint8_t> payload);
 Result<CreditMsg> decodeCredit(std::span<const uint8_t> payload);
 Result<ExecExitMsg> decodeExecExit(std::span<const uint8_t> payload);
+Result<StdinMsg> decodeStdin(std::span<const uint8_t> payload);
+Result<StdinCreditMsg> decodeStdinCredit(std::span<const uint8_t> payload);
 
 // The --get stream (OutputStream::Files) is a sequence of records: u16 name length, name, u64
 // size, then size bytes. FilesStreamParser takes it in any pieces and hands out whole headers

@@ -50,8 +50,10 @@ enum class FrameType : uint8_t {
   ExecRefuse = 22,    // runner: no, and why
   ExecUsage = 23,     // runner: what the command used here, for both sides' ledgers
   FileCredit = 24,    // runner: I stored this many bytes of your shipped files; send more
+  ExecStdin = 25,     // coordinator: a piece of the command's stdin, or its end
+  StdinCredit = 26,   // runner: I wrote this many bytes into the command's stdin; send more
 };
-inline constexpr uint8_t kMaxFrameType = 24;
+inline constexpr uint8_t kMaxFrameType = 26;
 bool knownFrameType(uint8_t type);
 
 struct Frame {

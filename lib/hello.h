@@ -19,7 +19,9 @@ namespace vesta {
 // 3: exec work has frame types of its own (ExecRelease, ExecRefuse, ExecUsage, FileCredit), so
 // a frame is routed by its type alone. An older vestad would send exec work the cpu types, which
 // this one hands to its cpu engines: versions 1 (no policy) and 2 are refused, not misrouted.
-inline constexpr uint8_t kHelloVersion = 3;
+// 4: an exec offer carries a stdin flag and stdin travels as ExecStdin/StdinCredit; a version 3
+// runner would refuse every offer as malformed, so the link is refused instead.
+inline constexpr uint8_t kHelloVersion = 4;
 
 struct Hello {
   PublicKey key{};
