@@ -1,5 +1,6 @@
 // Manager.Exec: `vesta exec` hands over the command, the write ends of its stdout, stderr and
-// --get pipes, and the files to ship (open file descriptors, so vestad never needs to read the
+// --get pipes, the read end of its stdin pipe (option "stdin"; without it the command's stdin
+// is /dev/null), and the files to ship (open file descriptors, so vestad never needs to read the
 // submitter's files by path). The job ends when its command does; the submitter is watched on
 // the bus, and a submitter that disconnects cancels its job.
 #include <fcntl.h>
@@ -46,10 +47,41 @@ int takeFd(int fd, const char* what, bool pipeLike, std::string& why) {
   return dup;
 }
 
+// The command's stdin: the read end of a pipe (or socket) of the caller's own, which vestad reads
+// under the runner's credit. Not a terminal or a file the caller shares: vestad makes its end
+// non-blocking, which would change it under the caller.
+int takeStdin(int fd, std::string& why) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    why = "stdin: not an open file descriptor";
+    return -1;
+  }
+  if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode)) {
+    why = "stdin: expected a pipe or socket (vesta exec copies a terminal or file into one)";
+    return -1;
+  }
+  int mode = ::fcntl(fd, F_GETFL) & O_ACCMODE;
+  if (mode != O_RDONLY && mode != O_RDWR) {
+    why = "stdin: not open for reading (the write end of a pipe?); pass the read end";
+    return -1;
+  }
+  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (dup < 0) why = "stdin: cannot duplicate the descriptor";
+  return dup;
+}
+
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   return readOptionDict(
-      m, error, "on, local, timeout_ms, mem_mb, cpu_s", [&](const std::string& k) {
-        if (k == "on") {
+      m, error, "on, local, timeout_ms, mem_mb, cpu_s, stdin", [&](const std::string& k) {
+        if (k == "stdin") {
+          int fd = -1;
+          if (sd_bus_message_read(m, "v", "h", &fd) < 0)
+            return replyError(error, kErrorInvalidArgument,
+                              "option \"stdin\" takes a file descriptor (h)");
+          std::string why;
+          req.in.reset(takeStdin(fd, why));
+          if (!req.in) return replyError(error, kErrorInvalidArgument, why);
+        } else if (k == "on") {
           const char* node = nullptr;
           if (sd_bus_message_read(m, "v", "s", &node) < 0)
             return replyError(error, kErrorInvalidArgument, "option \"on\" takes a string");

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "log.h"
 #include "proto.h"
+#include "stdin_relay.h"
 #include "unique_fd.h"
 #include "uvpp.h"
 
@@ -60,8 +61,9 @@ struct ExecClient::Run {
   size_t sending = 0;          // position in toSend
   uint64_t sendOffset = 0;
   uint64_t fileCredit = kStreamWindow;
-  FilesStreamParser filesCheck;  // the --get stream, checked before it reaches the submitter
-  std::vector<UniqueFd> putFds;  // req.puts' descriptors, by index (theirs are left at -1)
+  FilesStreamParser filesCheck;        // the --get stream, checked before it reaches the submitter
+  std::vector<UniqueFd> putFds;        // req.puts' descriptors, by index (theirs are left at -1)
+  std::unique_ptr<StdinSource> input;  // the submitter's stdin, read once the runner accepts
 };
 
 ExecClient::ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks)
@@ -90,6 +92,7 @@ Result<Job*> ExecClient::submit(Request req) {
   job.argv = req.argv;
   job.workers = 1;
   run->job = &job;
+  if (req.in) run->input = std::make_unique<StdinSource>(loop_, job.id, std::move(req.in));
   for (auto& sink : run->sinks) {
     if (!sink.fd) continue;
     int fd = sink.fd.get();
@@ -168,6 +171,7 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
   m.cpu_s = run.req.cpuS;
   for (auto& p : run.req.puts) m.files.push_back({p.name, p.sha256, p.size, p.executable});
   m.gets = run.req.gets;
+  m.stdin_piped = run.input != nullptr;
   log::info("job " + job.idText() + " offered to " + node.name + ": " + reason,
             {{"VESTA_JOB", job.idText()}});
   if (!hooks_.send(run.fp, {FrameType::ExecOffer, encode(m)})) requeue(run, "could not be reached");
@@ -218,6 +222,10 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
         run->toSend.push_back(static_cast<size_t>(p - run->req.puts.begin()));
       }
       jobs_.setRunning(*run->job);
+      if (run->input)
+        run->input->start([this, fp](StdinMsg piece) {
+          hooks_.send(fp, {FrameType::ExecStdin, encode(piece)});
+        });
       return pumpFiles(*run);
     }
     case FrameType::FileCredit: {
@@ -227,6 +235,20 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       if (!run) return;
       run->fileCredit = std::min(kStreamWindow, run->fileCredit + m->bytes);
       return pumpFiles(*run);
+    }
+    case FrameType::StdinCredit: {
+      auto m = decodeStdinCredit(frame.payload);
+      if (!m) return;
+      Run* run = runFrom(fp, m->job);
+      if (!run || run->state != S::Running) return;
+      // A runner crediting stdin it was never sent is not believed: the job stops.
+      auto ok = run->input ? run->input->credit(*m)
+                           : Result<void>(fail("credited stdin of a command that has none"));
+      if (!ok) {
+        hooks_.send(fp, {FrameType::ExecRelease, encode(ReasonMsg{m->job, ok.error()})});
+        return finish(*run, JobState::Failed, "", run->node + " " + ok.error());
+      }
+      return;
     }
     case FrameType::Output: {
       auto m = decodeOutput(frame.payload);
@@ -375,6 +397,7 @@ void ExecClient::onExit(Run& run, const ExecExitMsg& exit) {
 void ExecClient::finish(Run& run, JobState state, const std::string& result,
                         const std::string& error) {
   if (!moveState(run.state, S::Ended)) return;
+  if (run.input) run.input->close();  // vesta's copy of its stdin stops (EPIPE)
   Job& job = *run.job;
   if (!isTerminal(job.state)) jobs_.finish(job, state, result, error);
   // A job that was never placed has no node to name.
@@ -423,6 +446,7 @@ void ExecClient::cancel(Job& job, const std::string& why) {
     hooks_.send(run.fp, {FrameType::ExecRelease, encode(ReasonMsg{job.id, why})});
   moveState(run.state, S::Ended);
   for (auto& s : run.sinks) s.close();
+  if (run.input) run.input->close();
   maybeFree(run);
 }
 

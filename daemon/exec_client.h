@@ -1,7 +1,8 @@
 // The coordinator of exec jobs submitted on this node (`vesta exec`): queues each command until
 // a node that would run it has a free slot (lib/placement placeExec), offers it there (this
 // node's own runner included), ships its --put files as the runner asks, passes its output to
-// the submitter's pipes under credit (so a slow terminal slows the command, not our memory), and
+// the submitter's pipes under credit (so a slow terminal slows the command, not our memory),
+// forwards the submitter's stdin under the runner's credit (daemon/stdin_relay), and
 // ends the job with the command's exit status. A refusal places the command elsewhere; a runner
 // lost after the command started fails the job (a command is not assumed safe to run twice).
 // Loop thread only.
@@ -57,6 +58,8 @@ class ExecClient : public Engine {
     bool local = false;
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
+    // The submitter's stdin pipe (a read end), forwarded to the command; empty: /dev/null.
+    UniqueFd in;
   };
 
   ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks);
@@ -64,10 +67,11 @@ class ExecClient : public Engine {
 
   // Queues the command and places it as soon as a node has room. Errors are about the request.
   Result<Job*> submit(Request request);
-  // ExecAccept, ExecRefuse, FileCredit, Output, ExecExit and ExecUsage frames for our jobs.
+  // ExecAccept, ExecRefuse, FileCredit, Output, ExecExit, ExecUsage and StdinCredit frames for
+  // our jobs.
   std::vector<FrameType> frameTypes() const override {
-    return {FrameType::ExecAccept, FrameType::ExecRefuse, FrameType::FileCredit,
-            FrameType::Output,     FrameType::ExecExit,   FrameType::ExecUsage};
+    return {FrameType::ExecAccept, FrameType::ExecRefuse, FrameType::FileCredit, FrameType::Output,
+            FrameType::ExecExit,   FrameType::ExecUsage,  FrameType::StdinCredit};
   }
   void onFrame(const std::string& fingerprint, const Frame& frame) override;
   void onLinkDown(const std::string& fingerprint) override;

@@ -23,6 +23,7 @@
 #include "plural.h"
 #include "proto.h"
 #include "spawn.h"
+#include "stdin_relay.h"
 #include "unique_fd.h"
 #include "uvpp.h"
 
@@ -89,7 +90,8 @@ struct ExecRunner::Job {
   pid_t pid = -1;  // the reaper, once spawned
   UniqueFd pidfd;
   std::unique_ptr<uv::Poll> exitPoll;
-  UniqueFd fds[2];  // stdout, stderr read ends
+  std::unique_ptr<StdinSink> input;  // offer.stdin_piped: the command's stdin as it arrives
+  UniqueFd fds[2];                   // stdout, stderr read ends
   std::unique_ptr<uv::Poll> polls[2];
   bool polling[2] = {false, false};
   uint64_t credit = kStreamWindow;  // output bytes we may still send unconsumed
@@ -172,6 +174,22 @@ void ExecRunner::onFrame(const std::string& fp, const Frame& frame) {
       job->credit = std::min(kStreamWindow, job->credit + m->bytes);
       pumpOutput(*job);
       maybeFinish(*job);
+      return;
+    }
+    case FrameType::ExecStdin: {
+      auto m = decodeStdin(frame.payload);
+      if (!m) return badFrame(fp, m.error());
+      Job* job = jobs_.find({fp, m->job});
+      if (!job) return;  // ended meanwhile: what was in flight is dropped
+      // Nothing beyond what was asked: stdin for a command offered without it, or beyond the
+      // credit granted, ends the command.
+      auto ok = job->input ? job->input->take(std::move(*m))
+                           : Result<void>(fail("sent stdin for a command offered without it"));
+      if (!ok) {
+        badFrame(fp, ok.error());
+        return end(*job, ExecExitMsg{job->key.second, -1, 0, false,
+                                     config_.name + ": its coordinator " + ok.error()});
+      }
       return;
     }
     case FrameType::ExecRelease: {
@@ -280,6 +298,10 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   job->origin = origin;
   job->local = fp.empty();
   job->offer = std::move(*m);
+  if (job->offer.stdin_piped)
+    job->input = std::make_unique<StdinSink>(loop_, key.second, [this, fp](StdinCreditMsg c) {
+      hooks_.send(fp, {FrameType::StdinCredit, encode(c)});
+    });
   job->scratch = scratchRoot_ + "/" + origin + "-" + std::to_string(key.second) + "-" +
                  std::to_string(nextScratch_++);
   std::error_code ec;
@@ -484,9 +506,20 @@ void ExecRunner::run(Job& job) {
   spec.maxProcesses = job.local ? 0 : processCap(kBorrowedProcesses);
   spec.stdoutFd = writeEnds[0].get();
   spec.stderrFd = writeEnds[1].get();
+  // With stdin piped, the command reads a pipe that job.input fills as ExecStdin arrives.
+  UniqueFd stdinRead, stdinWrite;
+  if (job.input) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return failJob(std::strerror(errno));
+    stdinRead.reset(p[0]);
+    stdinWrite.reset(p[1]);
+    spec.stdinFd = stdinRead.get();
+  }
   auto spawned = spawnConfined(spec);
   for (auto& w : writeEnds) w.reset();  // the child has its copies
+  stdinRead.reset();
   if (!spawned) return failJob(spawned.error());
+  if (job.input) job.input->attach(std::move(stdinWrite));
   job.startedMs = clockMs();
   job.pid = spawned->pid;
   job.pidfd.reset(spawned->pidfd);

@@ -1,7 +1,8 @@
 // Runs exec jobs on this node, for peers and for this node's own `vesta exec` alike (the local
 // coordinator reaches it in-process, under the empty fingerprint): checks consent and the
 // allowlist, receives shipped files into the cache, starts the command confined (daemon/spawn),
-// streams its output under the coordinator's credit, sends back --get files, and reports the
+// feeds it the stdin the coordinator sends (under credit, daemon/stdin_relay), streams its
+// output under the coordinator's credit, sends back --get files, and reports the
 // exit. Borrowed commands run at nice 10; a peer's link going down kills its commands at once.
 // Loop thread only.
 #pragma once
@@ -49,10 +50,10 @@ class ExecRunner : public Engine {
   ~ExecRunner();
 
   ExecPolicy policy() const;
-  // ExecOffer, FileData, OutputCredit and ExecRelease frames.
+  // ExecOffer, FileData, OutputCredit, ExecRelease and ExecStdin frames.
   std::vector<FrameType> frameTypes() const override {
     return {FrameType::ExecOffer, FrameType::FileData, FrameType::OutputCredit,
-            FrameType::ExecRelease};
+            FrameType::ExecRelease, FrameType::ExecStdin};
   }
   void onFrame(const std::string& fingerprint, const Frame& frame) override;
   void onLinkDown(const std::string& fingerprint) override;

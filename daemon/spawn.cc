@@ -294,8 +294,8 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGCHLD}) ::signal(s, SIG_DFL);
     if (::setpgid(0, 0) != 0) childFail(err, 1);
-    if (::dup2(devNull.get(), 0) < 0 || ::dup2(spec.stdoutFd, 1) < 0 ||
-        ::dup2(spec.stderrFd, 2) < 0)
+    if (::dup2(spec.stdinFd >= 0 ? spec.stdinFd : devNull.get(), 0) < 0 ||
+        ::dup2(spec.stdoutFd, 1) < 0 || ::dup2(spec.stderrFd, 2) < 0)
       childFail(err, 2);
     if (::chdir(spec.cwd.c_str()) != 0) childFail(err, 3);
     // Borrowed work must run niced: a failed setpriority fails the start rather than running
@@ -332,7 +332,9 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
       ::execve(spec.program.c_str(), argv.data(), envp.data());
       childFail(err, 7);
     }
-    // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it.
+    // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it
+    // (a stdin pipe it held would keep vestad's writes from failing once the command is gone).
+    ::dup2(devNull.get(), 0);
     ::dup2(devNull.get(), 1);
     ::dup2(devNull.get(), 2);
     if (::syscall(SYS_close_range, 3, ~0U, 0) != 0)

@@ -1,7 +1,7 @@
 // Starts one exec job's process: its own process group, niced, with resource limits, an
-// explicit environment, stdin from /dev/null, stdout and stderr into the given pipes, no new
-// privileges, and (where the kernel has Landlock) no writes outside its scratch directory.
-// fork + execve directly: no shell ever sees the arguments.
+// explicit environment, stdin from a pipe or /dev/null, stdout and stderr into the given pipes, no
+// new privileges, and (where the kernel has Landlock) no writes outside its scratch directory. fork
+// + execve directly: no shell ever sees the arguments.
 #pragma once
 
 #include <sys/types.h>
@@ -26,6 +26,7 @@ struct SpawnSpec {
   uint64_t maxProcesses = 0;  // RLIMIT_NPROC; 0 = unchanged
   uint64_t maxOpenFiles = 1024;
   int stdoutFd = -1, stderrFd = -1;  // write ends; the caller closes its copies afterwards
+  int stdinFd = -1;                  // a read end, or -1 for /dev/null
 };
 
 // pid is the job's reaper, not the command: a child subreaper that runs the command as its
