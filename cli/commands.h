@@ -25,7 +25,11 @@ struct CliOptions {
   bool force = false;  // --force: a --get file may replace one of the same name here
   bool each = false;   // --each ARGS... -- command {}
   std::vector<std::string> eachArgs;
-  std::string eachFrom;  // --each-from FILE|-
+  std::string eachFrom;     // --each-from FILE|-
+  bool noStdin = false;     // -n, --no-stdin: the command's stdin is /dev/null (as ssh -n)
+  bool pipe = false;        // --pipe (with --each): one job per block of stdin
+  uint64_t blockBytes = 0;  // --block SIZE; 0: kDefaultBlockBytes
+  bool keepOrder = false;   // -k, --keep-order: --pipe outputs in input order
 };
 
 // Opens the options a{sv} of a call with the placement ones (--on, --local) in it; the caller

@@ -23,42 +23,23 @@
 #include "commands.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
+#include "exec_run.h"
 #include "fanout.h"
 #include "format.h"
 #include "job.h"
 #include "put_files.h"
 
 namespace vesta {
-namespace {
 
 volatile sig_atomic_t execInterrupts = 0;
 
-// Exit codes of vesta exec when the command did not give one (as ssh uses 255).
-constexpr int kExecFailed = 255, kExecInterrupted = 130;
-
-// One submitted command: its pipes' read ends and what came out of them.
-struct Running {
-  std::string path;      // the job object
-  std::string label;     // --each: the argument
-  UniqueFd fds[3];       // stdout, stderr, --get files
-  std::string out, err;  // --each: buffered, printed whole when the job ends
-  std::optional<Finished> finished;
-  FilesStreamParser files;
-  std::vector<std::string> gets;  // the patterns asked with: nothing else is taken
-  bool force = false;             // --force: may replace a file here
-  UniqueFd fileFd;
-  std::string fileTemp, fileName;
-  std::string filesError;
-  bool open() const { return fds[0] || fds[1] || fds[2]; }
-  ~Running() {
-    if (!fileTemp.empty()) ::unlink(fileTemp.c_str());
-  }
-};
+namespace {
 
 ClientResult<std::string> callExec(Client& c, const CliOptions& o,
                                    const std::vector<std::string>& argv,
                                    const std::vector<PutSpec>& puts,
-                                   const std::vector<std::string>& gets, const UniqueFd (&w)[3]) {
+                                   const std::vector<std::string>& gets, const UniqueFd (&w)[3],
+                                   const UniqueFd& in) {
   auto call = c.newCall("Exec");
   if (!call) return tl::unexpected(call.error());
   sd_bus_message* m = call->get();
@@ -81,6 +62,7 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
   if (r >= 0 && o.timeoutMs) r = sd_bus_message_append(m, "{sv}", "timeout_ms", "t", o.timeoutMs);
   if (r >= 0 && o.memMb) r = sd_bus_message_append(m, "{sv}", "mem_mb", "t", o.memMb);
   if (r >= 0 && o.cpuS) r = sd_bus_message_append(m, "{sv}", "cpu_s", "t", o.cpuS);
+  if (r >= 0 && in) r = sd_bus_message_append(m, "{sv}", "stdin", "h", in.get());
   if (r >= 0) r = sd_bus_message_close_container(m);
   if (r < 0) return tl::unexpected(ClientError{kExecFailed, "cannot build the D-Bus call"});
   auto path = c.callForJob(std::move(*call), kExecFailed);
@@ -88,12 +70,16 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
   return path;
 }
 
-// Submits one command with fresh pipes. On success `run` holds the read ends. Every
-// descriptor opened here is owned, so a failure at any step closes them all.
+}  // namespace
+
+// Submits one command with fresh pipes. On success `run` holds the read ends (and, withStdin,
+// the feed of its stdin pipe). Every descriptor opened here is owned, so a failure at any step
+// closes them all.
 tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
                                        std::vector<std::string> argv,
                                        std::vector<std::string> putPaths,
-                                       const std::vector<std::string>& gets, Running& run) {
+                                       const std::vector<std::string>& gets, Running& run,
+                                       bool withStdin) {
   addProgram(argv, putPaths);
   auto puts = openPuts(putPaths);
   if (!puts) return tl::unexpected(puts.error());
@@ -105,9 +91,18 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
     reads[i].reset(p[0]);
     writes[i].reset(p[1]);
   }
-  // vestad holds its own copies of the write ends and the files once the call returns.
-  auto path = callExec(c, o, argv, *puts, gets, writes);
+  UniqueFd stdinRead;
+  std::optional<StdinFeed> feed;
+  if (withStdin) {
+    auto opened = StdinFeed::open(stdinRead);
+    if (!opened) return tl::unexpected(opened.error());
+    feed = std::move(*opened);
+  }
+  // vestad holds its own copies of the write ends, the stdin read end and the files once the
+  // call returns.
+  auto path = callExec(c, o, argv, *puts, gets, writes, stdinRead);
   if (!path) return tl::unexpected(path.error());
+  run.input = std::move(feed);
   run.path = *path;
   run.gets = gets;
   run.force = o.force;
@@ -125,6 +120,8 @@ bool writeAll(int fd, const char* data, size_t n) {
   }
   return true;
 }
+
+namespace {
 
 // --get files arrive as records; each is written to a temporary name here and moved into place
 // when whole, so an interrupted transfer never leaves a half file under the real name. The
@@ -173,6 +170,8 @@ void takeFiles(Running& run, std::span<const uint8_t> bytes) {
   if (!ok) run.filesError = ok.error();
 }
 
+}  // namespace
+
 // Reads what is ready on a job's pipes: straight to our stdout/stderr when `direct`, else into
 // its buffers. Returns false when our own stdout is gone (a closed pipe downstream).
 bool drain(Running& run, int which, bool direct) {
@@ -199,9 +198,11 @@ bool drain(Running& run, int which, bool direct) {
 void waitIo(Client& c, std::vector<Running*>& runs, int timeoutMs) {
   std::vector<pollfd> fds;
   fds.push_back({sd_bus_get_fd(c.bus()), static_cast<short>(sd_bus_get_events(c.bus())), 0});
-  for (auto* run : runs)
+  for (auto* run : runs) {
     for (const UniqueFd& fd : run->fds)
       if (fd) fds.push_back({fd.get(), POLLIN, 0});
+    if (run->input && run->input->waitFor().fd >= 0) fds.push_back(run->input->waitFor());
+  }
   ::poll(fds.data(), fds.size(), timeoutMs);
 }
 
@@ -238,16 +239,17 @@ void installInterruptHandler() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-}  // namespace
-
 int commandExec(Client& c, const CliOptions& o) {
   installInterruptHandler();
   Running run;
   std::map<std::string, Running*> byPath;
   // Subscribe before submitting, so a command that ends at once cannot be missed.
   Watch watch = watchRuns(c, byPath);
-  auto submitted = submit(c, o, o.command, o.puts, o.gets, run);
+  // stdin goes to the command, as ssh forwards it (a terminal too, without a tty there: see
+  // the man page); -n gives it /dev/null.
+  auto submitted = submit(c, o, o.command, o.puts, o.gets, run, !o.noStdin);
   if (!submitted) return reportError(o, submitted.error());
+  if (run.input) run.input->copyFrom(0);
   byPath[run.path] = &run;
   std::vector<Running*> all{&run};
   bool cancelled = false, stdoutGone = false;
@@ -260,6 +262,7 @@ int commandExec(Client& c, const CliOptions& o) {
     if (execInterrupts > 1) break;  // a second Ctrl-C: stop waiting
     while (sd_bus_process(c.bus(), nullptr) > 0) {
     }
+    if (run.input) run.input->pump();
     for (int i = 0; i < 3; ++i) {
       if (!run.fds[i]) continue;
       pollfd p{run.fds[i].get(), POLLIN, 0};
@@ -311,6 +314,7 @@ int commandExec(Client& c, const CliOptions& o) {
 }
 
 int commandExecEach(Client& c, const CliOptions& o) {
+  if (o.pipe) return commandExecPipe(c, o);
   installInterruptHandler();
   std::vector<std::string> args = o.eachArgs;
   if (!o.eachFrom.empty()) {
@@ -360,7 +364,8 @@ int commandExecEach(Client& c, const CliOptions& o) {
       for (auto& p : o.puts) puts.push_back(expandPlaceholders(p, args[next], seq));
       for (auto& g : o.gets) gets.push_back(expandPlaceholders(g, args[next], seq));
       ++next;
-      auto submitted = submit(c, o, expandCommand(o.command, run->label, seq), puts, gets, *run);
+      auto submitted =
+          submit(c, o, expandCommand(o.command, run->label, seq), puts, gets, *run, false);
       if (!submitted) {
         ++done;
         ++failed;

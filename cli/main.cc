@@ -1,4 +1,6 @@
 // vesta: the command-line client of vestad, over D-Bus.
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,6 +10,7 @@
 #include "commands.h"
 #include "exec_policy.h"
 #include "job.h"
+#include "pipe_blocks.h"
 #include "vesta_version.h"
 
 namespace {
@@ -133,6 +136,11 @@ std::string usage() {
          "  --timeout S      kill the command after S seconds (exit 124)\n"
          "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
          "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
+         "  -n, --no-stdin   the command's stdin is /dev/null (by default vesta's stdin is\n"
+         "                   forwarded; --each jobs get /dev/null unless --pipe)\n"
+         "  --pipe           with --each: cut stdin at line ends into blocks, one job each\n"
+         "  --block SIZE     --pipe's block size (default 1M; e.g. 64k, 16M)\n"
+         "  -k, --keep-order --pipe: print the outputs in input order\n"
          "\n"
          "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
 }
@@ -220,6 +228,18 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
       o.each = true;
     } else if (execMode && name == "force") {
       o.force = true;
+    } else if (execMode && (name == "n" || name == "no-stdin")) {
+      o.noStdin = true;
+    } else if (execMode && (name == "k" || name == "keep-order")) {
+      o.keepOrder = true;
+    } else if (execMode && name == "pipe") {
+      o.pipe = true;
+    } else if (execMode && name == "block") {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      auto n = vesta::parseBlockSize(*v);
+      if (!n) return tl::unexpected(ClientError{vesta::kExitUsage, n.error()});
+      o.blockBytes = *n;
     } else if (name == "no-split") {
       o.noSplit = true;
     } else {
@@ -232,6 +252,24 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
 
 int usageError(const CliOptions& o, const std::string& message) {
   return vesta::reportError(o, {vesta::kExitUsage, message + " (run vesta -help)"});
+}
+
+// The stdin flags of exec, together: --pipe needs --each and stdin; --block and -k need --pipe.
+vesta::Result<void> checkStdinFlags(const CliOptions& o) {
+  if (o.pipe && !o.each)
+    return vesta::fail(
+        "--pipe cuts stdin into one job per block, so it goes with --each "
+        "(e.g. vesta exec --each --pipe -- grep foo)");
+  if (o.pipe && (!o.eachArgs.empty() || !o.eachFrom.empty()))
+    return vesta::fail(
+        "--pipe makes its jobs from the blocks of stdin: give --each no "
+        "arguments and no --each-from");
+  if (o.pipe && o.noStdin) return vesta::fail("--pipe reads stdin, -n (--no-stdin) closes it");
+  if (o.blockBytes && !o.pipe)
+    return vesta::fail("--block sets the size of --pipe's blocks; add --each --pipe");
+  if (o.keepOrder && !o.pipe)
+    return vesta::fail("-k (--keep-order) orders the outputs of --each --pipe; add --pipe");
+  return {};
 }
 
 // Checks what a command was given, before connecting, so usage errors never depend on a
@@ -268,11 +306,15 @@ tl::expected<Numbers, ClientError> checkArgs(const Command& cmd, const CliOption
     for (auto& g : o.gets)
       if (auto ok = vesta::checkGetPattern(g); !ok) return bad(ok.error());
     if (o.json) return bad("exec: --json does not apply; the command's output is the output");
+    if (auto ok = checkStdinFlags(o); !ok) return bad(ok.error());
   }
   return nums;
 }
 
 int run(int argc, char** argv) {
+  // A vesta started with stdin closed would open its bus connection as fd 0 and then forward
+  // it as the command's stdin: hold fd 0 with /dev/null first.
+  if (::fcntl(0, F_GETFD) < 0) ::open("/dev/null", O_RDONLY);
   bool help = false, version = false;
   auto parsed = parseArgs(argc, argv, help, version);
   if (!parsed) {
