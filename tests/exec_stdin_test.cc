@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "exec_client.h"
 #include "exec_runner.h"
 #include "sent_frames.h"
 #include "stdin_relay.h"
@@ -162,6 +163,116 @@ TEST_CASE("stdin arriving after the command ended is dropped", "[exec_runner][st
   f.stdinPiece(1, "late", false);  // in flight when the command ended: no answer, no error
   for (int i = 0; i < 10; ++i) uv_run(&f.loop, UV_RUN_NOWAIT);
   CHECK(f.sent.empty());
+}
+
+namespace {
+
+// The exec client with one peer, pi4, that takes every command: the test plays pi4's runner.
+struct ClientFixture : Loop {
+  Config config;
+  JobTable jobs{"desk", [](const Job&, JobChange) {}};
+  std::unique_ptr<ExecClient> client;
+  std::vector<Sent> sent;
+  int stdinWrite = -1;  // the submitter's end of the stdin pipe
+
+  ClientFixture() {
+    config.name = "desk";
+    ExecClient::Hooks hooks{[] {
+                              NodeView pi4;
+                              pi4.name = "pi4";
+                              pi4.fingerprint = "fp-pi4";
+                              pi4.cores = 4;
+                              pi4.spare_cores = 3;
+                              pi4.exec.allow_exec = true;
+                              pi4.exec_slots = 2;
+                              return std::vector<NodeView>{pi4};
+                            },
+                            [this](const std::string& fp, const Frame& f) {
+                              sent.push_back({fp, f});
+                              return true;
+                            },
+                            [](const std::string&, double, double) {}, [] {},
+                            [] { return uint64_t{1000}; }};
+    client = std::make_unique<ExecClient>(&loop, config, jobs, hooks);
+    jobs.setCanceller([this](Job& j, const std::string& why) { client->cancel(j, why); });
+  }
+  Job& submitWithStdin() {
+    int out[2], in[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
+    outRead.reset(out[0]);
+    ExecClient::Request r;
+    r.argv = {"cat"};
+    r.out.reset(out[1]);
+    r.err.reset(::dup(out[1]));
+    r.in.reset(in[0]);
+    stdinWrite = in[1];
+    auto job = client->submit(std::move(r));
+    REQUIRE(job);
+    auto offers = takeFrames(sent, FrameType::ExecOffer);
+    REQUIRE(offers.size() == 1);
+    CHECK(offers[0].to == "fp-pi4");
+    CHECK(decodeExecOffer(offers[0].frame.payload)->stdin_piped);
+    return **job;
+  }
+  void fromPi4(FrameType type, Bytes payload, const std::string& fp = "fp-pi4") {
+    client->onFrame(fp, {type, std::move(payload)});
+  }
+  uint64_t stdinSent(bool* eof = nullptr) {
+    uint64_t n = 0;
+    for (auto& s : takeFrames(sent, FrameType::ExecStdin)) {
+      auto m = *decodeStdin(s.frame.payload);
+      n += m.data.size();
+      if (eof && m.eof) *eof = true;
+    }
+    return n;
+  }
+  UniqueFd outRead;
+  ~ClientFixture() {
+    if (stdinWrite >= 0) ::close(stdinWrite);
+    client->shutdown("test over");
+    client->tick();
+    client.reset();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the submitting node sends stdin once accepted, within the window, then its end",
+          "[stdin]") {
+  ClientFixture f;
+  Job& job = f.submitWithStdin();
+  std::string text = "hello\n";
+  REQUIRE(::write(f.stdinWrite, text.data(), text.size()) == 6);
+  for (int i = 0; i < 20; ++i) uv_run(&f.loop, UV_RUN_NOWAIT);
+  CHECK(f.stdinSent() == 0);  // nothing is read before the runner accepts
+  f.fromPi4(FrameType::ExecAccept, encode(ExecAcceptMsg{job.id, {}}));
+  f.runUntil([&] { return hasFrame(f.sent, FrameType::ExecStdin); });
+  CHECK(f.stdinSent() == 6);
+  ::close(f.stdinWrite);
+  f.stdinWrite = -1;
+  bool eof = false;
+  f.runUntil([&] {
+    f.stdinSent(&eof);
+    return eof;
+  });
+}
+
+TEST_CASE("credit for stdin never sent, or from another node, is not believed", "[stdin]") {
+  ClientFixture f;
+  Job& job = f.submitWithStdin();
+  f.fromPi4(FrameType::ExecAccept, encode(ExecAcceptMsg{job.id, {}}));
+  REQUIRE(::write(f.stdinWrite, "abc", 3) == 3);
+  f.runUntil([&] { return hasFrame(f.sent, FrameType::ExecStdin); });
+  CHECK(f.stdinSent() == 3);
+  // Another node crediting this job: not its job, ignored.
+  f.fromPi4(FrameType::StdinCredit, encode(StdinCreditMsg{job.id, 3, false}), "fp-laptop");
+  CHECK(job.state == JobState::Running);
+  // pi4 crediting more than was sent: the job stops, and pi4 is told.
+  f.fromPi4(FrameType::StdinCredit, encode(StdinCreditMsg{job.id, 4, false}));
+  CHECK(job.state == JobState::Failed);
+  CHECK_THAT(job.error, Catch::Contains("credited 4 bytes of stdin with only 3 in flight"));
+  CHECK(takeFrames(f.sent, FrameType::ExecRelease).size() == 1);
 }
 
 TEST_CASE("the submitter reads only under credit and refuses credit it was not owed", "[stdin]") {
