@@ -2,7 +2,7 @@
 // tests (busctl cannot pass file descriptors): prints the D-Bus error name and message, or the
 // job path, and exits 0 only when the call was refused.
 //
-//   exec_call ADDRESS read-end|on-empty|option-twice
+//   exec_call ADDRESS read-end|on-empty|option-twice|stdin-write-end|stdin-file
 #include <fcntl.h>
 #include <systemd/sd-bus.h>
 #include <unistd.h>
@@ -15,7 +15,9 @@
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: exec_call ADDRESS read-end|on-empty|option-twice\n");
+    std::fprintf(stderr,
+                 "usage: exec_call ADDRESS "
+                 "read-end|on-empty|option-twice|stdin-write-end|stdin-file\n");
     return 2;
   }
   std::string mode = argv[2];
@@ -43,6 +45,12 @@ int main(int argc, char** argv) {
     r = r < 0 ? r : sd_bus_message_append(call, "a{sv}", 1, "on", "s", "");
   else if (mode == "option-twice")
     r = r < 0 ? r : sd_bus_message_append(call, "a{sv}", 2, "local", "b", 1, "local", "b", 1);
+  else if (mode == "stdin-write-end")  // stdin must be a read end
+    r = r < 0 ? r : sd_bus_message_append(call, "a{sv}", 1, "stdin", "h", out[1]);
+  else if (mode == "stdin-file")  // a file the caller shares: vestad would change its flags
+    r = r < 0 ? r
+              : sd_bus_message_append(call, "a{sv}", 1, "stdin", "h",
+                                      ::open("/dev/null", O_RDONLY | O_CLOEXEC));
   else
     r = r < 0 ? r : sd_bus_message_append(call, "a{sv}", 0);
   if (r < 0) {

@@ -113,6 +113,16 @@ scenario_pipe() {
   check "a last line without a newline is kept as it is" test "$(od -c <last)" = "$(printf 'a\nb' | od -c)"
 }
 
+# A D-Bus caller handing over a stdin vestad cannot use: refused at the call, naming the rule.
+scenario_bad_stdin_fd() {
+  start_nodes "${DESK[@]}"
+  out=$("$EXEC_CALL" "$VESTA_BUS" stdin-write-end)
+  check "a pipe's write end as stdin is refused" test $? -eq 0
+  expect_contains "saying to pass the read end" "stdin: not open for reading (the write end of a pipe?); pass the read end" "$out"
+  out=$("$EXEC_CALL" "$VESTA_BUS" stdin-file)
+  expect_contains "a file or terminal as stdin is refused" "stdin: expected a pipe or socket" "$out"
+}
+
 # Bad stdin flags: one line naming the flag, what it needs, exit 2; no daemon needed.
 scenario_usage() {
   out=$("$VESTA" exec --pipe -- cat 2>&1); rc=$?
