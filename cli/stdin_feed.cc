@@ -44,12 +44,13 @@ pollfd StdinFeed::waitFor() const {
 void StdinFeed::pump() {
   while (pipe_) {
     if (offset_ == buf_.size()) {
-      if (from_ < 0 || fromEnded_) {
+      if (fromEnded_) {
         pipe_.reset();  // the end: the command's stdin closes once vestad has sent the rest
         std::string().swap(buf_);  // a --pipe block is not held past its writing
         offset_ = 0;
         return;
       }
+      if (from_ < 0) return;  // neither copyFrom() nor give() yet
       pollfd p{from_, POLLIN, 0};
       if (::poll(&p, 1, 0) <= 0) return;  // nothing to read yet; never block on a terminal
       buf_.resize(kPiece);
