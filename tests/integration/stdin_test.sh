@@ -39,6 +39,14 @@ scenario_eof() {
   check "a pipe as stdin ends with its writer" \
     test "$(printf 'abc' | V exec --on pi4 -- wc -c)" = 3
   check "an empty stdin is an empty stdin" test "$(V exec --on pi4 -- wc -c </dev/null)" = 0
+  # A stdin that never ends (a FIFO this shell holds open for writing, writing nothing) does
+  # not hold vesta once its command has ended.
+  mkfifo never
+  exec 7<>never
+  "$VESTA" -node desk exec --on pi4 -- true <never &
+  wait_exit $! 60
+  check "a command that never reads its endless stdin ends vesta exec (status 0)" test $? -eq 0
+  exec 7>&-
   # The command stops reading early (head): vesta still ends, with head's status.
   out=$(yes | head -c 20000000 | V exec --on pi4 -- head -c 5); rc=$?
   check "a command that stops reading ends the job (status 0)" test $rc -eq 0
