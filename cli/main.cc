@@ -73,8 +73,8 @@ const Command kCommands[] = {
        return commandCancel(c, o, o.args[1]);
      }},
     {"exec", "[OPTIONS] -- CMD ARGS",
-     "run CMD on the best node that permits it; its stdout, stderr\nand exit status are vesta's "
-     "(255: it could not run)",
+     "run CMD on the best node that permits it; its stdin, stdout,\nstderr and exit status are "
+     "vesta's (255: it could not run)",
      kAnyArgs, false, 0, 0, kPlacement,
      [](vesta::Client& c, const CliOptions& o, const Numbers&) {
        return o.each ? commandExecEach(c, o) : commandExec(c, o);
@@ -82,6 +82,10 @@ const Command kCommands[] = {
     {"exec", "--each A B... -- CMD {}",
      "one CMD per argument across the federation ({} {.} {/}\n{//} {/.} {#} as in GNU parallel), "
      "outputs grouped, summary",
+     0, false, 0, 0, 0, nullptr},
+    {"exec", "--each --pipe -- CMD",
+     "one CMD per block of stdin (--block SIZE, default 1M, cut\nat line ends); -k: outputs in "
+     "input order",
      0, false, 0, 0, 0, nullptr},
 };
 
