@@ -59,6 +59,7 @@ Bytes encode(const ExecOfferMsg& m) {
   }
   w.u16(static_cast<uint16_t>(m.gets.size()));
   for (auto& g : m.gets) w.shortString(g);
+  if (m.gpus) w.u8(m.gpus);
   return std::move(w.data());
 }
 
@@ -100,6 +101,11 @@ Result<ExecOfferMsg> decodeExecOffer(std::span<const uint8_t> p) {
     m.gets.push_back(r.shortString());
     if (r.ok())
       if (auto ok = checkGetPattern(m.gets.back()); !ok) return fail("exec offer: " + ok.error());
+  }
+  if (r.ok() && !r.done()) {
+    m.gpus = r.u8();
+    if (m.gpus == 0 || m.gpus > kMaxGpusPerJob)
+      return fail("exec offer: " + std::to_string(m.gpus) + " GPUs asked for");
   }
   if (auto ok = finished(r, "exec offer"); !ok) return fail(ok.error());
   for (size_t i = 0; i < m.files.size(); ++i)

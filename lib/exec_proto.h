@@ -22,6 +22,7 @@ inline constexpr size_t kMaxArgs = 4096;
 inline constexpr size_t kMaxArgvBytes = 256 * 1024;  // all arguments together
 inline constexpr size_t kMaxShippedFiles = 256;
 inline constexpr size_t kMaxGetPatterns = 64;
+inline constexpr unsigned kMaxGpusPerJob = 16;  // vesta exec --gpu=N
 inline constexpr size_t kMaxAllowlist = 256;
 inline constexpr size_t kMaxDataPiece = 256 * 1024;  // FileData and Output bytes per frame
 // Bytes of output (or of a shipped file) that may be in flight, unconsumed, per job and
@@ -46,6 +47,7 @@ struct ExecOfferMsg {
   uint64_t cpu_s = 0;       // CPU-time limit asked for; 0: none
   std::vector<ShippedFile> files;
   std::vector<std::string> gets;  // --get patterns
+  uint8_t gpus = 0;  // --gpu=N; an optional trailing byte, absent when 0 (older offers)
   bool operator==(const ExecOfferMsg&) const = default;
 };
 
