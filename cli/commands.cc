@@ -13,6 +13,7 @@
 #include <rapidjson/writer.h>
 
 #include "format.h"
+#include "gpu_text.h"
 #include "job.h"
 #include "plural.h"
 
@@ -70,6 +71,22 @@ void field(JsonWriter& w, const char* key, T value) {
     w.Uint64(value);
   else
     w.Int64(value);
+}
+
+// "gpu_list": this node's GPUs (or a peer's), as the JSON of vesta status and vesta peers.
+void writeGpus(JsonWriter& w, const std::vector<api::GpuRow>& rows) {
+  writeRows(w, "gpu_list", rows, [](JsonWriter& json, const api::GpuRow& g) {
+    field(json, "index", g.index);
+    field(json, "vendor", g.vendor);
+    field(json, "model", g.model);
+    field(json, "driver", g.driver);
+    json.Key("memory_mb");
+    g.memoryMb ? json.Uint(g.memoryMb) : json.Null();
+    json.Key("busy_pct");
+    g.busyPct < 0 ? json.Null() : json.Int(g.busyPct);
+    field(json, "state", g.state);
+    if (!g.note.empty()) field(json, "note", g.note);
+  });
 }
 
 // Calls SubmitCpu/SubmitMem with the two leading arguments in `types` and the placement options
@@ -258,6 +275,7 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.Key("temperature_c");
     n.temperatureC < 0 ? w.Null() : w.Double(n.temperatureC);
     field(w, "gpus", n.gpus);
+    writeGpus(w, gpuRowsFor(n.gpuList, n.name));
     field(w, "stress_cores", n.stressCores);
     field(w, "jobs_active", n.jobsActive);
     field(w, "allow_exec", n.allowExec);
@@ -309,6 +327,8 @@ int commandStatus(Client& c, const CliOptions& options) {
   std::printf("  power   %s (%s), lends %.0f%% of its offer\n", n.powerMode.c_str(),
               n.powerReason.c_str(), n.willingness * 100);
   if (n.temperatureC >= 0) std::printf("  heat    %.0f °C\n", n.temperatureC);
+  for (const api::GpuRow& g : gpuRowsFor(n.gpuList, n.name))
+    std::printf("  gpu     %s\n", gpuRowText(g).c_str());
   std::string drops;
   for (auto& [reason, count] : n.dropped)
     if (count) drops += (drops.empty() ? "" : ", ") + std::to_string(count) + " " + reason;
@@ -470,8 +490,12 @@ int commandJobs(Client& c, const CliOptions& options) {
 int commandPeers(Client& c, const CliOptions& options) {
   auto rows = c.listPeers();
   if (!rows) return reportError(options, rows.error());
+  // The peers' GPUs, as their beacons advertise them (none from a vestad that predates them).
+  std::vector<api::GpuRow> gpus;
+  if (auto node = c.node()) gpus = node->gpuList;
   if (options.json) {
-    printRows("peers", *rows, [](JsonWriter& w, const api::Peer& row) {
+    printRows("peers", *rows, [&](JsonWriter& w, const api::Peer& row) {
+      writeGpus(w, gpuRowsFor(gpus, row.name));
       field(w, "name", row.name);
       field(w, "fingerprint", row.fingerprint);
       field(w, "address", row.address + ":" + std::to_string(row.port));
@@ -508,6 +532,9 @@ int commandPeers(Client& c, const CliOptions& options) {
                 formatMiB(row.memAvailableMb).c_str(), row.power.c_str(), row.spareCores,
                 formatDuration(row.lastSeenMs).c_str(), link);
   }
+  for (const api::Peer& row : *rows)
+    for (const api::GpuRow& g : gpuRowsFor(gpus, row.name))
+      std::printf("%-16s gpu %s\n", row.name.c_str(), gpuRowText(g).c_str());
   return kExitOk;
 }
 

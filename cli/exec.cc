@@ -63,6 +63,8 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
   if (r >= 0 && o.memMb) r = sd_bus_message_append(m, "{sv}", "mem_mb", "t", o.memMb);
   if (r >= 0 && o.cpuS) r = sd_bus_message_append(m, "{sv}", "cpu_s", "t", o.cpuS);
   if (r >= 0 && in) r = sd_bus_message_append(m, "{sv}", "stdin", "h", in.get());
+  if (r >= 0 && o.gpus)
+    r = sd_bus_message_append(m, "{sv}", "gpus", "u", static_cast<uint32_t>(o.gpus));
   if (r >= 0) r = sd_bus_message_close_container(m);
   if (r < 0) return tl::unexpected(ClientError{kExecFailed, "cannot build the D-Bus call"});
   auto path = c.callForJob(std::move(*call), kExecFailed);

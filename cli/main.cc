@@ -139,6 +139,8 @@ std::string usage() {
          "  --force          let --get replace a file of the same name here\n"
          "  --timeout S      kill the command after S seconds (exit 124)\n"
          "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
+         "  --gpu[=N]        run where N GPUs (default 1) are lent and free; the job gets them\n"
+         "                   in CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES and VESTA_GPU\n"
          "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
          "  -n, --no-stdin   the command's stdin is /dev/null (by default vesta's stdin is\n"
          "                   forwarded; --each jobs get /dev/null unless --pipe)\n"
@@ -228,6 +230,12 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
       (name == "timeout" ? o.timeoutMs
        : name == "mem"   ? o.memMb
                          : o.cpuS) = name == "timeout" ? *n * 1000 : *n;
+    } else if (execMode && name == "gpu") {
+      // --gpu alone is one GPU: its value, if any, is given inline (--gpu=2), never as the
+      // next word, which is the command's.
+      auto n = number("--gpu", inlineValue.value_or("1"), 1, 16);
+      if (!n) return tl::unexpected(n.error());
+      o.gpus = *n;
     } else if (execMode && name == "each") {
       o.each = true;
     } else if (execMode && name == "force") {

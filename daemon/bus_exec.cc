@@ -72,7 +72,7 @@ int takeStdin(int fd, std::string& why) {
 
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   return readOptionDict(
-      m, error, "on, local, timeout_ms, mem_mb, cpu_s, stdin", [&](const std::string& k) {
+      m, error, "on, local, timeout_ms, mem_mb, cpu_s, stdin, gpus", [&](const std::string& k) {
         if (k == "stdin") {
           int fd = -1;
           if (sd_bus_message_read(m, "v", "h", &fd) < 0)
@@ -97,6 +97,15 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
           if (sd_bus_message_read(m, "v", "t", &v) < 0)
             return replyError(error, kErrorInvalidArgument, "option \"" + k + "\" takes a uint64");
           (k == "timeout_ms" ? req.timeoutMs : k == "mem_mb" ? req.memMb : req.cpuS) = v;
+        } else if (k == "gpus") {
+          uint32_t n = 0;
+          if (sd_bus_message_read(m, "v", "u", &n) < 0)
+            return replyError(error, kErrorInvalidArgument, "option \"gpus\" takes a uint32");
+          if (n > kMaxGpusPerJob)
+            return replyError(error, kErrorInvalidArgument,
+                              "option \"gpus\": " + std::to_string(n) + " GPUs; at most " +
+                                  std::to_string(kMaxGpusPerJob));
+          req.gpus = n;
         } else {
           return 0;
         }

@@ -4,6 +4,7 @@
 
 #include "api.h"
 #include "bus_util.h"
+#include "gpu_rows.h"
 #include "node.h"
 #include "spawn.h"
 #include "vesta_version.h"
@@ -210,12 +211,13 @@ int getProperty(sd_bus*, const char*, const char*, const char* property, sd_bus_
   return guarded(error, [&] {
     const Node& n = viewOf(userdata);
     std::string_view p = property;
-    if (p == "Dropped" || p == "Flows" || p == "Ledger" || p == "Peers") {
+    if (p == "Dropped" || p == "Flows" || p == "Ledger" || p == "Peers" || p == "GpuList") {
       api::NodeInfo rows;
       if (p == "Dropped") rows.dropped = droppedOf(n);
       if (p == "Flows") rows.flows = flowsOf(n);
       if (p == "Ledger") rows.ledger = ledgerOf(n);
       if (p == "Peers") rows.peers = peersOf(n);
+      if (p == "GpuList") rows.gpuList = gpuRowsOf(n);
       return api::writeProperty(reply, rows, p);
     }
     return api::writeProperty(reply, statusOf(n), p);
@@ -258,6 +260,7 @@ const sd_bus_vtable kManagerVtable[] = {
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("MaxBorrowRatio", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("GoodwillCoreSeconds", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("GpuList", api::GpuRow::kArraySignature, getProperty, 0, 0),
     SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",
                              SD_BUS_PARAM(millions) SD_BUS_PARAM(seed) SD_BUS_PARAM(options), "o",
                              SD_BUS_PARAM(job), submitCpu, SD_BUS_VTABLE_UNPRIVILEGED),

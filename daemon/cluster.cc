@@ -11,7 +11,9 @@ Cluster::Cluster(const Config& config, Sources sources)
 
 NodeSnapshot Cluster::snapshot() const {
   const NodeStatus& s = sources_.status();
-  return advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_);
+  NodeSnapshot snap = advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_);
+  if (sources_.gpus && s.gpus > 0) snap.gpu = sources_.gpus(true);
+  return snap;
 }
 
 ExecPolicy Cluster::execPolicy() const {
@@ -30,6 +32,8 @@ std::vector<NodeView> Cluster::views() const {
   const NodeStatus& s = sources_.status();
   std::vector<NodeView> out{
       selfView(config_.name, s.cores, s.cpu, s.mem, s.power, execPolicy(), config_)};
+  out[0].gpus = static_cast<unsigned>(s.gpus);
+  if (sources_.gpus && s.gpus > 0) out[0].gpu = sources_.gpus(false);
   const Discovery* discovery = sources_.discovery();
   if (!discovery) return out;
   const Links* links = sources_.links();

@@ -32,6 +32,8 @@ class Cluster : public Engine {
     std::function<const Links*()> links;
     std::function<const LedgerStore*()> ledger;
     std::function<uint64_t()> nowMs;  // the clock of the peers' last_seen (the loop's)
+    // This node's GPUs as the runner lends them: to peers (beacons) or to its owner (self view).
+    std::function<GpuAdvert(bool forPeers)> gpus = {};
   };
   Cluster(const Config& config, Sources sources);
 

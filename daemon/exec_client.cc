@@ -64,6 +64,9 @@ struct ExecClient::Run {
   FilesStreamParser filesCheck;        // the --get stream, checked before it reaches the submitter
   std::vector<UniqueFd> putFds;        // req.puts' descriptors, by index (theirs are left at -1)
   std::unique_ptr<StdinSource> input;  // the submitter's stdin, read once the runner accepts
+  uint64_t acceptedAt = 0;       // when the runner took it: its GPUs are held from then
+  std::string reasonBeforeWait;  // the job's reason before a "waiting: ..." replaced it
+  bool waiting = false;
 };
 
 ExecClient::ExecClient(uv_loop_t* loop, const Config& config, JobTable& jobs, Hooks hooks)
@@ -109,6 +112,14 @@ Result<Job*> ExecClient::submit(Request req) {
   return &job;
 }
 
+std::map<std::string, unsigned> ExecClient::gpusOn() const {
+  std::map<std::string, unsigned> out;
+  for (auto& [id, run] : runs_.live())
+    if (run->req.gpus && (run->state == S::Offered || run->state == S::Running))
+      out[run->node] += run->req.gpus;
+  return out;
+}
+
 std::map<std::string, unsigned> ExecClient::runningOn() const {
   std::map<std::string, unsigned> out;
   for (auto& [id, run] : runs_.live())
@@ -128,8 +139,10 @@ void ExecClient::dispatch() {
     Run& run = *found;
     auto views = hooks_.views();
     auto running = runningOn();
+    auto gpus = gpusOn();
     for (auto& v : views) {
       v.exec_running = running.count(v.name) ? running[v.name] : 0;
+      v.gpu_running = gpus.count(v.name) ? gpus[v.name] : 0;
       if (auto r = run.refused.find(v.name); r != run.refused.end()) v.refused = r->second;
     }
     PlacementRequest how;
@@ -138,10 +151,22 @@ void ExecClient::dispatch() {
     how.local = run.req.local;
     how.argv0 = run.req.argv[0];
     how.shipped = namesShippedProgram(run.req.argv[0]);
+    how.gpus = run.req.gpus;
     Plan plan = placeExec(how, views, policy_);
     if (plan.wait) {
+      // A GPU job says what it waits for (its Reason on the bus): whose GPUs are busy.
+      if (run.req.gpus && run.job->reason != "waiting: " + plan.reason) {
+        if (!run.waiting) run.reasonBeforeWait = run.job->reason;
+        run.waiting = true;
+        run.job->reason = "waiting: " + plan.reason;
+        jobs_.partsChanged(*run.job);
+      }
       waiting.push_back(id);
       continue;
+    }
+    if (run.waiting) {
+      run.job->reason = run.reasonBeforeWait;
+      run.waiting = false;
     }
     if (!plan.ok()) {
       finish(run, JobState::Failed, "", plan.error);
@@ -172,6 +197,7 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
   for (auto& p : run.req.puts) m.files.push_back({p.name, p.sha256, p.size, p.executable});
   m.gets = run.req.gets;
   m.stdin_piped = run.input != nullptr;
+  m.gpus = static_cast<uint8_t>(run.req.gpus);
   log::info("job " + job.idText() + " offered to " + node.name + ": " + reason,
             {{"VESTA_JOB", job.idText()}});
   if (!hooks_.send(run.fp, {FrameType::ExecOffer, encode(m)})) requeue(run, "could not be reached");
@@ -210,6 +236,7 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       if (!m) return;
       Run* run = runFrom(fp, m->job);
       if (!run || !moveState(run->state, S::Running)) return;
+      run->acceptedAt = clockMs();
       for (auto& d : m->missing) {
         auto p = std::find_if(run->req.puts.begin(), run->req.puts.end(),
                               [&](const PutFile& f) { return f.sha256 == d; });
@@ -386,6 +413,9 @@ void ExecClient::creditBack(Run& run, bool force) {
 
 void ExecClient::onExit(Run& run, const ExecExitMsg& exit) {
   Job& job = *run.job;
+  if (run.req.gpus && !run.fp.empty() && run.acceptedAt && gpuBorrowed_)
+    gpuBorrowed_(run.fp, static_cast<double>(clockMs() - run.acceptedAt) / 1000.0 *
+                             static_cast<double>(run.req.gpus));
   if (exit.status < 0) return finish(run, JobState::Failed, "", exit.error);
   job.exitStatus = exit.status;
   if (exit.timed_out)

@@ -56,6 +56,7 @@ class ExecClient : public Engine {
     uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
     std::string on;
     bool local = false;
+    unsigned gpus = 0;  // --gpu=N: placed only where N GPUs are lent and free, handed to it
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
     // The submitter's stdin pipe (a read end), forwarded to the command; empty: /dev/null.
@@ -81,6 +82,11 @@ class ExecClient : public Engine {
 
   // How many of our commands each node runs now (by node name), for placement.
   std::map<std::string, unsigned> runningOn() const;
+  // How many GPUs our --gpu commands hold (or are offered) on each node, by name.
+  std::map<std::string, unsigned> gpusOn() const;
+  // Told the GPU-seconds a peer's GPUs ran a --gpu job of ours for, when it exits (the ledger).
+  using GpuBorrowed = std::function<void(const std::string& fingerprint, double seconds)>;
+  void onGpuBorrowed(GpuBorrowed fn) { gpuBorrowed_ = std::move(fn); }
   std::vector<Flow> flows() const override;  // peers running our commands
   size_t active() const override { return runs_.size(); }
 
@@ -109,6 +115,7 @@ class ExecClient : public Engine {
   RunTable<uint64_t, Run> runs_;  // by job id; an ended run is freed at the next tick
   std::deque<uint64_t> queue_;    // waiting for a free slot, oldest first
   bool dispatching_ = false;
+  GpuBorrowed gpuBorrowed_;
 };
 
 }  // namespace vesta

@@ -106,6 +106,7 @@ struct ExecRunner::Job {
   UniqueFd getFd;
   uint64_t getRemaining = 0;
   std::string getName;
+  std::vector<unsigned> gpus;  // the GPUs it holds (--gpu), from acceptance to its end
 
   bool alive() const { return state == ExecRunState::Running && pid > 0; }  // spawned, not reaped
 
@@ -229,6 +230,9 @@ std::optional<RefuseMsg> ExecRunner::whyRefuse(const std::string& fp, const Exec
     add(total, f.size);
     if (seen.insert(f.sha256).second && !cached) add(fresh, f.size);
   }
+  if (m.gpus)
+    if (std::string why = gpuRefusal(fp, m.gpus); !why.empty())
+      return refuse(RefuseCode::Busy, why);
   if (!m.files.empty())
     if (std::string why = shippedRefusal(
             me, total, fresh, {config_.exec_cache_mb, config_.min_free_disk_pct}, diskSpace());
@@ -316,6 +320,8 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   for (auto& f : job->offer.files)
     if (!cache_->has(f.sha256) && asked.insert(f.sha256).second) job->missing.push_back(f.sha256);
   Job& j = jobs_.add(key, std::move(job));
+  // whyRefuse found them free a moment ago, on this same loop turn.
+  if (j.offer.gpus) j.gpus = takeGpus(key, j.offer.gpus);
   if (!j.offer.files.empty())
     log::info("job " + std::to_string(key.second) + " from " + origin + ": " +
                   std::to_string(j.offer.files.size()) + " shipped file" +
@@ -498,6 +504,7 @@ void ExecRunner::run(Job& job) {
       "VESTA_NODE=" + config_.name, "VESTA_JOB=" + std::to_string(job.key.second),
       "VESTA_ORIGIN=" + job.origin};
   spec.cwd = job.scratch;
+  handGpus(job.gpus, spec);
   spec.nice = kExecNice;
   uint64_t memMb = job.offer.mem_mb;
   if (!job.local && memMb == 0) memMb = config_.mem_offer_mb;
@@ -695,6 +702,8 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   bool wasAlive = job.alive();
   ExecRunState was = job.state;
   if (!moveState(job.state, ExecRunState::Ended)) return;
+  if (!job.gpus.empty())
+    releaseGpus(job.key, job.origin, job.gpus.size(), job.local, job.startedMs);
   if (wasAlive) {
     killJob(job.pid);
     unreaped_.push_back(job.pid);  // its pidfd goes with the job: reaped by pid in tick()

@@ -27,9 +27,12 @@
 #include "file_cache.h"
 #include "flow.h"
 #include "frame.h"
+#include "gpu_advert.h"
+#include "gpu_slots.h"
 #include "proto.h"
 #include "run_table.h"
 #include "sampler.h"
+#include "spawn.h"
 
 namespace vesta {
 
@@ -67,6 +70,13 @@ class ExecRunner : public Engine {
   std::vector<Flow> flows() const override;  // peers' commands running here
   size_t active() const override { return jobs_.size(); }
   unsigned borrowedRunning() const;
+  // Which GPU each --gpu job holds (daemon/exec_gpus.cc); what this node's beacons advertise.
+  const GpuSlots& gpuSlots() const { return gpuSlots_; }
+  GpuAdvert gpuAdvert(bool forPeers) const;
+  // Told the GPU-seconds a peer's --gpu job held this node's GPUs for, when it ends (the ledger).
+  using GpuLent =
+      std::function<void(const std::string& fingerprint, const std::string& name, double seconds)>;
+  void onGpuLent(GpuLent fn) { gpuLent_ = std::move(fn); }
 
  private:
   struct Job;
@@ -91,6 +101,13 @@ class ExecRunner : public Engine {
   void kill(Job& job, const std::string& why);
   void badFrame(const std::string& fingerprint, const std::string& error);
   uint64_t clockMs() const;
+  // GPUs (daemon/exec_gpus.cc): the refusal, taking and giving back (with the GPU-seconds a
+  // peer's job held them for), and what the command is handed.
+  std::string gpuRefusal(const std::string& fingerprint, unsigned n) const;
+  std::vector<unsigned> takeGpus(const Key& key, unsigned n);
+  void releaseGpus(const Key& key, const std::string& origin, size_t held, bool local,
+                   uint64_t startedMs);
+  void handGpus(const std::vector<unsigned>& gpus, SpawnSpec& spec) const;
 
   uv_loop_t* loop_;
   const Config& config_;
@@ -106,6 +123,8 @@ class ExecRunner : public Engine {
   uint64_t nextScratch_ = 0;
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;
+  GpuSlots gpuSlots_;
+  GpuLent gpuLent_;
 };
 
 }  // namespace vesta

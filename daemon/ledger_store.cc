@@ -44,6 +44,11 @@ void LedgerStore::recordBorrowed(const std::string& fp, const std::string& name,
   if (ledger_.recordBorrowed(fp, name, core, mib, nowUnix())) changed(jobEnded);
 }
 
+void LedgerStore::recordGpu(const std::string& fp, const std::string& name, double gpuSeconds,
+                            bool lent) {
+  if (ledger_.recordGpu(fp, name, gpuSeconds, lent, nowUnix())) changed(false);
+}
+
 bool LedgerStore::allows(const std::string& fp, std::string* why) const {
   const LedgerEntry* e = ledger_.find(fp);
   return !e || gate_.allows(*e, why);

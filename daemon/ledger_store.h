@@ -31,6 +31,10 @@ class LedgerStore {
   void recordBorrowed(const std::string& fingerprint, const std::string& name, double coreSeconds,
                       double mibSeconds, bool jobEnded);
 
+  // GPU-seconds of a --gpu job (lent: a peer's job held our GPUs), written within the second.
+  void recordGpu(const std::string& fingerprint, const std::string& name, double gpuSeconds,
+                 bool lent);
+
   // May `fingerprint` borrow from us? When not, `why` names the cap.
   bool allows(const std::string& fingerprint, std::string* why) const;
   // Would `fingerprint` refuse us: by our gate's numbers (we borrowed too much from it), or

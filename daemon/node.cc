@@ -35,7 +35,10 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       cluster_(config_, Cluster::Sources{
                             [this]() -> const NodeStatus& { return status(); },
                             [this] { return discovery_.get(); }, [this] { return links_.get(); },
-                            [this] { return ledger_.get(); }, [this] { return uv_now(loop_); }}),
+                            [this] { return ledger_.get(); }, [this] { return uv_now(loop_); },
+                            [this](bool forPeers) {
+                              return execRunner_ ? execRunner_->gpuAdvert(forPeers) : GpuAdvert{};
+                            }}),
       stress_(loop),
       sigterm_(loop),
       sigint_(loop),
@@ -112,6 +115,15 @@ Result<void> Node::start() {
                           ledger_->flush();
                         },
                         [this] { updateProgressTimer(); }});
+  // GPU-seconds beside the core-seconds: a peer's --gpu job held our GPUs, or ours held its.
+  execRunner_->onGpuLent([this](const std::string& fp, const std::string& name, double s) {
+    ledger_->recordGpu(fp, name, s, true);
+    ledgerChanged();
+  });
+  execClient_->onGpuBorrowed([this](const std::string& fp, double s) {
+    ledger_->recordGpu(fp, peerName(fp), s, false);
+    ledgerChanged();
+  });
   // Shut down in this order: our own jobs first, then what we lend (before the links close,
   // so the coordinators hear a clear reason).
   router_ = std::make_unique<Router>(std::vector<Engine*>{

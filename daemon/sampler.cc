@@ -22,7 +22,6 @@ Sampler::Sampler(uv_loop_t* loop, const Config& config, std::function<void()> on
 
 void Sampler::start(uint64_t intervalMs) {
   last_ = parseProcStat(readSysFile(config_.sysroot, "/proc/stat").value_or(""));
-  status_.gpus = readGpus(config_.sysroot).count;
   readSlowChanging();
   sample();  // memory and power now; the CPU share needs a second reading
   timer_.start(std::min<uint64_t>(intervalMs, 250), intervalMs, [this] { sample(); });
@@ -34,6 +33,8 @@ void Sampler::readSlowChanging() {
   status_.power = decidePower(state, config_.power, config_.battery_min_pct);
   status_.battery_pct = state.has_battery ? state.capacity_pct : std::nullopt;
   status_.temperature_c = readThermal(config_.sysroot).max_celsius;
+  status_.gpu_list = readGpuList(config_.sysroot);
+  status_.gpus = static_cast<int>(status_.gpu_list.size());
 }
 
 void Sampler::sample() {

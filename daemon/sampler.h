@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.h"
+#include "gpus.h"
 #include "lending_budget.h"
 #include "power.h"
 #include "sysstat.h"
@@ -27,6 +28,7 @@ struct NodeStatus {
   std::optional<int> battery_pct;
   std::optional<double> temperature_c;
   int gpus = 0;
+  std::vector<Gpu> gpu_list;  // each GPU, its memory and busy % (refreshed with the power)
   // What this node may lend now, recomputed every sample from the measurement above, the
   // owner's settings and the borrowed work's own CPU time (Sampler::Sources).
   double borrowedBusyCores = 0;

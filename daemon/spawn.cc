@@ -43,8 +43,9 @@ bool addRule(int ruleset, const char* path, uint64_t rights) {
   return ::syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &attr, 0) == 0;
 }
 
-// A ruleset that forbids writing anywhere but `dir` (and /dev/null); none without Landlock.
-UniqueFd makeRuleset(const std::string& dir) {
+// A ruleset that forbids writing anywhere but `dir` (and /dev/null and `devices`); none
+// without Landlock.
+UniqueFd makeRuleset(const std::string& dir, const std::vector<std::string>& devices) {
   int abi = landlockAbi();
   if (abi <= 0) return {};
   landlock_ruleset_attr attr{};
@@ -58,6 +59,8 @@ UniqueFd makeRuleset(const std::string& dir) {
   if (!addRule(ruleset.get(), dir.c_str(), writeRights(abi)) ||
       !addRule(ruleset.get(), "/dev/null", fileRights))
     return {};
+  for (const auto& d : devices)
+    if (!addRule(ruleset.get(), d.c_str(), fileRights)) return {};
   ::fcntl(ruleset.get(), F_SETFD, FD_CLOEXEC);
   return ruleset;
 }
@@ -276,7 +279,7 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
   UniqueFd errorRead(pipeFds[0]), errorWrite(pipeFds[1]);
-  UniqueFd ruleset = makeRuleset(spec.cwd);
+  UniqueFd ruleset = makeRuleset(spec.cwd, spec.devices);
   if (!ruleset && landlockAbi() > 0) {
     int e = errno;
     return fail("landlock " + spec.cwd + ": " + std::strerror(e) +

@@ -20,6 +20,9 @@ struct SpawnSpec {
   std::vector<std::string> argv;  // argv[0] as the submitter typed it
   std::vector<std::string> env;   // NAME=value, the whole environment
   std::string cwd;                // the scratch directory; also the only writable place
+  // Device nodes it may also open for writing: the GPUs it holds (vesta exec --gpu), nothing
+  // else of /dev but /dev/null. Each must exist.
+  std::vector<std::string> devices;
   int nice = 0;
   uint64_t memBytes = 0;      // RLIMIT_AS; 0 = unlimited
   uint64_t cpuSeconds = 0;    // RLIMIT_CPU; 0 = unlimited

@@ -206,6 +206,7 @@ const auto kNodeFields = std::tuple{
     field("Peers", &NodeInfo::peers),
     field("MaxBorrowRatio", &NodeInfo::maxBorrowRatio),
     field("GoodwillCoreSeconds", &NodeInfo::goodwillCoreSeconds),
+    field("GpuList", &NodeInfo::gpuList),
 };
 
 const auto kJobFields = std::tuple{
@@ -338,6 +339,22 @@ Result<void> read(sd_bus_message* m, Peer& p) {
   if (!ok) return ok;
   p.name = name, p.fingerprint = fp, p.address = address, p.state = state, p.power = power;
   p.linkUp = std::strcmp(link, "up") == 0;
+  return {};
+}
+
+int write(sd_bus_message* m, const GpuRow& g) {
+  return sd_bus_message_append(m, GpuRow::kSignature, g.node.c_str(), g.index, g.vendor.c_str(),
+                               g.model.c_str(), g.driver.c_str(), g.memoryMb, g.busyPct,
+                               g.state.c_str(), g.note.c_str());
+}
+
+Result<void> read(sd_bus_message* m, GpuRow& g) {
+  const char *node, *vendor, *model, *driver, *state, *note;
+  auto ok = readRow<GpuRow>(m, &node, &g.index, &vendor, &model, &driver, &g.memoryMb, &g.busyPct,
+                            &state, &note);
+  if (!ok) return ok;
+  g.node = node, g.vendor = vendor, g.model = model, g.driver = driver, g.state = state,
+  g.note = note;
   return {};
 }
 

@@ -113,6 +113,20 @@ struct Refusal {
   bool operator==(const Refusal&) const = default;
 };
 
+// Manager.GpuList: a GPU of this node or of a peer, as its beacon advertises it.
+struct GpuRow {
+  static constexpr const char* kArraySignature = "a(susssuiss)";
+  static constexpr const char* kSignature = kArraySignature + 1;
+  std::string node;
+  uint32_t index = 0;
+  std::string vendor, model, driver;
+  uint32_t memoryMb = 0;  // 0: unknown
+  int32_t busyPct = -1;   // -1: unknown
+  std::string state;      // "free" (lent, free), "busy" (a job holds it), "not lent"
+  std::string note;       // why not lent ("lends no GPU (gpu_offer is off)")
+  bool operator==(const GpuRow&) const = default;
+};
+
 // The Manager's properties (what GetAll returns): this node's status and, as rows, its peers,
 // flows and ledger. vesta status and vestatop read this one snapshot.
 struct NodeInfo {
@@ -134,6 +148,7 @@ struct NodeInfo {
   std::vector<LedgerRow> ledger;
   std::vector<Peer> peers;
   double maxBorrowRatio = 0, goodwillCoreSeconds = 0;
+  std::vector<GpuRow> gpuList;  // this node's GPUs, then its peers'
   bool operator==(const NodeInfo&) const = default;
 };
 
@@ -165,6 +180,7 @@ int write(sd_bus_message* m, const LedgerRow& row);
 int write(sd_bus_message* m, const JobRow& row);
 int write(sd_bus_message* m, const Part& row);
 int write(sd_bus_message* m, const Refusal& row);
+int write(sd_bus_message* m, const GpuRow& row);
 int write(sd_bus_message* m, const NodeInfo& info);
 int write(sd_bus_message* m, const JobInfo& info);
 Result<void> read(sd_bus_message* m, Peer& row);
@@ -173,6 +189,7 @@ Result<void> read(sd_bus_message* m, LedgerRow& row);
 Result<void> read(sd_bus_message* m, JobRow& row);
 Result<void> read(sd_bus_message* m, Part& row);
 Result<void> read(sd_bus_message* m, Refusal& row);
+Result<void> read(sd_bus_message* m, GpuRow& row);
 Result<void> read(sd_bus_message* m, NodeInfo& info);  // unknown properties are skipped
 Result<void> read(sd_bus_message* m, JobInfo& info);
 

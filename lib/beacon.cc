@@ -11,6 +11,9 @@ namespace {
 constexpr uint8_t kMagic[4] = {'V', 'S', 'T', 'B'};
 constexpr size_t kHeaderSize = sizeof kMagic + 1;
 constexpr size_t kNonceSize = 12;
+// Optional sections after the fixed body: [u8 tag][u16 length][length bytes]. A receiver
+// skips tags it does not know, so a newer sender's beacon still parses here.
+constexpr uint8_t kSectionGpus = 1;
 
 }  // namespace
 
@@ -49,6 +52,13 @@ Bytes encodeBeaconBody(const Beacon& b) {
   w.u8(static_cast<uint8_t>(b.status.power));
   w.u16(b.status.willingness_permille);
   w.u8(b.status.gpus);
+  if (b.status.gpu != GpuAdvert{}) {
+    ByteWriter section;
+    encodeGpuAdvert(section, b.status.gpu);
+    w.u8(kSectionGpus);
+    w.u16(static_cast<uint16_t>(section.data().size()));
+    w.bytes(section.data());
+  }
   return std::move(w.data());
 }
 
@@ -70,6 +80,17 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   uint8_t power = r.u8();
   b.status.willingness_permille = r.u16();
   b.status.gpus = r.u8();
+  while (r.ok() && !r.done()) {
+    uint8_t tag = r.u8();
+    Bytes section(r.u16());
+    r.bytes(section);
+    if (!r.ok()) break;
+    if (tag == kSectionGpus) {
+      auto gpu = decodeGpuAdvert(section);
+      if (!gpu) return tl::unexpected(DropReason::Malformed);
+      b.status.gpu = std::move(*gpu);
+    }
+  }
   b.leaving = flags & 1;
   bool valid = r.done() && (flags & ~1u) == 0 && checkNodeName(b.name) && b.port != 0 &&
                b.status.cores > 0 && b.status.cpu_permille <= 1000 && power <= 2 &&

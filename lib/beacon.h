@@ -9,6 +9,7 @@
 #include <tl/expected.hpp>
 
 #include "crypto.h"
+#include "gpu_advert.h"
 #include "identity.h"
 #include "power.h"
 
@@ -24,6 +25,7 @@ struct NodeSnapshot {
   PowerMode power = PowerMode::Grid;
   uint16_t willingness_permille = 1000;
   uint8_t gpus = 0;
+  GpuAdvert gpu = {};  // an optional section: absent (all empty) on a node without GPUs
   bool operator==(const NodeSnapshot&) const = default;
 };
 

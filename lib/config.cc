@@ -65,6 +65,8 @@ const Field kFields[] = {
      "when not empty, the only programs that run here"},
     {"allow_shipped_exec", "allow-shipped-exec", nullptr, &Config::allow_shipped_exec, 0, 0,
      "also run programs a submitter shipped with --put (bypasses the allowlist; default off)"},
+    {"gpu_offer", "gpu-offer", nullptr, &Config::gpu_offer, 0, 0,
+     "lend this node's GPUs to vesta exec --gpu, one job per GPU (default off)"},
     {"exec_cache_mb", "exec-cache-mb", "MB", &Config::exec_cache_mb, 0, 1048576,
      "disk kept for shipped files, reused by content (default 1024)"},
     {"min_free_disk_pct", "min-free-disk-pct", "PCT", &Config::min_free_disk_pct, 0, 90,

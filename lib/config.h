@@ -31,8 +31,11 @@ struct Config {
   bool allow_exec = false;
   std::vector<std::string> exec_allowlist;
   bool allow_shipped_exec = false;  // run programs a submitter shipped (bypasses the allowlist)
-  uint32_t exec_cache_mb = 1024;    // shipped files kept for reuse, by content
-  uint32_t min_free_disk_pct = 5;   // shipped files never take the state dir's disk below this
+  // Lend the GPUs to `vesta exec --gpu` (off: a GPU job takes a whole card, and its owner
+  // notices at once; BOINC's run_gpu_if_user_active is off by default for the same reason).
+  bool gpu_offer = false;
+  uint32_t exec_cache_mb = 1024;   // shipped files kept for reuse, by content
+  uint32_t min_free_disk_pct = 5;  // shipped files never take the state dir's disk below this
   double max_borrow_ratio = 5;
   double goodwill_core_s = 3600;  // what any new peer may borrow before it has lent anything
   uint32_t battery_min_pct = 15;

@@ -60,6 +60,7 @@ Bytes encode(const ExecOfferMsg& m) {
   w.u16(static_cast<uint16_t>(m.gets.size()));
   for (auto& g : m.gets) w.shortString(g);
   w.u8(m.stdin_piped);
+  if (m.gpus) w.u8(m.gpus);
   return std::move(w.data());
 }
 
@@ -103,6 +104,11 @@ Result<ExecOfferMsg> decodeExecOffer(std::span<const uint8_t> p) {
       if (auto ok = checkGetPattern(m.gets.back()); !ok) return fail("exec offer: " + ok.error());
   }
   uint8_t piped = r.u8();
+  if (r.ok() && !r.done()) {
+    m.gpus = r.u8();
+    if (m.gpus == 0 || m.gpus > kMaxGpusPerJob)
+      return fail("exec offer: " + std::to_string(m.gpus) + " GPUs asked for");
+  }
   if (auto ok = finished(r, "exec offer"); !ok) return fail(ok.error());
   if (piped > 1) return fail("exec offer: the stdin flag is neither 0 nor 1");
   m.stdin_piped = piped;

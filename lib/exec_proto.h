@@ -22,6 +22,7 @@ inline constexpr size_t kMaxArgs = 4096;
 inline constexpr size_t kMaxArgvBytes = 256 * 1024;  // all arguments together
 inline constexpr size_t kMaxShippedFiles = 256;
 inline constexpr size_t kMaxGetPatterns = 64;
+inline constexpr unsigned kMaxGpusPerJob = 16;  // vesta exec --gpu=N
 inline constexpr size_t kMaxAllowlist = 256;
 inline constexpr size_t kMaxDataPiece = 256 * 1024;  // FileData and Output bytes per frame
 // Bytes of output (or of a shipped file) that may be in flight, unconsumed, per job and
@@ -47,6 +48,7 @@ struct ExecOfferMsg {
   std::vector<ShippedFile> files;
   std::vector<std::string> gets;  // --get patterns
   bool stdin_piped = false;       // ExecStdin frames follow; else the command's stdin is /dev/null
+  uint8_t gpus = 0;  // --gpu=N; an optional byte after the stdin flag, absent when 0
   bool operator==(const ExecOfferMsg&) const = default;
 };
 

@@ -89,6 +89,23 @@ Result<void> Ledger::recordBorrowed(const std::string& fp, const std::string& na
   return add(fp, name, core, mib, false, now);
 }
 
+Result<void> Ledger::recordGpu(const std::string& fp, const std::string& name, double gpu,
+                               bool lent, int64_t now) {
+  if (!std::isfinite(gpu) || gpu < 0) return fail("ledger: GPU-seconds must be finite and >= 0");
+  auto it = entries_.find(fp);
+  double before = it == entries_.end() ? 0
+                  : lent               ? it->second.lent_gpu_s
+                                       : it->second.borrowed_gpu_s;
+  if (before + gpu > kMaxAmount)
+    return fail("ledger: a total would pass " + fmt(kMaxAmount) + "; refusing the record");
+  LedgerEntry& e = entries_[fp];
+  e.fingerprint = fp;
+  if (!name.empty()) e.name = name;
+  (lent ? e.lent_gpu_s : e.borrowed_gpu_s) += gpu;
+  e.updated_unix = now;
+  return {};
+}
+
 const LedgerEntry* Ledger::find(const std::string& fp) const {
   auto it = entries_.find(fp);
   return it == entries_.end() ? nullptr : &it->second;
@@ -122,6 +139,10 @@ std::string Ledger::toJson() const {
     w.Uint64(toMilli(e.lent_mib_s));
     w.Key("borrowed_mib_ms");
     w.Uint64(toMilli(e.borrowed_mib_s));
+    w.Key("lent_gpu_ms");
+    w.Uint64(toMilli(e.lent_gpu_s));
+    w.Key("borrowed_gpu_ms");
+    w.Uint64(toMilli(e.borrowed_gpu_s));
     w.Key("updated_unix");
     w.Int64(e.updated_unix);
     w.EndObject();
@@ -172,6 +193,11 @@ Result<Ledger> Ledger::fromJson(const std::string& text, const std::string& orig
           std::pair{"borrowed_core_ms", &e.borrowed_core_s},
           std::pair{"lent_mib_ms", &e.lent_mib_s}, std::pair{"borrowed_mib_ms", &e.borrowed_mib_s}})
       if (!num(key, *field))
+        return corrupt(e.fingerprint + ": " + key + " must be a whole number from 0 to 1e18");
+    // GPU-seconds came later: a file written before them has none, and means zero.
+    for (auto [key, field] :
+         {std::pair{"lent_gpu_ms", &e.lent_gpu_s}, std::pair{"borrowed_gpu_ms", &e.borrowed_gpu_s}})
+      if (p.HasMember(key) && !num(key, *field))
         return corrupt(e.fingerprint + ": " + key + " must be a whole number from 0 to 1e18");
     auto updated = p.FindMember("updated_unix");
     // Seconds since 1970 as a whole number; anything past year 10000 is not a time we wrote.

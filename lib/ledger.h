@@ -19,6 +19,8 @@ struct LedgerEntry {
   double borrowed_core_s = 0;  // it ran our work: we borrowed from it
   double lent_mib_s = 0;
   double borrowed_mib_s = 0;
+  double lent_gpu_s = 0;  // GPU-seconds: its --gpu jobs held our GPUs (one GPU for 1 s = 1)
+  double borrowed_gpu_s = 0;
   int64_t updated_unix = 0;
 };
 
@@ -43,6 +45,10 @@ class Ledger {
                           double coreSeconds, double mibSeconds, int64_t nowUnix);
   Result<void> recordBorrowed(const std::string& fingerprint, const std::string& name,
                               double coreSeconds, double mibSeconds, int64_t nowUnix);
+
+  // GPU-seconds beside the core-seconds (lent: its job held our GPUs). Refused as above.
+  Result<void> recordGpu(const std::string& fingerprint, const std::string& name, double gpuSeconds,
+                         bool lent, int64_t nowUnix);
 
   const LedgerEntry* find(const std::string& fingerprint) const;
   std::vector<LedgerEntry> entries() const;

@@ -115,6 +115,8 @@ NodeView peerView(const Peer& p, std::optional<double> linkRttMs, uint64_t ageMs
   v.age_ms = ageMs;
   v.alive = p.state == PeerState::Alive && v.link_up;
   v.capped = capped;
+  v.gpus = p.status.gpus;
+  v.gpu = p.status.gpu;
   if (policy) v.exec = *policy;
   // What it offers peers (its ExecPolicy), less while on battery.
   v.exec_slots = v.willingness > 0 && v.exec.slots > 0
@@ -222,6 +224,14 @@ unsigned freeSlots(const NodeView& n) {
   return n.exec_slots > n.exec_running ? n.exec_slots - n.exec_running : 0;
 }
 
+// Whether `n` has the GPUs the job asks for free now: its advert's count, never more than it
+// lends less what ours hold there (its beacon may not show the job we placed a moment ago).
+bool gpuRoom(const NodeView& n, const PlacementRequest& r) {
+  if (r.gpus == 0) return true;
+  unsigned ours = std::min(n.gpu_running, n.gpus);
+  return std::min<unsigned>(n.gpu.free, n.gpus - ours) >= r.gpus;
+}
+
 }  // namespace
 
 Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
@@ -233,6 +243,7 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
     if (r.local && !n.self) continue;
     if (!r.on.empty() && n.name != r.on) continue;
     std::string why = whyNot(n, r, p);
+    if (why.empty() && r.gpus) why = gpuRefusal(n.name, n.gpu, n.gpus, r.gpus, nullptr);
     if (why.empty())
       willing.push_back(&n);
     else
@@ -251,14 +262,14 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
   for (auto* n : willing) {
     if (n->self)
       self = n;
-    else if (freeSlots(*n) > 0)
+    else if (freeSlots(*n) > 0 && gpuRoom(*n, r))
       peers.push_back(n);
   }
   std::stable_sort(peers.begin(), peers.end(), [](const NodeView* a, const NodeView* b) {
     if (freeSlots(*a) != freeSlots(*b)) return freeSlots(*a) > freeSlots(*b);
     return better(*a, *b);
   });
-  bool selfFree = self && freeSlots(*self) > 0;
+  bool selfFree = self && freeSlots(*self) > 0 && gpuRoom(*self, r);
   const NodeView* chosen = nullptr;
   if (selfFree && (self->cpu_busy * 100 < p.spill_cpu_pct || r.local)) {
     chosen = self;
@@ -278,6 +289,12 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
   if (!chosen) {
     plan.wait = true;
     plan.reason = "every node that would run it is full";
+    // A GPU job says whose GPUs it waits for ("desk's 1 GPU is busy").
+    for (auto* n : willing) {
+      std::string busy;
+      if (r.gpus && !gpuRoom(*n, r) && gpuRefusal(n->name, n->gpu, n->gpus, r.gpus, &busy).empty())
+        plan.reason += "; " + (busy.empty() ? n->name + "'s GPUs are taken by our jobs" : busy);
+    }
     return plan;
   }
   plan.nodes = {chosen->name};

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "exec_policy.h"
+#include "gpu_advert.h"
 #include "job.h"
 #include "peertable.h"
 #include "power.h"
@@ -40,6 +41,10 @@ struct NodeView {
   ExecPolicy exec;
   unsigned exec_slots = 0;
   unsigned exec_running = 0;
+  // GPUs (vesta exec --gpu): how many it has, its advert (lends? free?), how many ours hold.
+  unsigned gpus = 0;
+  GpuAdvert gpu;
+  unsigned gpu_running = 0;
 };
 
 // This node's view, from its own measurement and config.
@@ -59,6 +64,7 @@ struct PlacementRequest {
   bool no_split = false;    // --no-split
   std::string argv0;        // exec: the program as typed
   bool shipped = false;     // exec: the program travels with the job (--put)
+  unsigned gpus = 0;        // exec: --gpu=N, only on nodes lending N free GPUs
 };
 
 struct PlacementPolicy {

@@ -1,5 +1,7 @@
 #include "sysstat.h"
 
+#include "gpus.h"
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -205,21 +207,9 @@ Thermal readThermal(const std::string& root) {
 GpuInfo readGpus(const std::string& root) {
   GpuInfo g;
   std::set<std::string> drivers;
-  const std::string base = "/sys/class/drm";
-  for (const auto& name : listDir(joinRoot(root, base))) {
-    // card0 is a GPU; card0-HDMI-A-1 is one of its connectors.
-    if (name.rfind("card", 0) != 0 || !toU64(name.substr(4))) continue;
+  for (const auto& gpu : readGpuList(root)) {
     ++g.count;
-    auto uevent = readSysFile(root, base + "/" + name + "/device/uevent").value_or("");
-    forEachLine(uevent, [&](std::string_view line) {
-      if (line.rfind("DRIVER=", 0) == 0) drivers.insert(std::string(line.substr(7)));
-    });
-  }
-  if (g.count == 0) {
-    // The NVIDIA driver without DRM modesetting shows up only here.
-    auto nv = listDir(joinRoot(root, "/proc/driver/nvidia/gpus"));
-    g.count = static_cast<int>(nv.size());
-    if (g.count) drivers.insert("nvidia");
+    if (!gpu.driver.empty()) drivers.insert(gpu.driver);
   }
   g.drivers.assign(drivers.begin(), drivers.end());
   return g;

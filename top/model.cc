@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include "gpu_text.h"
+
 namespace vesta::top {
 
 unsigned Snapshot::alive() const {
@@ -71,6 +73,8 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
     s.nodes.push_back(n);
   }
   s.flows = p.flows;
+  for (auto& n : s.nodes)
+    for (const api::GpuRow& g : gpuRowsFor(p.gpuList, n.name)) n.gpus.push_back(gpuRowText(g));
   return s;
 }
 

@@ -28,6 +28,7 @@ struct NodeRow {
   // The ledger with this peer (peers only).
   double lentCoreS = 0, borrowedCoreS = 0;
   bool capped = false, cappedThere = false;
+  std::vector<std::string> gpus;  // one line per GPU (lib/gpu_text), for the details
 };
 
 using FlowRow = api::Flow;

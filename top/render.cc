@@ -260,6 +260,7 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
                                 " free of " + formatMiB(n.memTotalMb),
                             w)}});
       }
+      for (const std::string& gpu : n.gpus) out.push_back({{fit("   gpu " + gpu, w)}});
     } else if (v.selected < order.size(s)) {
       const FlowRow& f = s.flows[v.selected - order.nodes.size()];
       out.push_back({{fit(" job " + std::to_string(f.job) + dot +
