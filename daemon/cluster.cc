@@ -11,7 +11,8 @@ Cluster::Cluster(const Config& config, Sources sources)
 
 NodeSnapshot Cluster::snapshot() const {
   const NodeStatus& s = sources_.status();
-  return advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_);
+  return advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_, s.budget,
+                            s.temperature_c);
 }
 
 ExecPolicy Cluster::execPolicy() const {
@@ -28,8 +29,8 @@ std::string Cluster::peerName(const std::string& fp) const {
 
 std::vector<NodeView> Cluster::views() const {
   const NodeStatus& s = sources_.status();
-  std::vector<NodeView> out{
-      selfView(config_.name, s.cores, s.cpu, s.mem, s.power, execPolicy(), config_)};
+  std::vector<NodeView> out{selfView(config_.name, s.cores, s.cpu, s.budget.cores, s.mem, s.power,
+                                     execPolicy(), config_)};
   const Discovery* discovery = sources_.discovery();
   if (!discovery) return out;
   const Links* links = sources_.links();
