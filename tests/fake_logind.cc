@@ -1,9 +1,8 @@
 // A stand-in for systemd-logind on a test's private bus: owns org.freedesktop.login1 and serves
 // the two Manager properties vestad reads, IdleHint (b) and IdleSinceHint (t, CLOCK_REALTIME
-// microseconds), with their change signal. The test flips them with
-//   busctl --address=BUS call org.freedesktop.login1 /org/freedesktop/login1 \
-//     org.vesta.test.FakeLogind SetIdle bt false 0
-// (SetIdle true 0: idle since the epoch, i.e. away; SetIdle true NOW_US: just went idle).
+// microseconds), with their change signal. The test flips them by calling SetIdle (bt) of
+// org.vesta.test.FakeLogind at /org/freedesktop/login1 with busctl: false 0 is someone active,
+// true 0 idle since the epoch (away), true NOW_US just went idle.
 //   fake_logind ADDRESS [IDLE SINCE_US]
 #include <systemd/sd-bus.h>
 

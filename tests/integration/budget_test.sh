@@ -76,7 +76,7 @@ scenario_keyboard() {
     wait_for 15 status_is laptop 'd["node"]["user_presence"] == "unknown" and d["node"]["budget_cores"] == 3'
   expect_contains "logged once, as information" "whether someone is at the keyboard is unknown" \
     "$(cat "$WORK/laptop.log")"
-  check "the node keeps running" node_up laptop
+  check "the node keeps running" wait_for 5 node_up laptop
 }
 
 run_scenarios "$@"
