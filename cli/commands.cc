@@ -12,6 +12,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "budget_text.h"
 #include "format.h"
 #include "gpu_text.h"
 #include "job.h"
@@ -280,6 +281,15 @@ int commandStatus(Client& c, const CliOptions& options) {
     field(w, "jobs_active", n.jobsActive);
     field(w, "allow_exec", n.allowExec);
     field(w, "exec_confinement", n.execConfinement);
+    // The owner first: loads, offer and budget (docs/dbus-api.md).
+    field(w, "owner_cpu_pct", std::round(n.ownerCpuPct * 10) / 10);
+    field(w, "borrowed_cpu_pct", std::round(n.borrowedCpuPct * 10) / 10);
+    field(w, "offer_cores", std::round(n.offerCores * 1000) / 1000);
+    field(w, "budget_cores", std::round(n.lendingBudgetCores * 1000) / 1000);
+    field(w, "thermal_factor", std::round(n.thermalFactor * 1000) / 1000);
+    field(w, "user_presence", n.userPresence);
+    field(w, "budget_summary", n.budgetSummary);
+    field(w, "load", ownerLine(n));
     w.EndObject();
     writeRows(w, "flows", n.flows, [](JsonWriter& json, const api::Flow& f) {
       field(json, "direction", f.lending ? "lend" : "borrow");
@@ -327,6 +337,9 @@ int commandStatus(Client& c, const CliOptions& options) {
   std::printf("  power   %s (%s), lends %.0f%% of its offer\n", n.powerMode.c_str(),
               n.powerReason.c_str(), n.willingness * 100);
   if (n.temperatureC >= 0) std::printf("  heat    %.0f °C\n", n.temperatureC);
+  std::printf("  load    %s\n", ownerLine(n).c_str());
+  if (n.userPresence != "unknown")
+    std::printf("  user    %s\n", n.userPresence == "active" ? "at the keyboard" : "away");
   for (const api::GpuRow& g : gpuRowsFor(n.gpuList, n.name))
     std::printf("  gpu     %s\n", gpuRowText(g).c_str());
   std::string drops;
@@ -510,6 +523,9 @@ int commandPeers(Client& c, const CliOptions& options) {
       field(w, "link", row.linkUp ? "up" : "down");
       w.Key("rtt_ms");
       row.rttMs < 0 ? w.Null() : w.Double(row.rttMs);
+      w.Key("temperature_c");
+      row.temperatureC < 0 ? w.Null() : w.Double(row.temperatureC);
+      field(w, "thermal_factor", row.thermalFactor);
     });
     return kExitOk;
   }
@@ -526,11 +542,13 @@ int commandPeers(Client& c, const CliOptions& options) {
       std::snprintf(link, sizeof link, "up %.2f ms", row.rttMs);  // with its round-trip time
     else
       std::snprintf(link, sizeof link, "%s", row.linkUp ? "up" : "down");
-    std::printf("%-16s %-8s %-21s %-19s %5u %4.0f%% %9s %-8s %5.1f %6s %s\n", row.name.c_str(),
+    std::string heat = heatNote(row.temperatureC, row.thermalFactor);  // "hot 76 °C: lends 40%"
+    std::printf("%-16s %-8s %-21s %-19s %5u %4.0f%% %9s %-8s %5.1f %6s %s%s\n", row.name.c_str(),
                 row.state.c_str(), (row.address + ":" + std::to_string(row.port)).c_str(),
                 row.fingerprint.c_str(), row.cores, row.cpuPct,
                 formatMiB(row.memAvailableMb).c_str(), row.power.c_str(), row.spareCores,
-                formatDuration(row.lastSeenMs).c_str(), link);
+                formatDuration(row.lastSeenMs).c_str(), link,
+                heat.empty() ? "" : ("  " + heat).c_str());
   }
   for (const api::Peer& row : *rows)
     for (const api::GpuRow& g : gpuRowsFor(gpus, row.name))

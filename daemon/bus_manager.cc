@@ -6,6 +6,7 @@
 #include "bus_util.h"
 #include "gpu_rows.h"
 #include "node.h"
+#include "presence.h"
 #include "spawn.h"
 #include "vesta_version.h"
 
@@ -154,6 +155,14 @@ api::NodeInfo statusOf(const Node& n) {
   info.jobsActive = static_cast<uint32_t>(n.jobs().active());
   info.maxBorrowRatio = c.max_borrow_ratio;
   info.goodwillCoreSeconds = c.goodwill_core_s;
+  double cores = s.cores ? s.cores : 1;
+  info.ownerCpuPct = s.budget.ownerCores / cores * 100;
+  info.borrowedCpuPct = s.borrowedBusyCores / cores * 100;
+  info.offerCores = s.budget.offerCores;
+  info.lendingBudgetCores = s.budget.cores;
+  info.thermalFactor = s.budget.thermalFactor;
+  info.userPresence = userPresenceName(s.user);
+  info.budgetSummary = s.budget.summary;
   return info;
 }
 
@@ -196,11 +205,14 @@ std::vector<api::Peer> peersOf(const Node& node) {
   const Links* links = node.links();
   for (auto& [fp, p] : d->peers().peers()) {
     auto link = links ? links->info(fp) : std::nullopt;
-    out.push_back({p.name, fp, p.address, p.port, shownPeerState(p.state, link.has_value()),
-                   static_cast<uint32_t>(p.status.cores), p.status.cpu_permille / 10.0,
-                   static_cast<uint64_t>(p.status.mem_available_mb), powerModeName(p.status.power),
-                   p.status.willingness_permille / 1000.0, p.status.spare_millicores / 1000.0,
-                   node.millisSince(p.last_seen), link.has_value(), link ? link->rtt_ms : -1.0});
+    out.push_back(
+        {p.name, fp, p.address, p.port, shownPeerState(p.state, link.has_value()),
+         static_cast<uint32_t>(p.status.cores), p.status.cpu_permille / 10.0,
+         static_cast<uint64_t>(p.status.mem_available_mb), powerModeName(p.status.power),
+         p.status.willingness_permille / 1000.0, p.status.spare_millicores / 1000.0,
+         node.millisSince(p.last_seen), link.has_value(), link ? link->rtt_ms : -1.0,
+         p.status.temp_decicelsius == kNoTemperature ? -1.0 : p.status.temp_decicelsius / 10.0,
+         p.status.thermal_permille / 1000.0});
   }
   return out;
 }
@@ -248,7 +260,7 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("PowerReason", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Willingness", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("BatteryPercent", "i", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-    SD_BUS_PROPERTY("TemperatureC", "d", getProperty, 0, 0),
+    SD_BUS_PROPERTY("TemperatureC", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("StressCores", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("JobsActive", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Dropped", "a{st}", getProperty, 0, 0),
@@ -261,6 +273,14 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("MaxBorrowRatio", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("GoodwillCoreSeconds", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("GpuList", api::GpuRow::kArraySignature, getProperty, 0, 0),
+    // The owner first (docs/dbus-api.md): the loads change every sample, the rest when it does.
+    SD_BUS_PROPERTY("OwnerCpuPercent", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("BorrowedCpuPercent", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("OfferCores", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("LendingBudgetCores", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("ThermalFactor", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("UserPresence", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("BudgetSummary", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD_WITH_NAMES("SubmitCpu", "tsa{sv}",
                              SD_BUS_PARAM(millions) SD_BUS_PARAM(seed) SD_BUS_PARAM(options), "o",
                              SD_BUS_PARAM(job), submitCpu, SD_BUS_VTABLE_UNPRIVILEGED),

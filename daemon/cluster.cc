@@ -11,7 +11,8 @@ Cluster::Cluster(const Config& config, Sources sources)
 
 NodeSnapshot Cluster::snapshot() const {
   const NodeStatus& s = sources_.status();
-  NodeSnapshot snap = advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_);
+  NodeSnapshot snap = advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_, s.budget,
+                                         s.temperature_c);
   if (sources_.gpus && s.gpus > 0) snap.gpu = sources_.gpus(true);
   return snap;
 }
@@ -31,7 +32,7 @@ std::string Cluster::peerName(const std::string& fp) const {
 std::vector<NodeView> Cluster::views() const {
   const NodeStatus& s = sources_.status();
   std::vector<NodeView> out{
-      selfView(config_.name, s.cores, s.cpu, s.mem, s.power, execPolicy(), config_)};
+      selfView(config_.name, s.cores, s.cpu, s.budget.cores, s.mem, s.power, execPolicy(), config_)};
   out[0].gpus = static_cast<unsigned>(s.gpus);
   if (sources_.gpus && s.gpus > 0) out[0].gpu = sources_.gpus(false);
   const Discovery* discovery = sources_.discovery();

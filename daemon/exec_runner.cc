@@ -246,7 +246,7 @@ std::optional<RefuseMsg> ExecRunner::whyRefuse(const std::string& fp, const Exec
     in.willingness = s.power.willingness;
     in.powerReason = s.power.reason;
     if (std::string why; !hooks_.mayBorrow(fp, &why)) in.capped = why.empty() ? "capped" : why;
-    in.spareCores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+    in.spareCores = s.budget.cores;  // the lending budget, recomputed every sample
     in.cpuBusy = s.cpu;
     in.running = borrowedRunning();
     in.memMb = m.mem_mb;

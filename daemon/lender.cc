@@ -86,7 +86,7 @@ std::optional<RefuseMsg> Lender::whyRefuse(const std::string& fp, const OfferMsg
     in.memReserveMb = reserveMb(mem, config_);
     in.reservePct = config_.reserve_pct;
   } else {
-    in.spareCores = spareCores(s.cores, s.cpu, s.power.willingness, config_);
+    in.spareCores = s.budget.cores;  // the lending budget, recomputed every sample
     in.cpuBusy = s.cpu;
   }
   if (auto refusal = admit(in)) return RefuseMsg{m.job, refusal->code, refusal->text};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 #include "capacity.h"
@@ -146,6 +147,12 @@ Result<void> Node::start() {
                                   nameReplyHandler, this);
   if (r < 0) return fail(std::string("cannot request bus names: ") + std::strerror(-r));
   busLoop_ = std::make_unique<BusLoop>(loop_, b, [this] { fatal("lost the D-Bus connection"); });
+  // Someone at the keyboard (the in-use rule): logind on the system bus, or $VESTA_LOGIND_BUS
+  // (tests serve a fake logind on their private bus). The next sample picks a change up.
+  logind_ = std::make_unique<LogindWatch>(loop_, config_.idle_after_s, nullptr);
+  const char* logindBus = std::getenv("VESTA_LOGIND_BUS");
+  logind_->start(logindBus ? logindBus : "");
+  sampler_.setUserSource([this] { return logind_->presence(); });
 
   startDiscovery();
   sigterm_.start(SIGTERM, [this] { shutdown("stopping on SIGTERM"); });
@@ -420,6 +427,7 @@ void Node::closeBus() {
   if (bus_) sd_bus_flush(bus_.get());  // deliver the cancellations and Finished signals
   busLoop_.reset();
   bus_.reset();
+  if (logind_) logind_->stop();  // its handles too, or the loop would never end
   closeTimer_.close();
 }
 
@@ -519,7 +527,15 @@ void Node::onSample() {
   if (execRunner_) execRunner_->sweepStrays();
   if (!bus_) return;
   const NodeStatus& s = status();
-  emitManagerChanged(bus_.get(), {"CpuPercent", "CpuPercentPerCore", "MemAvailableMB"});
+  emitManagerChanged(bus_.get(), {"CpuPercent", "CpuPercentPerCore", "MemAvailableMB",
+                                  "OwnerCpuPercent", "BorrowedCpuPercent", "LendingBudgetCores"});
+  BudgetShown budget{s.budget.offerCores, s.budget.thermalFactor, s.temperature_c.value_or(-1),
+                     s.user, s.budget.summary};
+  if (budget != lastBudget_) {
+    lastBudget_ = budget;
+    emitManagerChanged(bus_.get(), {"OfferCores", "ThermalFactor", "TemperatureC", "UserPresence",
+                                    "BudgetSummary"});
+  }
   // Peers' loads change with every beacon; one change signal per sample is plenty for a viewer.
   if (discovery_ && !discovery_->peers().peers().empty()) emitManagerChanged(bus_.get(), {"Peers"});
   if (s.power.mode != lastPower_.mode || s.power.willingness != lastPower_.willingness ||

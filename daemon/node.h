@@ -25,6 +25,7 @@
 #include "ledger_store.h"
 #include "lender.h"
 #include "links.h"
+#include "logind_watch.h"
 #include "placement.h"
 #include "result.h"
 #include "router.h"
@@ -157,6 +158,15 @@ class Node {
   int exitCode_ = 0;
   std::string lastStatus_;
   PowerDecision lastPower_;
+  // The owner first: logind's idle hints (the in-use rule), and the budget's slow-changing
+  // properties as last signalled (the loads are signalled every sample, like CpuPercent).
+  std::unique_ptr<LogindWatch> logind_;
+  struct BudgetShown {
+    double offerCores = -1, thermalFactor = -1, temperatureC = -2;
+    UserPresence user = UserPresence::Unknown;
+    std::string summary;
+    bool operator==(const BudgetShown&) const = default;
+  } lastBudget_;
 };
 
 // Bus interfaces (one file each). Register return a negative errno on failure.

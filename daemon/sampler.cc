@@ -7,7 +7,8 @@
 namespace vesta {
 namespace {
 
-// Power and temperature change over minutes; read them every few samples only.
+// Power and temperature change over minutes; read them every few samples only (5 s at the
+// default interval: a CPU heats past thermal_soft_c in tens of seconds, not in one).
 constexpr unsigned kSlowEvery = 5;
 
 }  // namespace

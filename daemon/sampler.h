@@ -51,6 +51,8 @@ class Sampler {
   // Takes the first sample now and then every `intervalMs`.
   void start(uint64_t intervalMs);
   void stop() { timer_.stop(); }
+  // Whether someone is at the keyboard (the node's logind watch), set once its watch exists.
+  void setUserSource(std::function<UserPresence()> user) { sources_.user = std::move(user); }
   const NodeStatus& status() const { return status_; }
 
  private:

@@ -207,6 +207,13 @@ const auto kNodeFields = std::tuple{
     field("MaxBorrowRatio", &NodeInfo::maxBorrowRatio),
     field("GoodwillCoreSeconds", &NodeInfo::goodwillCoreSeconds),
     field("GpuList", &NodeInfo::gpuList),
+    field("OwnerCpuPercent", &NodeInfo::ownerCpuPct),
+    field("BorrowedCpuPercent", &NodeInfo::borrowedCpuPct),
+    field("OfferCores", &NodeInfo::offerCores),
+    field("LendingBudgetCores", &NodeInfo::lendingBudgetCores),
+    field("ThermalFactor", &NodeInfo::thermalFactor),
+    field("UserPresence", &NodeInfo::userPresence),
+    field("BudgetSummary", &NodeInfo::budgetSummary),
 };
 
 const auto kJobFields = std::tuple{
@@ -328,14 +335,15 @@ int write(sd_bus_message* m, const Peer& p) {
   return sd_bus_message_append(m, Peer::kSignature, p.name.c_str(), p.fingerprint.c_str(),
                                p.address.c_str(), p.port, p.state.c_str(), p.cores, p.cpuPct,
                                p.memAvailableMb, p.power.c_str(), p.willingness, p.spareCores,
-                               p.lastSeenMs, p.linkUp ? "up" : "down", p.rttMs);
+                               p.lastSeenMs, p.linkUp ? "up" : "down", p.rttMs, p.temperatureC,
+                               p.thermalFactor);
 }
 
 Result<void> read(sd_bus_message* m, Peer& p) {
   const char *name, *fp, *address, *state, *power, *link;
   auto ok = readRow<Peer>(m, &name, &fp, &address, &p.port, &state, &p.cores, &p.cpuPct,
                           &p.memAvailableMb, &power, &p.willingness, &p.spareCores, &p.lastSeenMs,
-                          &link, &p.rttMs);
+                          &link, &p.rttMs, &p.temperatureC, &p.thermalFactor);
   if (!ok) return ok;
   p.name = name, p.fingerprint = fp, p.address = address, p.state = state, p.power = power;
   p.linkUp = std::strcmp(link, "up") == 0;

@@ -36,7 +36,7 @@ Result<void> checkOnLocal(const std::string& on, bool local, const std::string& 
 
 // Manager.Peers and ListPeers: another node this one hears.
 struct Peer {
-  static constexpr const char* kArraySignature = "a(sssqsudtsddtsd)";
+  static constexpr const char* kArraySignature = "a(sssqsudtsddtsddd)";
   static constexpr const char* kSignature = kArraySignature + 1;
   std::string name, fingerprint, address;
   uint16_t port = 0;  // its link port
@@ -49,6 +49,8 @@ struct Peer {
   uint64_t lastSeenMs = 0;  // since its last beacon
   bool linkUp = false;      // "up" or "down" on the bus
   double rttMs = -1;        // the link's round trip, -1 unknown
+  // Heat, from its beacon: its hottest CPU sensor (-1 none) and the share it leaves (0..1).
+  double temperatureC = -1, thermalFactor = 1;
   bool operator==(const Peer&) const = default;
 };
 
@@ -149,6 +151,12 @@ struct NodeInfo {
   std::vector<Peer> peers;
   double maxBorrowRatio = 0, goodwillCoreSeconds = 0;
   std::vector<GpuRow> gpuList;  // this node's GPUs, then its peers'
+  // The owner first (lib/lending_budget, recomputed every sample): the owner's own load and the
+  // borrowed work's (% of the whole machine), the offer now (the in-use rule applied), the
+  // budget, the heat's share, whether someone is at the keyboard, and all of it in words.
+  double ownerCpuPct = 0, borrowedCpuPct = 0;
+  double offerCores = 0, lendingBudgetCores = 0, thermalFactor = 1;
+  std::string userPresence = "unknown", budgetSummary;  // unknown, active, away
   bool operator==(const NodeInfo&) const = default;
 };
 
@@ -197,7 +205,7 @@ Result<void> read(sd_bus_message* m, JobInfo& info);
 int writeProperty(sd_bus_message* m, const NodeInfo& info, std::string_view property);
 int writeProperty(sd_bus_message* m, const JobInfo& info, std::string_view property);
 
-// An array of rows, e.g. a(sssqsudtsddtsd) of peers.
+// An array of rows, e.g. a(sssqsudtsddtsddd) of peers.
 template <typename Row>
 int writeArray(sd_bus_message* m, const std::vector<Row>& rows) {
   int r = sd_bus_message_open_container(m, 'a', Row::kSignature);

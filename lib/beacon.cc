@@ -52,6 +52,8 @@ Bytes encodeBeaconBody(const Beacon& b) {
   w.u8(static_cast<uint8_t>(b.status.power));
   w.u16(b.status.willingness_permille);
   w.u8(b.status.gpus);
+  w.u16(b.status.temp_decicelsius);
+  w.u16(b.status.thermal_permille);
   if (b.status.gpu != GpuAdvert{}) {
     ByteWriter section;
     encodeGpuAdvert(section, b.status.gpu);
@@ -80,6 +82,8 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   uint8_t power = r.u8();
   b.status.willingness_permille = r.u16();
   b.status.gpus = r.u8();
+  b.status.temp_decicelsius = r.u16();
+  b.status.thermal_permille = r.u16();
   while (r.ok() && !r.done()) {
     uint8_t tag = r.u8();
     Bytes section(r.u16());
@@ -94,7 +98,8 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   b.leaving = flags & 1;
   bool valid = r.done() && (flags & ~1u) == 0 && checkNodeName(b.name) && b.port != 0 &&
                b.status.cores > 0 && b.status.cpu_permille <= 1000 && power <= 2 &&
-               b.status.willingness_permille <= 1000;
+               b.status.willingness_permille <= 1000 && b.status.thermal_permille <= 1000 &&
+               (b.status.temp_decicelsius <= 2000 || b.status.temp_decicelsius == kNoTemperature);
   if (!valid) return tl::unexpected(DropReason::Malformed);
   b.status.power = static_cast<PowerMode>(power);
   return b;

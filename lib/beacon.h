@@ -25,9 +25,14 @@ struct NodeSnapshot {
   PowerMode power = PowerMode::Grid;
   uint16_t willingness_permille = 1000;
   uint8_t gpus = 0;
+  // Heat (version 3): the hottest CPU sensor and the share of willingness it leaves.
+  uint16_t temp_decicelsius = 0xffff;  // degrees Celsius x 10; kNoTemperature: no sensor
+  uint16_t thermal_permille = 1000;    // thermal factor x 1000 (0..1000)
   GpuAdvert gpu = {};  // an optional section: absent (all empty) on a node without GPUs
   bool operator==(const NodeSnapshot&) const = default;
 };
+
+inline constexpr uint16_t kNoTemperature = 0xffff;
 
 struct Beacon {
   PublicKey key{};           // the sender's Ed25519 public key: who it is
@@ -48,7 +53,8 @@ const char* dropReasonName(DropReason reason);
 inline constexpr size_t kMaxBeaconBytes = 512;
 // 2: the body carries the sender's clock (sent_ms). Version 1 had none, so a captured one could
 // be replayed forever to a receiver that has just restarted; version 1 is refused.
-inline constexpr uint8_t kBeaconVersion = 2;
+// 3: the body ends with the heat (temperature, thermal factor); version 2 is refused.
+inline constexpr uint8_t kBeaconVersion = 3;
 // How far a beacon's sent_ms may be from the receiver's clock, either way. It bounds how long a
 // captured beacon can be replayed (to a receiver that forgot the sender's sequence by
 // restarting); it must also cover the skew of household clocks. Why 120 s: docs/protocol.md.

@@ -26,25 +26,24 @@ Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config) 
 
 namespace vesta {
 
-double spareCores(unsigned cores, double busyFraction, double willingness, const Config& config) {
-  double offered = cores * config.cpu_offer_pct / 100.0;
-  double beforeReserve = cores * (1.0 - config.reserve_pct / 100.0) - busyFraction * cores;
-  double spare = willingness * std::min(offered, beforeReserve);
-  return spare > 0 ? spare : 0;
-}
-
 NodeSnapshot advertisedSnapshot(unsigned cores, double cpuBusy, const MemInfo& mem,
-                                const PowerDecision& power, int gpus, const Config& config) {
+                                const PowerDecision& power, int gpus, const Config& config,
+                                const LendingBudget& budget, std::optional<double> celsius) {
   NodeSnapshot snap;
   snap.cores = static_cast<uint16_t>(std::min(cores, 65535u));
   snap.cpu_permille = static_cast<uint16_t>(std::lround(cpuBusy * 1000));
   snap.mem_available_mb = static_cast<uint32_t>(mem.available_kb / 1024);
   snap.mem_offer_mb = config.mem_offer_mb;
-  snap.spare_millicores = static_cast<uint32_t>(
-      std::lround(spareCores(cores, cpuBusy, power.willingness, config) * 1000));
+  snap.spare_millicores = static_cast<uint32_t>(std::lround(std::max(0.0, budget.cores) * 1000));
   snap.power = power.mode;
   snap.willingness_permille = static_cast<uint16_t>(std::lround(power.willingness * 1000));
   snap.gpus = static_cast<uint8_t>(std::min(gpus, 255));
+  // Heat (beacon version 3): what cut the budget, for the peers' "hot 76 °C: lends 40%".
+  if (celsius)
+    snap.temp_decicelsius =
+        static_cast<uint16_t>(std::clamp(std::lround(*celsius * 10), 0L, long{kNoTemperature - 1}));
+  snap.thermal_permille =
+      static_cast<uint16_t>(std::lround(std::clamp(budget.thermalFactor, 0.0, 1.0) * 1000));
   return snap;
 }
 

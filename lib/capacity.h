@@ -3,9 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "beacon.h"
 #include "config.h"
+#include "lending_budget.h"
 #include "power.h"
 #include "result.h"
 #include "sysstat.h"
@@ -27,12 +29,11 @@ Result<void> admitMemory(uint64_t mb, const MemInfo& mem, const Config& config);
 
 namespace vesta {
 
-// Cores this node lends to peers now (docs/configuration.md):
-// willingness x min(cores x cpu_offer_pct, cores x (1 - reserve_pct) - busy cores), at least 0.
-double spareCores(unsigned cores, double busyFraction, double willingness, const Config& config);
-
-// This node's status as its beacons carry it.
+// This node's status as its beacons carry it. The spare cores it advertises are its lending
+// budget (lib/lending_budget, recomputed every sample); the heat that cut it travels too, so a
+// peer can say why ("hot 76 °C: lends 40%").
 NodeSnapshot advertisedSnapshot(unsigned cores, double cpuBusy, const MemInfo& mem,
-                                const PowerDecision& power, int gpus, const Config& config);
+                                const PowerDecision& power, int gpus, const Config& config,
+                                const LendingBudget& budget, std::optional<double> celsius);
 
 }  // namespace vesta

@@ -78,14 +78,15 @@ std::string joinReasons(const std::vector<std::string>& reasons) {
 
 }  // namespace
 
-NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, const MemInfo& mem,
-                  const PowerDecision& power, const ExecPolicy& policy, const Config& config) {
+NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, double budgetCores,
+                  const MemInfo& mem, const PowerDecision& power, const ExecPolicy& policy,
+                  const Config& config) {
   NodeView self;
   self.name = name;
   self.self = true;
   self.cores = cores;
   self.cpu_busy = cpuBusy;
-  self.spare_cores = spareCores(cores, cpuBusy, power.willingness, config);
+  self.spare_cores = std::max(0.0, budgetCores);
   uint64_t available = mem.available_kb / 1024, reserve = reserveMb(mem, config);
   self.mem_available_mb = available > reserve ? available - reserve : 0;
   self.mem_offer_mb = config.mem_offer_mb;

@@ -47,9 +47,11 @@ struct NodeView {
   unsigned gpu_running = 0;
 };
 
-// This node's view, from its own measurement and config.
-NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, const MemInfo& mem,
-                  const PowerDecision& power, const ExecPolicy& policy, const Config& config);
+// This node's view, from its own measurement and config; its spare cores are its lending budget
+// now (lib/lending_budget), the same number its beacons advertise.
+NodeView selfView(const std::string& name, unsigned cores, double cpuBusy, double budgetCores,
+                  const MemInfo& mem, const PowerDecision& power, const ExecPolicy& policy,
+                  const Config& config);
 // A peer's view: its newest beacon, its link (nullopt rtt: no link; -1: no pong yet), how old
 // the beacon is, whether our ledger finds us capped there, and the exec policy it announced.
 NodeView peerView(const Peer& peer, std::optional<double> linkRttMs, uint64_t ageMs, bool capped,

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <set>
 
+#include "thermal.h"
+
 namespace vesta {
 namespace {
 
@@ -186,22 +188,9 @@ std::vector<PowerSupply> readPowerSupplies(const std::string& root) {
   return out;
 }
 
+// The CPU's sensors only, hottest first (lib/thermal): not the wifi card's or the battery's.
 Thermal readThermal(const std::string& root) {
-  Thermal t;
-  const std::string base = "/sys/class/thermal";
-  for (const auto& name : listDir(joinRoot(root, base))) {
-    if (name.rfind("thermal_zone", 0) != 0) continue;
-    auto temp = readSysFile(root, base + "/" + name + "/temp");
-    if (!temp) continue;
-    auto milli = toU64(trim(*temp));
-    if (!milli || *milli > 200000) continue;  // negative, garbage or absurd readings
-    double c = static_cast<double>(*milli) / 1000.0;
-    if (!t.max_celsius || c > *t.max_celsius) {
-      t.max_celsius = c;
-      t.zone_type = trim(readSysFile(root, base + "/" + name + "/type").value_or(name));
-    }
-  }
-  return t;
+  return pickCpuThermal(readThermalSensors(root));
 }
 
 GpuInfo readGpus(const std::string& root) {

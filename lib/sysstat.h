@@ -66,7 +66,7 @@ struct PowerState {
 PowerState summarizePower(const std::vector<PowerSupply>& supplies);
 
 struct Thermal {
-  std::optional<double> max_celsius;  // hottest zone
+  std::optional<double> max_celsius;  // the hottest CPU sensor (lib/thermal picks which)
   std::string zone_type;              // its type, e.g. x86_pkg_temp
 };
 

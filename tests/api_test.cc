@@ -72,7 +72,8 @@ Peer samplePeer() {
           97.5,           3900,
           "grid",         1,
           0.25,           300,
-          true,           0.41};
+          true,           0.41,
+          76.4,           0.36};
 }
 Flow sampleFlow() {
   return {true, 7, JobKind::Mem, "laptop", "1111-2222-3333-4444", 3, 50, 200, 4200};
@@ -138,6 +139,13 @@ TEST_CASE("the Manager's and a job's properties read back equal", "[api]") {
   node.ledger = {sampleLedger()};
   node.peers = {samplePeer(), samplePeer()};
   node.goodwillCoreSeconds = 3600;
+  node.ownerCpuPct = 35;
+  node.borrowedCpuPct = 40.5;
+  node.offerCores = 1.5;
+  node.lendingBudgetCores = 0.6;
+  node.thermalFactor = 0.4;
+  node.userPresence = "active";
+  node.budgetSummary = "owner 0.7 cores, lending 0.6 of 1.5 offered; hot 76 °C: lends 40%";
   CHECK(roundTrip(node) == node);
 
   JobInfo job;
@@ -173,7 +181,7 @@ TEST_CASE("a reader given another signature fails and names both", "[api]") {
   Peer peer;
   auto ok = read(msg.m, peer);
   REQUIRE_FALSE(ok);
-  CHECK(ok.error() == "expected a row (sssqsudtsddtsd), got (ss)");
+  CHECK(ok.error() == "expected a row (sssqsudtsddtsddd), got (ss)");
   REQUIRE(sd_bus_message_skip(msg.m, "(ss)") >= 0);
   std::vector<Flow> flows;
   auto arr = readArray(msg.m, flows);

@@ -12,7 +12,7 @@ vesta::Beacon sample() {
   b.sent_ms = 1700000042123;
   b.port = 7777;
   b.name = "pi4";
-  b.status = {4, 250, 3000, 1024, 2250, vesta::PowerMode::Solar, 720, 1};
+  b.status = {4, 250, 3000, 1024, 2250, vesta::PowerMode::Solar, 720, 1, 764, 360};
   return b;
 }
 
@@ -55,8 +55,9 @@ TEST_CASE("packets under another key, tampered or malformed are dropped with a r
     flipped[i] ^= 1;
     CHECK(vesta::openBeacon(key, flipped).error() == vesta::DropReason::BadKey);
   }
-  // Version 1 carried no time, so its beacons could be replayed forever: refused like garbage.
-  for (int version : {0, 1, 3}) {
+  // Version 1 carried no time, so its beacons could be replayed forever: refused like garbage;
+  // version 2 had no heat, and its shorter body would not decode.
+  for (int version : {0, 1, 2, 4}) {
     auto badVersion = packet;
     badVersion[4] = static_cast<uint8_t>(version);
     CHECK(vesta::openBeacon(key, badVersion).error() == vesta::DropReason::Malformed);
@@ -122,4 +123,22 @@ TEST_CASE("our own beacons: the newest looping back is an echo, older or other o
   CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation, 1000));
   CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation, 41));      // one we never sent
   CHECK_FALSE(vesta::isOwnEcho(b, b.incarnation + 1, 42));  // an earlier run's
+}
+
+TEST_CASE("a beacon carries the heat, and refuses a thermal factor or temperature out of range",
+          "[beacon]") {
+  auto b = sample();
+  auto opened = vesta::decodeBeaconBody(vesta::encodeBeaconBody(b));
+  REQUIRE(opened);
+  CHECK(opened->status.temp_decicelsius == 764);  // 76.4 °C
+  CHECK(opened->status.thermal_permille == 360);
+  b.status.temp_decicelsius = vesta::kNoTemperature;  // no sensor: fine
+  CHECK(vesta::decodeBeaconBody(vesta::encodeBeaconBody(b)));
+  b.status.temp_decicelsius = 2001;  // over 200 °C: no CPU runs there
+  CHECK(vesta::decodeBeaconBody(vesta::encodeBeaconBody(b)).error() ==
+        vesta::DropReason::Malformed);
+  b.status.temp_decicelsius = 700;
+  b.status.thermal_permille = 1001;
+  CHECK(vesta::decodeBeaconBody(vesta::encodeBeaconBody(b)).error() ==
+        vesta::DropReason::Malformed);
 }

@@ -49,6 +49,7 @@ struct Fixture {
     config.allow_exec = true;
     status.cores = 4;
     status.cpu = 0.1;
+    status.budget.cores = 2.8;  // min(3 offered, 3.2 - 0.4 busy): what admission reads
     make();
   }
   void make() {
@@ -208,6 +209,7 @@ TEST_CASE("exec offers are refused with a reason for each cause", "[exec_runner]
   }
   SECTION("busy") {
     f.status.cpu = 1.0;
+    f.status.budget.cores = 0;  // the owner's load leaves no budget
     f.offer("fp-a", echo);
     auto r = f.onlyRefusal();
     CHECK(r.code == RefuseCode::Busy);

@@ -69,11 +69,25 @@ TEST_CASE("memory jobs fit under the offer and above the owner's reserve", "[cap
   CHECK_FALSE(vesta::admitMemory(1, full, c));
 }
 
-TEST_CASE("spare cores follow the offer, the reserve, the load and the willingness", "[capacity]") {
-  vesta::Config c;                                           // offer 75%, reserve 20%
-  CHECK(vesta::spareCores(4, 0.0, 1.0, c) == Approx(3.0));   // the offer binds: 4 x 75%
-  CHECK(vesta::spareCores(4, 0.25, 1.0, c) == Approx(2.2));  // the reserve binds: 3.2 - 1.0
-  CHECK(vesta::spareCores(4, 0.25, 0.5, c) == Approx(1.1));  // half willing on solar
-  CHECK(vesta::spareCores(4, 0.9, 1.0, c) == 0);             // busier than the reserve allows
-  CHECK(vesta::spareCores(4, 0.0, 0.0, c) == 0);             // below the battery minimum
+TEST_CASE("a beacon advertises the lending budget as its spare cores, and the heat that cut it",
+          "[capacity]") {
+  vesta::Config c;  // offer 75%, reserve 20%
+  vesta::MemInfo mem{8192 * 1024, 4096 * 1024};
+  vesta::PowerDecision grid{vesta::PowerMode::Grid, 1.0, "no battery"};
+  vesta::BudgetInputs in;  // 4 cores, the owner busy on 1, borrowed work on 1 more, 75 °C
+  in.cores = 4;
+  in.machineBusyCores = 2;
+  in.borrowedBusyCores = 1;
+  in.hottestCelsius = 75;
+  auto budget = vesta::computeBudget(in);
+  REQUIRE(budget.cores == Approx(0.5 * 2.2));  // half of min(3 offered, 3.2 - 1 owner's)
+  auto snap = vesta::advertisedSnapshot(4, 0.5, mem, grid, 0, c, budget, 75.04);
+  CHECK(snap.spare_millicores == 1100);  // the borrowed core does not count against it
+  CHECK(snap.cpu_permille == 500);       // the machine's load is still the whole load
+  CHECK(snap.temp_decicelsius == 750);
+  CHECK(snap.thermal_permille == 500);
+  auto cool = vesta::advertisedSnapshot(4, 0, mem, grid, 0, c, {}, std::nullopt);
+  CHECK(cool.temp_decicelsius == vesta::kNoTemperature);
+  CHECK(cool.thermal_permille == 1000);
+  CHECK(cool.spare_millicores == 0);  // a budget of nothing advertises nothing
 }

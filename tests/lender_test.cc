@@ -35,6 +35,7 @@ struct Fixture {
     config.name = "desk";
     status.cores = 4;
     status.cpu = 0.1;
+    status.budget.cores = 2.8;  // min(3 offered, 3.2 - 0.4 busy): what admission reads
     mem.total_kb = 8 << 20;
     mem.available_kb = 6 << 20;
     executor = std::make_unique<Executor>(&loop, 2, 0);
@@ -160,6 +161,7 @@ TEST_CASE("offers are refused with a code and a reason for each cause", "[lender
   }
   SECTION("busy") {
     f.status.cpu = 1.0;
+    f.status.budget.cores = 0;  // the owner's load leaves no budget
     f.offer("fp-a", f.cpuOffer(1));
     auto r = f.onlyRefusal();
     CHECK(r.code == RefuseCode::Busy);

@@ -234,11 +234,12 @@ TEST_CASE("placement's views: this node from its measurement, a peer from its be
   mem.total_kb = 10000 * 1024;
   mem.available_kb = 6000 * 1024;
   vesta::PowerDecision battery{PowerMode::Battery, 0.35, "battery 30%"};
-  auto self = vesta::selfView("desk", 8, 0.25, mem, battery, {}, c);
+  // Its budget: 0.35 x min(6 offered, 6.4 - 2 owner's cores) (lib/lending_budget computes it).
+  auto self = vesta::selfView("desk", 8, 0.25, 0.35 * (8 * 0.8 - 2), mem, battery, {}, c);
   CHECK(self.self);
   CHECK(self.mem_available_mb == 4000);  // MemAvailable less the 2000 MiB reserve
   CHECK(self.willingness == 1);          // battery mode limits lending only
-  CHECK(self.spare_cores == Approx(0.35 * (8 * 0.8 - 2)));  // what it lends: reserve and load
+  CHECK(self.spare_cores == Approx(0.35 * (8 * 0.8 - 2)));  // what it lends: its budget
   CHECK(self.exec_slots == 6);
 
   vesta::Peer p;

@@ -27,11 +27,11 @@ Snapshot fixture() {
   p.jobsActive = 1;
   p.peers = {
       {"pi4", "aaaa-bbbb-cccc-dddd", "192.168.1.20", 7777, "alive", 4, 97.5, 3900, "grid", 1, 0.2,
-       300, true, 0.41},
+       300, true, 0.41, 55, 1},
       {"laptop", "1111-2222-3333-4444", "192.168.1.30", 7777, "alive", 2, 10, 1500, "battery", 0.35,
-       0.5, 200, true, 1.2},
+       0.5, 200, true, 1.2, 76, 0.4},
       {"nas", "9999-8888-7777-6666", "192.168.1.40", 7777, "dead", 2, 0, 100, "grid", 1, 0, 9000,
-       false, -1},
+       false, -1, -1, 1},
   };
   p.ledger = {{"pi4", "aaaa-bbbb-cccc-dddd", 10, 250.5, 0, 0, false, true}};
   p.flows = {{false, 7, JobKind::Cpu, "pi4", "aaaa-bbbb-cccc-dddd", 3, 50000000, 200000000, 4200},
@@ -195,4 +195,31 @@ TEST_CASE("help lists every key", "[top]") {
   std::string text = frame(fixture(), v);
   for (const char* key : {"q ", "up/down", "Enter", "k ", "s ", "h "})
     CHECK_THAT(text, Catch::Contains(key));
+}
+
+TEST_CASE("the header says the owner's load and the lending; details say the budget and the heat",
+          "[top]") {
+  api::NodeInfo p;
+  p.name = "desk";
+  p.cores = 2;
+  p.ownerCpuPct = 35;
+  p.borrowedCpuPct = 40;
+  p.offerCores = 1.5;
+  p.lendingBudgetCores = 0.4;
+  p.thermalFactor = 0.4;
+  p.temperatureC = 76;
+  p.willingness = 1;
+  p.peers = {{"pi4", "aaaa-bbbb-cccc-dddd", "192.168.1.20", 7777, "alive", 4, 97.5, 3900, "grid", 1,
+              1.2, 300, true, 0.41, 76, 0.4}};
+  Snapshot s = snapshotFrom(p);
+  View v;
+  v.width = 132;
+  v.height = 24;
+  CHECK_THAT(frame(s, v), Catch::Contains("owner 35%, lending 40% of 75% offered"));
+  v.details = true;
+  v.selected = 0;  // desk
+  CHECK_THAT(frame(s, v), Catch::Contains("budget 0.4 cores (hot 76 °C: lends 40%"));
+  v.selected = 1;  // pi4
+  CHECK_THAT(frame(s, v),
+             Catch::Contains("spare 1.2 cores · lends 100% of its offer · hot 76 °C: lends 40%"));
 }

@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include "gpu_text.h"
+#include "budget_text.h"
 
 namespace vesta::top {
 
@@ -48,7 +49,11 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
   self.batteryPct = p.batteryPct;
   self.willingness = p.willingness;
   self.jobs = p.jobsActive;
+  self.spareCores = p.lendingBudgetCores;
+  self.heat = heatNote(p.temperatureC, p.thermalFactor);
   s.nodes.push_back(self);
+  s.ownerDetails = ownerLine(p);
+  s.owner = s.ownerDetails.substr(0, s.ownerDetails.find(';'));
   for (const api::Peer& peer : p.peers) {
     NodeRow n;
     n.name = peer.name;
@@ -61,6 +66,7 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
     n.power = peer.power;
     n.willingness = peer.willingness;
     n.spareCores = peer.spareCores;
+    n.heat = heatNote(peer.temperatureC, peer.thermalFactor);
     n.link = peer.linkUp ? "up" : "down";
     n.rttMs = peer.rttMs;
     for (const api::LedgerRow& l : p.ledger)

@@ -24,6 +24,7 @@ struct NodeRow {
   int batteryPct = -1;
   double willingness = 1;
   double spareCores = 0;
+  std::string heat;   // "hot 76 °C: lends 40%", or "" when the heat cuts nothing
   unsigned jobs = 0;  // this node only
   // The ledger with this peer (peers only).
   double lentCoreS = 0, borrowedCoreS = 0;
@@ -39,6 +40,9 @@ struct Snapshot {
   std::string self;            // this node's name
   std::vector<NodeRow> nodes;  // this node first
   std::vector<FlowRow> flows;
+  // This node's owner first: "owner 35%, lending 40% of 75% offered" (lib/budget_text), and with
+  // the budget and what cut it, for the details.
+  std::string owner, ownerDetails;
 
   unsigned alive() const;
   unsigned totalCores() const;        // of the alive nodes

@@ -144,7 +144,8 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
   out.push_back(
       {{fit("vestatop" + dot + s.self + dot + countOf(s.alive(), "node") + " alive" + dot +
                 countOf(s.totalCores(), "core") + dot + formatMiB(s.totalAvailableMb()) + " free" +
-                dot + countOf(s.jobsRunning(), "job") + " running",
+                dot + countOf(s.jobsRunning(), "job") + " running" +
+                (s.owner.empty() ? "" : dot + s.owner),
             w),
         Color::Title}});
 
@@ -253,12 +254,14 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
                                 fixed(n.borrowedCoreS, 1) + ", balance " + balanceText(n),
                             w)}});
         out.push_back({{fit("   spare " + fixed(n.spareCores, 1) + " cores" + dot + "lends " +
-                                fixed(n.willingness * 100, 0) + "% of its offer",
+                                fixed(n.willingness * 100, 0) + "% of its offer" +
+                                (n.heat.empty() ? "" : dot + n.heat),
                             w)}});
       } else {
         out.push_back({{fit("   " + countOf(n.cores, "core") + dot + formatMiB(n.memAvailableMb) +
                                 " free of " + formatMiB(n.memTotalMb),
                             w)}});
+        out.push_back({{fit("   " + s.ownerDetails, w)}});
       }
       for (const std::string& gpu : n.gpus) out.push_back({{fit("   gpu " + gpu, w)}});
     } else if (v.selected < order.size(s)) {
