@@ -21,6 +21,7 @@ struct SpawnSpec {
   std::vector<std::string> env;   // NAME=value, the whole environment
   std::string cwd;                // the scratch directory; also the only writable place
   int nice = 0;
+  bool idle = false;  // SCHED_IDLE and the idle I/O class (a peer's command); a failure fails it
   uint64_t memBytes = 0;      // RLIMIT_AS; 0 = unlimited
   uint64_t cpuSeconds = 0;    // RLIMIT_CPU; 0 = unlimited
   uint64_t maxProcesses = 0;  // RLIMIT_NPROC; 0 = unchanged
