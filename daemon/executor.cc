@@ -78,8 +78,8 @@ void Executor::workerMain(Pool& pool, bool borrowed, size_t) {
   for (;;) {
     std::function<void()> work;
     {
-      std::unique_lock lock(queueMutex_);
-      queueReady_.wait(lock, [&] { return stopping_ || !pool.queue.empty(); });
+      std::unique_lock lock(pool.mutex);
+      pool.ready.wait(lock, [&] { return stopping_ || !pool.queue.empty(); });
       if (stopping_ && pool.queue.empty()) return;
       work = std::move(pool.queue.front());
       pool.queue.pop_front();
@@ -89,16 +89,12 @@ void Executor::workerMain(Pool& pool, bool borrowed, size_t) {
 }
 
 void Executor::setBorrowedLimit(unsigned workers) {
-  {
-    std::lock_guard lock(slotMutex_);
-    borrowedLimit_ = std::min<unsigned>(workers, static_cast<unsigned>(borrowedThreads_.size()));
-  }
+  borrowedLimit_ = std::min<unsigned>(workers, static_cast<unsigned>(borrowedThreads_.size()));
   slotFree_.notify_all();
 }
 
 unsigned Executor::borrowedWorkers() const {
-  std::lock_guard lock(slotMutex_);
-  return borrowedLimit_;
+  return borrowedLimit_.load();
 }
 
 bool Executor::takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next, uint64_t end) {
@@ -145,8 +141,8 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
   task->outcome.ok = true;
   live_.push_back(task);
   auto next = std::make_shared<std::atomic<uint64_t>>(first);
-  std::lock_guard lock(queueMutex_);
   Pool& pool = borrowed ? borrowed_ : own_;
+  std::lock_guard lock(pool.mutex);
   for (unsigned i = 0; i < workers(); ++i) {
     pool.queue.push_back([this, task, next, seed, end, borrowed] {
       task->started = true;
@@ -182,7 +178,7 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
       if (last) finish(task);
     });
   }
-  queueReady_.notify_all();
+  pool.ready.notify_all();
   return task;
 }
 
@@ -274,11 +270,12 @@ void Executor::shutdown() {
     task->requestCancel();
   }
   {
-    std::lock_guard lock(queueMutex_);
+    std::scoped_lock lock(own_.mutex, borrowed_.mutex);
     stopping_ = true;
   }
   stoppingFlag_ = true;
-  queueReady_.notify_all();
+  own_.ready.notify_all();
+  borrowed_.ready.notify_all();
   slotFree_.notify_all();
   for (auto& t : threads_) t.join();
   for (auto& t : borrowedThreads_) t.join();

@@ -95,8 +95,12 @@ class Executor {
   void shutdown();
 
  private:
+  // Each pool has its own lock: an owner's worker never waits on a lock a SCHED_IDLE thread
+  // holds (it may get no CPU for a while when the machine is busy).
   struct Pool {
-    std::deque<std::function<void()>> queue;  // under queueMutex_
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::function<void()>> queue;  // under mutex
   };
   void workerMain(Pool& pool, bool borrowed, size_t index);
   // A borrowed worker waits here until it may hash (under the limit); false: stop instead
@@ -109,15 +113,16 @@ class Executor {
 
   std::vector<std::thread> threads_, borrowedThreads_;
   std::vector<clockid_t> borrowedClocks_;  // each borrowed worker's CPU clock
-  std::mutex queueMutex_;
-  std::condition_variable queueReady_;
   Pool own_, borrowed_;
-  bool stopping_ = false;
+  bool stopping_ = false;  // under each pool's mutex
   std::atomic<bool> stoppingFlag_{false};
-  mutable std::mutex slotMutex_;
+  // The loop thread only stores the limit and notifies, never taking a lock the borrowed
+  // threads hold; they wait with a timeout, so a missed notification costs at most that.
+  std::mutex slotMutex_;
   std::condition_variable slotFree_;
-  unsigned borrowedLimit_ = 0, borrowedBusy_ = 0;  // under slotMutex_
-  std::atomic<uint64_t> borrowedMemNs_{0};         // CPU time of ended borrowed mem threads
+  std::atomic<unsigned> borrowedLimit_{0};
+  unsigned borrowedBusy_ = 0;               // under slotMutex_
+  std::atomic<uint64_t> borrowedMemNs_{0};  // CPU time of ended borrowed mem threads
 
   std::mutex finishedMutex_;
   std::vector<std::shared_ptr<Task>> finished_;

@@ -36,7 +36,7 @@ proc_state() { ps -o stat= -p "$1" | cut -c1; }
 stopped() { [ "$(proc_state "$(cmd_pid "$1")")" = T ]; }
 not_stopped() { local s; s=$(proc_state "$(cmd_pid "$1")"); [ -n "$s" ] && [ "$s" != T ]; }
 
-scenario_pause_resume() {
+scenario_pause_resume() {  # alone: vesta stress keeps every core of the machine busy
   start_nodes "${LAB[@]}" -- "${PI4[@]}"
   lab_links
   L exec --on pi4 -- sleep 45.5 >"$WORK/exec.out" 2>"$WORK/exec.err" &
@@ -64,7 +64,7 @@ scenario_pause_resume() {
   check "and the command ends well (exit 0)" test $? -eq 0
 }
 
-scenario_paused_too_long() {
+scenario_paused_too_long() {  # alone: vesta stress keeps every core of the machine busy
   PI4+=(-max-pause 2)
   start_nodes "${LAB[@]}" -- "${PI4[@]}"
   lab_links
