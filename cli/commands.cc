@@ -301,6 +301,7 @@ int commandStatus(Client& c, const CliOptions& options) {
       field(json, "done", f.done);
       field(json, "total", f.total);
       field(json, "elapsed_ms", f.elapsedMs);
+      field(json, "paused", f.paused);
     });
     writeRows(w, "ledger", n.ledger, [](JsonWriter& json, const api::LedgerRow& l) {
       field(json, "name", l.name);
@@ -358,9 +359,10 @@ int commandStatus(Client& c, const CliOptions& options) {
   for (const api::Flow& f : n.flows) {
     const char* direction = f.lending ? "lending to" : "borrowing from";
     if (f.total == 0) {  // an exec job: no units to count, only time
-      std::printf("  %s %s: job %llu %s, %s, %s\n", direction, f.peer.c_str(),
+      std::printf("  %s %s: job %llu %s, %s, %s%s\n", direction, f.peer.c_str(),
                   static_cast<unsigned long long>(f.job), jobKindName(f.kind),
-                  countOf(f.cores, "core").c_str(), formatDuration(f.elapsedMs).c_str());
+                  countOf(f.cores, "core").c_str(), formatDuration(f.elapsedMs).c_str(),
+                  f.paused.empty() ? "" : (", paused: " + f.paused).c_str());
       continue;
     }
     // "lending to pi4: job 3 cpu, 2 cores, 41.9 M of 200 M (21%), 4.2 s"
@@ -494,9 +496,14 @@ int commandJobs(Client& c, const CliOptions& options) {
     return kExitOk;
   }
   std::printf("%-6s %-5s %-10s %-16s %s\n", "JOB", "KIND", "STATE", "NODE", "PROGRESS");
-  for (const api::JobRow& row : *rows)
+  for (const api::JobRow& row : *rows) {
     std::printf("%-6s %-5s %-10s %-16s %3.0f%%\n", row.id.c_str(), jobKindName(row.kind),
                 jobStateName(row.state), row.node.c_str(), row.progress * 100);
+    // Why its runner paused it: "       paused: the owner needs the cores (...)".
+    if (row.state == JobState::Paused)
+      if (auto job = c.job(row.path); job && !job->pauseReason.empty())
+        std::printf("       paused: %s\n", job->pauseReason.c_str());
+  }
   return kExitOk;
 }
 

@@ -254,9 +254,23 @@ int commandExec(Client& c, const CliOptions& o) {
   if (run.input) run.input->copyFrom(0);
   byPath[run.path] = &run;
   std::vector<Running*> all{&run};
-  bool cancelled = false, stdoutGone = false;
-  auto lastPoll = std::chrono::steady_clock::now();
+  bool cancelled = false, stdoutGone = false, shownPaused = false;
+  auto lastPoll = std::chrono::steady_clock::now(), lastState = lastPoll;
   while (run.open() || !run.finished) {
+    // Paused by its runner for that machine's owner: say so once, and again when it resumes.
+    if (auto now = std::chrono::steady_clock::now();
+        !run.finished && now - lastState > std::chrono::seconds(1)) {
+      lastState = now;
+      if (auto job = c.job(run.path); job && (job->state == JobState::Paused) != shownPaused) {
+        shownPaused = !shownPaused;
+        std::string id = run.path.substr(run.path.rfind('/') + 1);
+        if (shownPaused)
+          std::fprintf(stderr, "vesta: job %s paused on %s: %s\n", id.c_str(), job->node.c_str(),
+                       job->pauseReason.c_str());
+        else if (job->state == JobState::Running)
+          std::fprintf(stderr, "vesta: job %s resumed on %s\n", id.c_str(), job->node.c_str());
+      }
+    }
     if (execInterrupts > 0 && !cancelled) {
       cancelled = true;
       c.cancel(run.path);

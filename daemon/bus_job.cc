@@ -75,6 +75,7 @@ api::JobInfo infoOf(const Job& j) {
   info.workers = j.workers;
   for (auto& a : j.argv) info.command += (info.command.empty() ? "" : " ") + a;
   info.exitStatus = static_cast<int32_t>(j.exitStatus);
+  info.pauseReason = j.state == JobState::Paused ? j.pauseReason : "";
   for (const JobPart& part : j.parts) {
     auto state = api::parsePartState(part.state).value_or(api::PartState::Lost);
     info.parts.push_back({part.node, state, part.iterations, part.chunks, part.note});
@@ -109,6 +110,7 @@ const sd_bus_vtable kJobVtable[] = {
     SD_BUS_PROPERTY("Command", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("ExitStatus", "i", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Reason", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("PauseReason", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Parts", api::Part::kArraySignature, getProperty, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("Refusals", api::Refusal::kArraySignature, getProperty, 0,
@@ -152,7 +154,7 @@ void emitJobChange(sd_bus* bus, const Job& job, JobChange change) {
     case JobChange::State:
       sd_bus_emit_properties_changed(bus, path.c_str(), kJobInterface, "State", "Progress",
                                      "Result", "Error", "ElapsedMs", "Reason", "ExitStatus",
-                                     nullptr);
+                                     "PauseReason", nullptr);
       if (isTerminal(job.state))
         sd_bus_emit_signal(bus, path.c_str(), kJobInterface, "Finished", "sss",
                            jobStateName(job.state), job.result.c_str(), job.error.c_str());

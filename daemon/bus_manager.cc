@@ -184,7 +184,7 @@ std::vector<api::Flow> flowsOf(const Node& node) {
   std::vector<api::Flow> out;
   for (const Flow& f : node.flows())
     out.push_back({f.lending, f.job, f.kind, f.peer, f.peerFingerprint, f.cores, f.done, f.total,
-                   f.elapsedMs});
+                   f.elapsedMs, f.paused});
   return out;
 }
 

@@ -282,6 +282,12 @@ void ExecClient::onFrame(const std::string& fp, const Frame& frame) {
       if (!m) return;
       Run* run = runFrom(fp, m->job);
       if (!run) return;
+      if (m->stream == OutputStream::State) {  // paused or running again there; no credit
+        std::string why(m->data.begin() + 1, m->data.end());
+        log::info("job " + run->job->idText() + (m->data[0] ? " paused: " + why : " resumed"),
+                  {{"VESTA_JOB", run->job->idText()}});
+        return jobs_.setPaused(*run->job, m->data[0] != 0, why);
+      }
       return deliver(*run, m->stream, std::move(m->data));
     }
     case FrameType::ExecExit: {
@@ -418,9 +424,11 @@ void ExecClient::onExit(Run& run, const ExecExitMsg& exit) {
                              static_cast<double>(run.req.gpus));
   if (exit.status < 0) return finish(run, JobState::Failed, "", exit.error);
   job.exitStatus = exit.status;
-  if (exit.timed_out)
+  // An error beside a status: stopped there for its owner (max_pause_s, the memory reserve).
+  if (exit.timed_out || !exit.error.empty())
     return finish(run, JobState::Failed, "exit " + std::to_string(exit.status),
-                  run.node + ": " + (exit.error.empty() ? "timed out" : exit.error));
+                  exit.timed_out ? run.node + ": " + (exit.error.empty() ? "timed out" : exit.error)
+                                 : exit.error);
   finish(run, JobState::Done, "exit " + std::to_string(exit.status), "");
 }
 
@@ -524,7 +532,8 @@ std::vector<Flow> ExecClient::flows() const {
                 .peer = run.node,
                 .peerFingerprint = run.fp,
                 .cores = 1,
-                .elapsedMs = now - run.offeredAt};
+                .elapsedMs = now - run.offeredAt,
+                .paused = run.job->state == JobState::Paused ? run.job->pauseReason : ""};
   });
 }
 

@@ -21,6 +21,7 @@
 #include "capacity.h"
 #include "log.h"
 #include "plural.h"
+#include "process_groups.h"
 #include "proto.h"
 #include "spawn.h"
 #include "stdin_relay.h"
@@ -100,6 +101,14 @@ struct ExecRunner::Job {
   uint64_t startedMs = 0;
   std::unique_ptr<uv::Timer> timeout;
   std::unique_ptr<TermThenKill> stopping;  // SIGTERM sent, SIGKILL pending
+  // The owner first: a borrowed command paused (SIGSTOP) beyond the budget, or stopped for it.
+  uint64_t serial = 0;
+  bool paused = false;
+  uint64_t pausedSinceMs = 0;
+  std::string pauseWhy;  // while paused
+  std::string stopWhy;   // ExecStop::ForOwner
+  double cpuSeen = 0;    // its process group's CPU seconds, last read
+  uint64_t rssBytes = 0;
   // --get
   bool filesListed = false;
   std::vector<std::string> gets;
@@ -301,6 +310,7 @@ void ExecRunner::offer(const std::string& fp, const Frame& frame) {
   job->key = key;
   job->origin = origin;
   job->local = fp.empty();
+  job->serial = nextSerial_++;
   job->offer = std::move(*m);
   if (job->offer.stdin_piped)
     job->input = std::make_unique<StdinSink>(loop_, key.second, [this, fp](StdinCreditMsg c) {
@@ -506,6 +516,7 @@ void ExecRunner::run(Job& job) {
   spec.cwd = job.scratch;
   handGpus(job.gpus, spec);
   spec.nice = kExecNice;
+  spec.idle = !job.local;  // a peer's command: SCHED_IDLE and the idle I/O class
   uint64_t memMb = job.offer.mem_mb;
   if (!job.local && memMb == 0) memMb = config_.mem_offer_mb;
   spec.memBytes = memMb << 20;
@@ -550,6 +561,7 @@ void ExecRunner::run(Job& job) {
       if (!late || !late->alive()) return;
       if (!moveState(late->stop, ExecStop::TimedOut)) return;  // released already: being stopped
       late->stopping = std::make_unique<TermThenKill>(loop_, late->pid);
+      if (late->paused) ::kill(-late->pid, SIGCONT);  // a stopped process cannot act on SIGTERM
     });
   }
   pumpOutput(job);
@@ -688,6 +700,7 @@ void ExecRunner::sendFiles(Job& job) {
     exit.signal = static_cast<uint8_t>(WTERMSIG(job.waitStatus));
     exit.status = 128 + exit.signal;
   }
+  if (job.stop == ExecStop::ForOwner) exit.error = job.stopWhy;
   if (timedOut) {
     exit.status = 124;  // as timeout(1) reports it
     char text[64];
@@ -713,10 +726,12 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   if (was != ExecRunState::Copying) removeTree(job.scratch);
   if (job.stop != ExecStop::Released)
     hooks_.send(job.key.first, {FrameType::ExecExit, encode(exit)});
+  if (!job.local) borrowedEndedCpu_ += job.cpuSeen;  // the exited ones' rusage is added below
   if (was == ExecRunState::Exited) {
     double core =
         static_cast<double>(job.usage.ru_utime.tv_sec + job.usage.ru_stime.tv_sec) +
         static_cast<double>(job.usage.ru_utime.tv_usec + job.usage.ru_stime.tv_usec) / 1e6;
+    if (!job.local) borrowedEndedCpu_ += std::max(0.0, core - job.cpuSeen);
     uint64_t ms = clockMs() - job.startedMs;
     double mib =
         static_cast<double>(job.usage.ru_maxrss) / 1024.0 * static_cast<double>(ms) / 1000.0;
@@ -740,6 +755,7 @@ void ExecRunner::kill(Job& job, const std::string& why) {
       {{"VESTA_PEER", job.key.first}});
   if (!job.alive()) return end(job, ExecExitMsg{job.key.second, -1, 0, false, why});
   job.stopping = std::make_unique<TermThenKill>(loop_, job.pid);
+  if (job.paused) ::kill(-job.pid, SIGCONT);  // a stopped process cannot act on SIGTERM
   // Stop reading: nobody wants the output now; the pipes are drained and closed at exit.
   job.credit = kStreamWindow;
   pumpOutput(job);
@@ -786,8 +802,104 @@ std::vector<Flow> ExecRunner::flows() const {
                 .peer = job.origin,
                 .peerFingerprint = key.first,
                 .cores = 1,
-                .elapsedMs = job.pid > 0 ? now - job.startedMs : 0};
+                .elapsedMs = job.pid > 0 ? now - job.startedMs : 0,
+                .paused = job.paused ? job.pauseWhy : ""};
   });
+}
+
+}  // namespace vesta
+
+namespace vesta {
+
+ExecRunner::Job* ExecRunner::bySerial(uint64_t serial) {
+  for (auto& [key, job] : jobs_.live())
+    if (job->serial == serial) return job.get();
+  return nullptr;
+}
+
+std::vector<BorrowedCommand> ExecRunner::borrowedCommands() const {
+  std::vector<BorrowedCommand> out;
+  for (auto& [key, job] : jobs_.live())
+    if (!job->local && job->alive() && job->stop == ExecStop::None)
+      out.push_back({job->serial, job->startedMs, job->paused, job->pausedSinceMs});
+  return out;
+}
+
+// The coordinator hears it as an Output frame on the state stream (docs/protocol.md): one byte,
+// 1 paused or 0 running, then why. Not counted against the output credit.
+void ExecRunner::sendState(Job& job, bool paused, const std::string& why) {
+  Bytes data{static_cast<uint8_t>(paused)};
+  data.insert(data.end(), why.begin(), why.end());
+  hooks_.send(job.key.first,
+              {FrameType::Output, encode(OutputMsg{job.key.second, OutputStream::State, data})});
+}
+
+void ExecRunner::pause(uint64_t serial, const std::string& why) {
+  Job* job = bySerial(serial);
+  if (!job || !job->alive() || job->paused) return;
+  if (::kill(-job->pid, SIGSTOP) != 0) {
+    log::error("cannot pause exec job " + std::to_string(job->key.second) +
+                   ": kill SIGSTOP: " + std::strerror(errno),
+               {{"VESTA_PEER", job->key.first}});
+    return;
+  }
+  job->paused = true;
+  job->pausedSinceMs = clockMs();
+  job->pauseWhy = why;
+  log::info(
+      "paused exec job " + std::to_string(job->key.second) + " from " + job->origin + ": " + why,
+      {{"VESTA_PEER", job->key.first}});
+  sendState(*job, true, why);
+}
+
+void ExecRunner::resume(uint64_t serial) {
+  Job* job = bySerial(serial);
+  if (!job || !job->alive() || !job->paused) return;
+  ::kill(-job->pid, SIGCONT);
+  job->paused = false;
+  log::info("resumed exec job " + std::to_string(job->key.second) + " from " + job->origin,
+            {{"VESTA_PEER", job->key.first}});
+  sendState(*job, false, "");
+}
+
+void ExecRunner::stopForOwner(uint64_t serial, const std::string& why) {
+  Job* job = bySerial(serial);
+  if (!job || !job->alive() || !moveState(job->stop, ExecStop::ForOwner)) return;
+  job->stopWhy = config_.name + ": " + why;
+  log::warning(
+      "stopping exec job " + std::to_string(job->key.second) + " from " + job->origin + ": " + why,
+      {{"VESTA_PEER", job->key.first}});
+  job->stopping = std::make_unique<TermThenKill>(loop_, job->pid);
+  if (job->paused) ::kill(-job->pid, SIGCONT);
+}
+
+void ExecRunner::measureBorrowed() {
+  std::set<pid_t> groups;
+  for (auto& [key, job] : jobs_.live())
+    if (!job->local && job->alive()) groups.insert(job->pid);
+  if (groups.empty()) return;
+  auto usage = readProcessGroups(groups);
+  for (auto& [key, job] : jobs_.live()) {
+    auto u = job->alive() ? usage.find(job->pid) : usage.end();
+    if (u == usage.end()) continue;
+    job->cpuSeen = std::max(job->cpuSeen, u->second.cpuSeconds);  // never backwards
+    job->rssBytes = u->second.rssBytes;
+  }
+}
+
+double ExecRunner::borrowedCpuSeconds() const {
+  double total = borrowedEndedCpu_;
+  for (auto& [key, job] : jobs_.live())
+    if (!job->local && job->state != ExecRunState::Ended) total += job->cpuSeen;
+  return total;
+}
+
+std::vector<MemoryHolder> ExecRunner::borrowedMemory() const {
+  std::vector<MemoryHolder> out;
+  for (auto& [key, job] : jobs_.live())
+    if (!job->local && job->alive() && job->stop == ExecStop::None)
+      out.push_back({job->serial, job->startedMs, job->rssBytes >> 20});
+  return out;
 }
 
 }  // namespace vesta

@@ -29,6 +29,8 @@
 #include "frame.h"
 #include "gpu_advert.h"
 #include "gpu_slots.h"
+#include "memory_reserve.h"
+#include "pause_plan.h"
 #include "proto.h"
 #include "run_table.h"
 #include "sampler.h"
@@ -78,6 +80,18 @@ class ExecRunner : public Engine {
       std::function<void(const std::string& fingerprint, const std::string& name, double seconds)>;
   void onGpuLent(GpuLent fn) { gpuLent_ = std::move(fn); }
 
+  // The owner first (daemon/owner_first acts on these every sample). Peers' commands running
+  // here, by a serial of the runner's own; pause() stops the job's process group (SIGSTOP) and
+  // tells its coordinator why, resume() continues it, stopForOwner() ends it and fails its job
+  // with `why`. measureBorrowed() reads their CPU time and memory from /proc.
+  std::vector<BorrowedCommand> borrowedCommands() const;
+  void pause(uint64_t serial, const std::string& why);
+  void resume(uint64_t serial);
+  void stopForOwner(uint64_t serial, const std::string& why);
+  void measureBorrowed();
+  double borrowedCpuSeconds() const;  // monotonic: ended commands' and the live ones' so far
+  std::vector<MemoryHolder> borrowedMemory() const;
+
  private:
   struct Job;
   using Key = std::pair<std::string, uint64_t>;  // (coordinator fingerprint, its job id)
@@ -99,6 +113,8 @@ class ExecRunner : public Engine {
   void sendFiles(Job& job);
   void end(Job& job, const ExecExitMsg& exit);
   void kill(Job& job, const std::string& why);
+  Job* bySerial(uint64_t serial);
+  void sendState(Job& job, bool paused, const std::string& why);
   void badFrame(const std::string& fingerprint, const std::string& error);
   uint64_t clockMs() const;
   // GPUs (daemon/exec_gpus.cc): the refusal, taking and giving back (with the GPU-seconds a
@@ -121,6 +137,8 @@ class ExecRunner : public Engine {
   std::vector<pid_t> unreaped_;  // reapers of jobs that ended before their command did
   uint64_t sweepUntilMs_ = 0;    // sweepStrays() looks for strays until then
   uint64_t nextScratch_ = 0;
+  uint64_t nextSerial_ = 1;
+  double borrowedEndedCpu_ = 0;  // CPU seconds of peers' commands that ended
   uint64_t lastBadFrameLog_ = 0;
   bool stopping_ = false;
   GpuSlots gpuSlots_;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "idle_priority.h"
 #include "log.h"
 
 namespace vesta {
@@ -18,6 +19,8 @@ namespace {
 // so fast and slow workers end together and a cancel is noticed quickly.
 constexpr uint64_t kChunk = 1 << 18;
 constexpr size_t kPage = 4096;
+// How often a borrowed worker waiting for a slot looks again for a cancel or a stop.
+constexpr auto kSlotPoll = std::chrono::milliseconds(200);
 
 // CPU time this thread has used: what a task costs, whatever else the machine does meanwhile.
 uint64_t threadCpuNs() {
@@ -52,31 +55,85 @@ void Task::requestCancel() {
 
 Executor::Executor(uv_loop_t* loop, unsigned workers, int niceLevel)
     : wakeLoop_(loop, [this] { deliver(); }), niceLevel_(niceLevel) {
-  for (unsigned i = 0; i < std::max(1u, workers); ++i)
-    threads_.emplace_back([this] { workerMain(); });
+  unsigned n = std::max(1u, workers);
+  borrowedLimit_ = n;  // until the first budget says otherwise (OwnerFirst, every sample)
+  borrowedClocks_.resize(n);
+  for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { workerMain(own_, false, i); });
+  // The clocks are read by borrowedCpuSeconds() before a worker could have set its own.
+  for (unsigned i = 0; i < n; ++i) {
+    borrowedThreads_.emplace_back([this, i] { workerMain(borrowed_, true, i); });
+    if (::pthread_getcpuclockid(borrowedThreads_.back().native_handle(), &borrowedClocks_[i]) != 0)
+      borrowedClocks_[i] = -1;
+  }
 }
 
 Executor::~Executor() {
   shutdown();
 }
 
-void Executor::workerMain() {
+void Executor::workerMain(Pool& pool, bool borrowed, size_t) {
+  ::pthread_setname_np(::pthread_self(), borrowed ? "vesta-borrowed" : "vesta-worker");
   niceThisThread(niceLevel_);
+  if (borrowed) makeThisThreadIdleOrLog("borrowed chunk threads");
   for (;;) {
     std::function<void()> work;
     {
-      std::unique_lock lock(queueMutex_);
-      queueReady_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_ && queue_.empty()) return;
-      work = std::move(queue_.front());
-      queue_.pop_front();
+      std::unique_lock lock(pool.mutex);
+      pool.ready.wait(lock, [&] { return stopping_ || !pool.queue.empty(); });
+      if (stopping_ && pool.queue.empty()) return;
+      work = std::move(pool.queue.front());
+      pool.queue.pop_front();
     }
     work();
   }
 }
 
+void Executor::setBorrowedLimit(unsigned workers) {
+  borrowedLimit_ = std::min<unsigned>(workers, static_cast<unsigned>(borrowedThreads_.size()));
+  slotFree_.notify_all();
+}
+
+unsigned Executor::borrowedWorkers() const {
+  return borrowedLimit_.load();
+}
+
+bool Executor::takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next, uint64_t end) {
+  std::unique_lock lock(slotMutex_);
+  for (;;) {
+    if (task.cancel || stoppingFlag_ || next.load() >= end) return false;
+    if (borrowedBusy_ < borrowedLimit_) {
+      ++borrowedBusy_;
+      return true;
+    }
+    slotFree_.wait_for(lock, kSlotPoll);
+  }
+}
+
+void Executor::releaseBorrowedSlot() {
+  {
+    std::lock_guard lock(slotMutex_);
+    --borrowedBusy_;
+  }
+  slotFree_.notify_one();
+}
+
+bool Executor::overBorrowedLimit() {
+  std::lock_guard lock(slotMutex_);
+  return borrowedBusy_ > borrowedLimit_;
+}
+
+double Executor::borrowedCpuSeconds() const {
+  uint64_t ns = borrowedMemNs_.load();
+  for (clockid_t clock : borrowedClocks_) {
+    timespec ts{};
+    if (clock != -1 && ::clock_gettime(clock, &ts) == 0)
+      ns += static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+  }
+  return static_cast<double>(ns) / 1e9;
+}
+
 std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint64_t end,
-                                       std::function<void(TaskOutcome)> onDone) {
+                                       bool borrowed, std::function<void(TaskOutcome)> onDone) {
   auto task = std::make_shared<Task>();
   task->total = end - first;
   task->onDone = std::move(onDone);
@@ -84,14 +141,18 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
   task->outcome.ok = true;
   live_.push_back(task);
   auto next = std::make_shared<std::atomic<uint64_t>>(first);
-  std::lock_guard lock(queueMutex_);
+  Pool& pool = borrowed ? borrowed_ : own_;
+  std::lock_guard lock(pool.mutex);
   for (unsigned i = 0; i < workers(); ++i) {
-    queue_.push_back([this, task, next, seed, end] {
+    pool.queue.push_back([this, task, next, seed, end, borrowed] {
       task->started = true;
       uint64_t cpuStart = threadCpuNs();
       Digest acc{};
       bool ok = true;
-      for (;;) {
+      // A borrowed worker hashes only while it holds a slot, and gives it back between two
+      // pieces when the limit has fallen below the workers hashing.
+      bool more = !borrowed || takeBorrowedSlot(*task, *next, end);
+      while (more) {
         uint64_t from = next->fetch_add(kChunk);
         if (from >= end || task->cancel) break;
         auto part = hashRange(seed, from, std::min(end, from + kChunk), &task->done, &task->cancel);
@@ -100,7 +161,12 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
           break;
         }
         xorInto(acc, *part);
+        if (borrowed && overBorrowedLimit()) {
+          releaseBorrowedSlot();
+          more = takeBorrowedSlot(*task, *next, end);
+        }
       }
+      if (borrowed && more) releaseBorrowedSlot();
       task->cpuNs += threadCpuNs() - cpuStart;
       bool last;
       {
@@ -112,19 +178,29 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
       if (last) finish(task);
     });
   }
-  queueReady_.notify_all();
+  pool.ready.notify_all();
   return task;
 }
 
-std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs,
+std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs, bool borrowed,
                                        std::function<void(TaskOutcome)> onDone) {
   auto task = std::make_shared<Task>();
   size_t bytes = static_cast<size_t>(mb) << 20;
   task->total = bytes / kPage + holdMs;
   task->onDone = std::move(onDone);
   live_.push_back(task);
-  task->thread = std::thread([this, task, bytes, holdMs] {
+  task->thread = std::thread([this, task, bytes, holdMs, borrowed] {
     niceThisThread(niceLevel_);
+    if (borrowed) makeThisThreadIdleOrLog("borrowed mem jobs");
+    // Its CPU time is borrowed CPU time, counted when the thread ends (paging in is short).
+    struct CountBorrowed {
+      Executor* executor;
+      bool borrowed;
+      uint64_t start = threadCpuNs();
+      ~CountBorrowed() {
+        if (borrowed) executor->borrowedMemNs_ += threadCpuNs() - start;
+      }
+    } count{this, borrowed};
     task->started = true;
     uint64_t cpuStart = threadCpuNs();
     auto allocated = std::chrono::steady_clock::now();
@@ -194,12 +270,18 @@ void Executor::shutdown() {
     task->requestCancel();
   }
   {
-    std::lock_guard lock(queueMutex_);
+    std::scoped_lock lock(own_.mutex, borrowed_.mutex);
     stopping_ = true;
   }
-  queueReady_.notify_all();
+  stoppingFlag_ = true;
+  own_.ready.notify_all();
+  borrowed_.ready.notify_all();
+  slotFree_.notify_all();
   for (auto& t : threads_) t.join();
+  for (auto& t : borrowedThreads_) t.join();
   threads_.clear();
+  borrowedThreads_.clear();
+  borrowedClocks_.clear();
   for (auto& task : live_)
     if (task->thread.joinable()) task->thread.join();
   live_.clear();

@@ -1,8 +1,17 @@
 // Runs the built-in jobs off the loop: cpu ranges on a pool of worker threads pulling chunks,
 // mem jobs on a thread of their own. Completions come back on the loop thread.
+// Two pools of the same size: the owner's own chunks run on threads at nice 10; borrowed chunks
+// (peers' work) on threads of their own at SCHED_IDLE with the idle I/O class, of which at most
+// setBorrowedLimit() hash at a time (the lending budget's whole cores): a worker over the limit
+// stops between two pieces of a chunk (a tenth of a second) and waits, so a shrinking budget
+// takes effect within one sample. Dedicated threads, because a thread cannot leave SCHED_IDLE
+// again without privileges, and because their CPU clocks are then the borrowed CPU time.
 #pragma once
 
 #include <uv.h>
+
+#include <pthread.h>
+#include <time.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -58,18 +67,27 @@ struct Task {
 
 class Executor {
  public:
-  // `workers` threads for cpu work, at nice `niceLevel` (owner first: jobs are batch work).
+  // `workers` threads for the owner's cpu work at nice `niceLevel` (owner first: jobs are batch
+  // work), and as many for borrowed work at SCHED_IDLE.
   Executor(uv_loop_t* loop, unsigned workers, int niceLevel);
   ~Executor();
 
   unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
+  // Borrowed chunks hash on at most this many workers now (0: they wait). Any thread.
+  void setBorrowedLimit(unsigned workers);
+  unsigned borrowedWorkers() const;
+  // CPU time of borrowed work so far, in seconds: the borrowed workers' thread clocks and the
+  // borrowed mem jobs' threads. Monotonic. Loop thread.
+  double borrowedCpuSeconds() const;
 
-  // XOR of the cpu job's iterations [first, end), on every worker. `onDone` runs on the loop.
-  std::shared_ptr<Task> runCpu(const JobSeed& seed, uint64_t first, uint64_t end,
+  // XOR of the cpu job's iterations [first, end), on every worker of its pool (the borrowed
+  // one when `borrowed`). `onDone` runs on the loop.
+  std::shared_ptr<Task> runCpu(const JobSeed& seed, uint64_t first, uint64_t end, bool borrowed,
                                std::function<void(TaskOutcome)> onDone);
 
-  // Allocates `mb` MiB, touches every page, holds it `holdMs` ms and frees it.
-  std::shared_ptr<Task> runMem(uint64_t mb, uint64_t holdMs,
+  // Allocates `mb` MiB, touches every page, holds it `holdMs` ms and frees it; at SCHED_IDLE
+  // when `borrowed`.
+  std::shared_ptr<Task> runMem(uint64_t mb, uint64_t holdMs, bool borrowed,
                                std::function<void(TaskOutcome)> onDone);
 
   // Cancels every task, joins every thread and closes the loop handle. Completions of
@@ -77,15 +95,34 @@ class Executor {
   void shutdown();
 
  private:
-  void workerMain();
+  // Each pool has its own lock: an owner's worker never waits on a lock a SCHED_IDLE thread
+  // holds (it may get no CPU for a while when the machine is busy).
+  struct Pool {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::function<void()>> queue;  // under mutex
+  };
+  void workerMain(Pool& pool, bool borrowed, size_t index);
+  // A borrowed worker waits here until it may hash (under the limit); false: stop instead
+  // (the task was cancelled, its range is used up, or the executor stops).
+  bool takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next, uint64_t end);
+  void releaseBorrowedSlot();
+  bool overBorrowedLimit();
   void finish(const std::shared_ptr<Task>& task);  // any thread
   void deliver();                                  // loop thread
 
-  std::vector<std::thread> threads_;
-  std::mutex queueMutex_;
-  std::condition_variable queueReady_;
-  std::deque<std::function<void()>> queue_;
-  bool stopping_ = false;
+  std::vector<std::thread> threads_, borrowedThreads_;
+  std::vector<clockid_t> borrowedClocks_;  // each borrowed worker's CPU clock
+  Pool own_, borrowed_;
+  bool stopping_ = false;  // under each pool's mutex
+  std::atomic<bool> stoppingFlag_{false};
+  // The loop thread only stores the limit and notifies, never taking a lock the borrowed
+  // threads hold; they wait with a timeout, so a missed notification costs at most that.
+  std::mutex slotMutex_;
+  std::condition_variable slotFree_;
+  std::atomic<unsigned> borrowedLimit_{0};
+  unsigned borrowedBusy_ = 0;               // under slotMutex_
+  std::atomic<uint64_t> borrowedMemNs_{0};  // CPU time of ended borrowed mem threads
 
   std::mutex finishedMutex_;
   std::vector<std::shared_ptr<Task>> finished_;

@@ -31,7 +31,7 @@ Job& JobTable::create(JobKind kind) {
 void JobTable::setState(Job& job, JobState to, const std::string& error) {
   if (!canTransition(job.state, to)) return;
   auto now = Clock::now();
-  if (to == JobState::Running) job.started = now;
+  if (to == JobState::Running && job.state == JobState::Queued) job.started = now;
   if (isTerminal(to)) {
     if (job.started == Clock::time_point{}) job.started = job.submitted;
     job.finished = now;
@@ -45,6 +45,12 @@ void JobTable::setState(Job& job, JobState to, const std::string& error) {
 
 void JobTable::setRunning(Job& job) {
   setState(job, JobState::Running);
+}
+
+void JobTable::setPaused(Job& job, bool paused, const std::string& why) {
+  if (paused ? job.state != JobState::Running : job.state != JobState::Paused) return;
+  job.pauseReason = paused ? why : "";
+  setState(job, paused ? JobState::Paused : JobState::Running);
 }
 
 void JobTable::finish(Job& job, JobState state, const std::string& result,
@@ -84,7 +90,8 @@ size_t JobTable::active() const {
 
 void JobTable::tick() {
   for (auto& [id, job] : jobs_)
-    if (job->state == JobState::Running) listener_(*job, JobChange::Progress);
+    if (job->state == JobState::Running || job->state == JobState::Paused)
+      listener_(*job, JobChange::Progress);
 }
 
 void JobTable::forgetOldFinished() {

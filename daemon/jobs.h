@@ -52,7 +52,8 @@ struct Job {
   // outcome
   std::string result;  // cpu: lowercase hex digest; exec: "exit N"
   std::string error;
-  double fraction = 0;  // progress, kept by the coordinator
+  std::string pauseReason;  // while Paused: why its runner paused it
+  double fraction = 0;      // progress, kept by the coordinator
   Clock::time_point submitted{}, started{}, finished{};
 
   std::string idText() const { return std::to_string(id); }
@@ -75,6 +76,8 @@ class JobTable {
   Job& create(JobKind kind);
   void publish(const Job& job) { listener_(job, JobChange::Created); }
   void setRunning(Job& job);
+  // An exec job its runner paused for its owner (`why`), or resumed (`paused` false).
+  void setPaused(Job& job, bool paused, const std::string& why);
   // Ends a job: Done with `result`, or Failed/Cancelled with `error`. A final state never changes.
   void finish(Job& job, JobState state, const std::string& result, const std::string& error);
   // Tells the listeners that a job's parts or node changed.

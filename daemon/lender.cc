@@ -23,8 +23,33 @@ struct Lender::Loan {
   uint64_t done = 0;   // finished here
   uint64_t chunks = 0;
   uint64_t sinceMs = 0;
+  uint64_t memMb = 0;  // mem jobs: what it holds
   std::map<uint64_t, std::shared_ptr<Task>> tasks;
 };
+
+unsigned Lender::workersFor(const std::string& fp) const {
+  // Borrowed chunks run on the budget's whole cores (Executor::setBorrowedLimit), own ones on all.
+  return fp.empty() ? executor_.workers() : executor_.borrowedWorkers();
+}
+
+std::vector<Lender::MemHolder> Lender::borrowedMemory() const {
+  return loans_.collect<MemHolder>(
+      [&](const Key& key, const Loan& loan) -> std::optional<MemHolder> {
+        if (key.first.empty() || loan.kind != JobKind::Mem || loan.tasks.empty())
+          return std::nullopt;
+        return MemHolder{key.first, key.second, loan.sinceMs, loan.memMb};
+      });
+}
+
+void Lender::stopForOwner(const std::string& fp, uint64_t job, const std::string& why) {
+  Key key{fp, job};
+  if (!loans_.find(key)) return;
+  log::warning(
+      "stopping " + loans_.find(key)->origin + "'s job " + std::to_string(job) + ": " + why,
+      {{"VESTA_PEER", fp}});
+  hooks_.send(fp, {FrameType::JobDone, encode(JobDoneMsg{job, false, config_.name + ": " + why})});
+  release(key, why);
+}
 
 Lender::Lender(uv_loop_t* loop, const Config& config, Executor& executor, Hooks hooks)
     : loop_(loop), config_(config), executor_(executor), hooks_(std::move(hooks)) {}
@@ -113,22 +138,26 @@ void Lender::offer(const std::string& fp, const Frame& frame) {
   loan->total = m->iterations;
   loan->sinceMs = clockMs();
   Loan& l = loans_.add(key, std::move(loan));
+  unsigned workers = workersFor(fp);
   log::info((fp.empty() ? "running " + origin + "'s own" : "lending to " + origin + ":") + " job " +
                 std::to_string(m->job) + " " + jobKindName(m->kind) + " on " +
-                countOf(executor_.workers(), "worker"),
+                countOf(workers, "worker"),
             {{"VESTA_PEER", fp}});
+  // At least 1: a coordinator sizes chunks by it, and a budget of 0 now may be 1 in a second.
   hooks_.send(fp, {FrameType::Accept,
-                   encode(AcceptMsg{m->job, static_cast<uint16_t>(executor_.workers())})});
+                   encode(AcceptMsg{m->job, static_cast<uint16_t>(std::max(1u, workers))})});
   if (m->kind != JobKind::Mem) return;
+  l.memMb = m->mem_mb;
   uint64_t seq = nextTask_++;
-  auto task = executor_.runMem(m->mem_mb, m->hold_ms, [this, key, origin](TaskOutcome o) {
-    account(key, origin, o, true);
-    Loan* found = loans_.find(key);
-    if (!found || o.cancelled) return;
-    found->done = found->total;
-    hooks_.send(key.first, {FrameType::JobDone, encode(JobDoneMsg{key.second, o.ok, o.error})});
-    loans_.retire(key);
-  });
+  auto task =
+      executor_.runMem(m->mem_mb, m->hold_ms, !fp.empty(), [this, key, origin](TaskOutcome o) {
+        account(key, origin, o, true);
+        Loan* found = loans_.find(key);
+        if (!found || o.cancelled) return;
+        found->done = found->total;
+        hooks_.send(key.first, {FrameType::JobDone, encode(JobDoneMsg{key.second, o.ok, o.error})});
+        loans_.retire(key);
+      });
   l.total = task->total;
   l.tasks[seq] = std::move(task);
 }
@@ -148,7 +177,7 @@ void Lender::chunk(const std::string& fp, const Frame& frame) {
   Range range{m->first, m->end};
   std::string origin = held->origin;
   auto task = executor_.runCpu(
-      held->seed, m->first, m->end, [this, key, seq, range, origin](TaskOutcome o) {
+      held->seed, m->first, m->end, !fp.empty(), [this, key, seq, range, origin](TaskOutcome o) {
         account(key, origin, o, false);
         Loan* found = loans_.find(key);
         if (!found) return;
@@ -244,10 +273,11 @@ std::vector<Flow> Lender::flows() const {
                 .kind = loan.kind,
                 .peer = loan.origin,
                 .peerFingerprint = key.first,
-                .cores = executor_.workers(),
+                .cores = workersFor(key.first),
                 .done = std::min(loan.done + inFlight, loan.total),
                 .total = loan.total,
-                .elapsedMs = now - loan.sinceMs};
+                .elapsedMs = now - loan.sinceMs,
+                .paused = {}};
   });
 }
 

@@ -59,6 +59,15 @@ class Lender : public Engine {
   void shutdown(const std::string& why) override;
 
   std::vector<Flow> flows() const override;  // peers' work running here
+
+  // Peers' mem jobs holding memory here, for the owner-first memory rule (daemon/owner_first).
+  struct MemHolder {
+    std::string fingerprint;
+    uint64_t job = 0, sinceMs = 0, mb = 0;
+  };
+  std::vector<MemHolder> borrowedMemory() const;
+  // Ends a peer's job here for the owner: its coordinator hears JobDone with `why`.
+  void stopForOwner(const std::string& fingerprint, uint64_t job, const std::string& why);
   size_t active() const override { return loans_.size(); }
 
  private:
@@ -74,6 +83,7 @@ class Lender : public Engine {
                bool jobEnded);
   void badFrame(const std::string& fingerprint, const std::string& error);
   uint64_t clockMs() const;
+  unsigned workersFor(const std::string& fingerprint) const;
 
   uv_loop_t* loop_;
   const Config& config_;

@@ -32,7 +32,10 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       config_(std::move(config)),
       identity_(std::move(identity)),
       stateDir_(std::move(stateDir)),
-      sampler_(loop, config_, [this] { onSample(); }),
+      sampler_(
+          loop, config_, [this] { onSample(); },
+          Sampler::Sources{[this] { return ownerFirst_ ? ownerFirst_->borrowedCpuSeconds() : 0.0; },
+                           {}}),
       cluster_(config_, Cluster::Sources{
                             [this]() -> const NodeStatus& { return status(); },
                             [this] { return discovery_.get(); }, [this] { return links_.get(); },
@@ -107,6 +110,8 @@ Result<void> Node::start() {
             ledgerChanged();
             if (ended) ledger_->flush();
           }});
+  ownerFirst_ = std::make_unique<OwnerFirst>(config_, *executor_, *lender_, *execRunner_);
+  ownerFirst_->enforce(status(), uv_now(loop_));  // the first budget, before any work arrives
   execClient_ = std::make_unique<ExecClient>(
       loop_, config_, *jobs_,
       ExecClient::Hooks{views, send,
@@ -525,6 +530,7 @@ void Node::onProgressTick() {
 void Node::onSample() {
   if (discovery_) discovery_->beat();
   if (execRunner_) execRunner_->sweepStrays();
+  if (ownerFirst_ && !stopping_) ownerFirst_->enforce(status(), uv_now(loop_));
   if (!bus_) return;
   const NodeStatus& s = status();
   emitManagerChanged(bus_.get(), {"CpuPercent", "CpuPercentPerCore", "MemAvailableMB",

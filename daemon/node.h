@@ -26,6 +26,7 @@
 #include "lender.h"
 #include "links.h"
 #include "logind_watch.h"
+#include "owner_first.h"
 #include "placement.h"
 #include "result.h"
 #include "router.h"
@@ -122,6 +123,7 @@ class Node {
   std::unique_ptr<LedgerStore> ledger_;           // what we lent to and borrowed from each peer
   std::unique_ptr<ExecClient> execClient_;        // our exec jobs, wherever they run
   std::unique_ptr<ExecRunner> execRunner_;        // exec jobs running here, ours and peers'
+  std::unique_ptr<OwnerFirst> ownerFirst_;        // the budget enforced on running work
   Cluster cluster_;                               // placement's inputs, peers' exec policies
   std::unique_ptr<Router> router_;                // frames to engines by type; the fan-outs
   std::deque<Frame> localFrames_;                 // the loopback queue

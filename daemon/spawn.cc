@@ -13,6 +13,7 @@
 #include <cstring>
 #include <initializer_list>
 
+#include "idle_priority.h"
 #include "unique_fd.h"
 
 namespace vesta {
@@ -307,6 +308,9 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     int current = ::getpriority(PRIO_PROCESS, 0);
     if (errno != 0) childFail(err, 8);
     if (spec.nice > current && ::setpriority(PRIO_PROCESS, 0, spec.nice) != 0) childFail(err, 8);
+    // Inherited by the command and all it starts; there is no way back without privileges.
+    if (spec.idle)
+      if (int step = makeIdle(0); step != 0) childFail(err, 9 + step);
     auto limit = [&](int resource, uint64_t value) {
       rlimit l{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
       if (::setrlimit(resource, &l) != 0) childFail(err, 4);
@@ -356,6 +360,9 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     ::waitpid(pid, nullptr, 0);
     static const char* kSteps[] = {"",      "setpgid",  "redirect", "chdir",       "setrlimit",
                                    "prctl", "landlock", "execve",   "setpriority", "fork"};
+    if (report[0] == 10 || report[0] == 11)
+      return fail(spec.program + ": " + idleFailure(report[0] - 9, report[1]) +
+                  "; a peer's command is not started above idle priority");
     int step = report[0] >= 1 && report[0] <= 9 ? report[0] : 0;
     return fail(std::string(kSteps[step]) + " " + spec.program + ": " + std::strerror(report[1]));
   }

@@ -24,6 +24,7 @@ struct SpawnSpec {
   // else of /dev but /dev/null. Each must exist.
   std::vector<std::string> devices;
   int nice = 0;
+  bool idle = false;  // SCHED_IDLE and the idle I/O class (a peer's command); a failure fails it
   uint64_t memBytes = 0;      // RLIMIT_AS; 0 = unlimited
   uint64_t cpuSeconds = 0;    // RLIMIT_CPU; 0 = unlimited
   uint64_t maxProcesses = 0;  // RLIMIT_NPROC; 0 = unchanged

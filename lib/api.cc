@@ -233,6 +233,7 @@ const auto kJobFields = std::tuple{
     field("Workers", &JobInfo::workers),
     field("Command", &JobInfo::command),
     field("ExitStatus", &JobInfo::exitStatus),
+    field("PauseReason", &JobInfo::pauseReason),
     field("Reason", &JobInfo::reason),
     field("Parts", &JobInfo::parts),
     field("Refusals", &JobInfo::refusals),
@@ -369,16 +370,16 @@ Result<void> read(sd_bus_message* m, GpuRow& g) {
 int write(sd_bus_message* m, const Flow& f) {
   return sd_bus_message_append(m, Flow::kSignature, f.lending ? "lend" : "borrow", f.job,
                                jobKindName(f.kind), f.peer.c_str(), f.peerFingerprint.c_str(),
-                               f.cores, f.done, f.total, f.elapsedMs);
+                               f.cores, f.done, f.total, f.elapsedMs, f.paused.c_str());
 }
 
 Result<void> read(sd_bus_message* m, Flow& f) {
-  const char *direction, *kind, *peer, *fp;
+  const char *direction, *kind, *peer, *fp, *paused;
   auto ok = readRow<Flow>(m, &direction, &f.job, &kind, &peer, &fp, &f.cores, &f.done, &f.total,
-                          &f.elapsedMs);
+                          &f.elapsedMs, &paused);
   if (!ok) return ok;
   f.lending = std::strcmp(direction, "lend") == 0;
-  f.peer = peer, f.peerFingerprint = fp;
+  f.peer = peer, f.peerFingerprint = fp, f.paused = paused;
   return readName(kind, f.kind, parseJobKind, "job kind");
 }
 

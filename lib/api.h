@@ -56,7 +56,7 @@ struct Peer {
 
 // Manager.Flows: work moving between this node and a peer now.
 struct Flow {
-  static constexpr const char* kArraySignature = "a(stsssuttt)";
+  static constexpr const char* kArraySignature = "a(stsssuttts)";
   static constexpr const char* kSignature = kArraySignature + 1;
   bool lending = false;  // "lend": this node runs a peer's job; "borrow": a peer runs ours
   uint64_t job = 0;      // the job's id on the node that submitted it
@@ -65,6 +65,7 @@ struct Flow {
   uint32_t cores = 0;
   uint64_t done = 0, total = 0;  // units: cpu iterations, mem pages + held ms; exec: 0 of 0
   uint64_t elapsedMs = 0;
+  std::string paused;  // why its runner paused it for its owner; empty: running
   double progress() const {
     return total ? static_cast<double>(done) / static_cast<double>(total) : 0;
   }
@@ -175,6 +176,7 @@ struct JobInfo {
   uint32_t workers = 0;
   std::string command;
   int32_t exitStatus = -1;  // -1: it never ran
+  std::string pauseReason;  // while paused: why its runner paused it
   std::vector<Part> parts;
   std::vector<Refusal> refusals;
   bool operator==(const JobInfo&) const = default;

@@ -9,7 +9,9 @@ namespace vesta {
 
 unsigned workerCount(unsigned cores, const Config& config) {
   if (config.workers > 0) return config.workers;
-  double offered = std::round(cores * config.cpu_offer_pct / 100.0);
+  // Never rounded up: 1.5 cores offered are 1 worker (borrowed chunks run on at most the
+  // budget's whole cores); at least 1, so the owner's own jobs run.
+  double offered = std::floor(cores * config.cpu_offer_pct / 100.0 + 1e-9);
   return offered < 1 ? 1u : static_cast<unsigned>(offered);
 }
 

@@ -15,7 +15,7 @@
 namespace vesta {
 
 // Worker threads for cpu jobs: `workers` when set, else the offered share of the cores
-// (cores x cpu_offer_pct, rounded, at least 1).
+// (cores x cpu_offer_pct, rounded down, at least 1).
 unsigned workerCount(unsigned cores, const Config& config);
 
 // The memory reserve kept for the owner, in MiB: reserve_pct of MemTotal.

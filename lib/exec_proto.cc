@@ -176,7 +176,7 @@ Result<OutputMsg> decodeOutput(std::span<const uint8_t> p) {
   uint8_t stream = r.u8();
   m.data = r.rest();
   if (auto ok = finished(r, "output"); !ok) return fail(ok.error());
-  if (stream < 1 || stream > 3) return fail("output: unknown stream " + std::to_string(stream));
+  if (stream < 1 || stream > 4) return fail("output: unknown stream " + std::to_string(stream));
   m.stream = static_cast<OutputStream>(stream);
   if (m.data.empty() || m.data.size() > kMaxDataPiece)
     return fail("output: " + std::to_string(m.data.size()) + " bytes in one piece");

@@ -29,7 +29,9 @@ inline constexpr size_t kMaxDataPiece = 256 * 1024;  // FileData and Output byte
 // direction: the sender stops reading (the command blocks on its pipe) until credit returns.
 inline constexpr uint64_t kStreamWindow = 1024 * 1024;
 
-enum class OutputStream : uint8_t { Stdout = 1, Stderr = 2, Files = 3 };
+// State (4): not output but the command's state on its runner, outside the credit window: one
+// byte, 1 paused (the owner needs the cores) or 0 running again, then why, in UTF-8.
+enum class OutputStream : uint8_t { Stdout = 1, Stderr = 2, Files = 3, State = 4 };
 
 struct ShippedFile {
   std::string name;  // its name in the scratch directory

@@ -21,7 +21,7 @@ bool canMove(ExecRunState from, ExecRunState to) {
 
 bool canMove(ExecStop from, ExecStop to) {
   return (from == ExecStop::None && to != ExecStop::None) ||
-         (from == ExecStop::TimedOut && to == ExecStop::Released);
+         ((from == ExecStop::TimedOut || from == ExecStop::ForOwner) && to == ExecStop::Released);
 }
 
 bool canMove(ExecClientState from, ExecClientState to) {

@@ -16,9 +16,11 @@ enum class ExecRunState { Receiving, Copying, Running, Exited, Ended };
 bool canMove(ExecRunState from, ExecRunState to);
 
 // Why a command is being stopped before its end. Released: its coordinator let go (nothing more is
-// sent about it); TimedOut: past its --timeout (its output and exit still go back). None ->
-// TimedOut|Released, TimedOut -> Released; a released command stays released.
-enum class ExecStop { None, TimedOut, Released };
+// sent about it); TimedOut: past its --timeout (its output and exit still go back); ForOwner: the
+// owner needs the machine (paused past max_pause_s, or the memory reserve; the exit carries why).
+// None -> TimedOut|ForOwner|Released, TimedOut|ForOwner -> Released; a released command stays
+// released.
+enum class ExecStop { None, TimedOut, ForOwner, Released };
 bool canMove(ExecStop from, ExecStop to);
 
 // A command on the node that submitted it. Queued: waiting for a node with room; Offered: sent,

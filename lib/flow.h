@@ -17,6 +17,7 @@ struct Flow {
   uint64_t done = 0;   // units this flow finished: iterations, or pages + held ms for mem
   uint64_t total = 0;  // units of the whole job
   uint64_t elapsedMs = 0;
+  std::string paused;  // why its runner paused it for its owner; empty: running
 };
 
 }  // namespace vesta

@@ -20,6 +20,8 @@ const char* jobStateName(JobState state) {
       return "queued";
     case JobState::Running:
       return "running";
+    case JobState::Paused:
+      return "paused";
     case JobState::Done:
       return "done";
     case JobState::Failed:
@@ -31,8 +33,8 @@ const char* jobStateName(JobState state) {
 }
 
 std::optional<JobState> parseJobState(const std::string& name) {
-  for (JobState s :
-       {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed, JobState::Cancelled})
+  for (JobState s : {JobState::Queued, JobState::Running, JobState::Paused, JobState::Done,
+                     JobState::Failed, JobState::Cancelled})
     if (name == jobStateName(s)) return s;
   return std::nullopt;
 }
@@ -46,7 +48,11 @@ bool canTransition(JobState from, JobState to) {
     case JobState::Queued:
       return to == JobState::Running || to == JobState::Failed || to == JobState::Cancelled;
     case JobState::Running:
-      return to == JobState::Done || to == JobState::Failed || to == JobState::Cancelled;
+      return to == JobState::Paused || to == JobState::Done || to == JobState::Failed ||
+             to == JobState::Cancelled;
+    case JobState::Paused:
+      return to == JobState::Running || to == JobState::Done || to == JobState::Failed ||
+             to == JobState::Cancelled;
     default:
       return false;
   }

@@ -11,7 +11,9 @@
 namespace vesta {
 
 enum class JobKind { Cpu, Mem, Exec };
-enum class JobState { Queued, Running, Done, Failed, Cancelled };
+// Paused: an exec job its runner stopped (SIGSTOP) while that node's owner needs the cores;
+// it runs again, or fails after max_pause_s there (the job's PauseReason says why).
+enum class JobState { Queued, Running, Paused, Done, Failed, Cancelled };
 
 const char* jobKindName(JobKind kind);
 const char* jobStateName(JobState state);
@@ -20,8 +22,9 @@ std::optional<JobState> parseJobState(const std::string& name);
 // Done, Failed and Cancelled are final.
 bool isTerminal(JobState state);
 
-// Queued -> Running|Failed|Cancelled, Running -> Done|Failed|Cancelled; nothing leaves a final
-// state, so a late completion cannot overwrite a cancellation.
+// Queued -> Running|Failed|Cancelled, Running -> Paused|Done|Failed|Cancelled,
+// Paused -> Running|Done|Failed|Cancelled; nothing leaves a final state, so a late completion
+// cannot overwrite a cancellation.
 bool canTransition(JobState from, JobState to);
 
 // Limits on what one job may ask for; the error names the argument and the allowed range.

@@ -76,7 +76,16 @@ Peer samplePeer() {
           76.4,           0.36};
 }
 Flow sampleFlow() {
-  return {true, 7, JobKind::Mem, "laptop", "1111-2222-3333-4444", 3, 50, 200, 4200};
+  return {true,
+          7,
+          JobKind::Exec,
+          "laptop",
+          "1111-2222-3333-4444",
+          1,
+          0,
+          0,
+          4200,
+          "the owner needs the cores (owner 2.0 cores, lending 0.0 of 1.5 offered)"};
 }
 LedgerRow sampleLedger() {
   return {"pi4", "aaaa-bbbb-cccc-dddd", 10, 250.5, 1.5, 2.5, false, true};
@@ -186,7 +195,7 @@ TEST_CASE("a reader given another signature fails and names both", "[api]") {
   std::vector<Flow> flows;
   auto arr = readArray(msg.m, flows);
   REQUIRE_FALSE(arr);
-  CHECK(arr.error() == "expected an array of rows a(stsssuttt), got a(ss)");
+  CHECK(arr.error() == "expected an array of rows a(stsssuttts), got a(ss)");
 }
 
 TEST_CASE("a property of another type than this build knows is an error naming it", "[api]") {

@@ -416,3 +416,46 @@ TEST_CASE("a request that contradicts itself is refused before it is queued", "[
   CHECK(out.atEnd());  // its pipes are closed
   CHECK(f.sent.empty());
 }
+
+TEST_CASE("a command its runner pauses shows as paused, with why, and runs again",
+          "[exec_client]") {
+  Fixture f;
+  f.selfExec = false;
+  f.addPeer("pi4", 3);
+  Pipe out, err;
+  Job& job = *f.client->submit(f.request({"sleep", "60"}, out, err)).value();
+  f.accept("fp-pi4", job.id);
+  auto state = [&](bool paused, const std::string& why) {
+    Bytes data{static_cast<uint8_t>(paused)};
+    data.insert(data.end(), why.begin(), why.end());
+    f.answer("fp-pi4", FrameType::Output, encode(OutputMsg{job.id, OutputStream::State, data}));
+  };
+  state(true, "the owner needs the cores (owner 2.0 cores, lending 0.0 of 1.5 offered)");
+  CHECK(job.state == JobState::Paused);
+  CHECK(job.pauseReason ==
+        "the owner needs the cores (owner 2.0 cores, lending 0.0 of 1.5 offered)");
+  auto flows = f.client->flows();
+  REQUIRE(flows.size() == 1);
+  CHECK(flows[0].paused == job.pauseReason);
+  CHECK(f.take(FrameType::OutputCredit).empty());  // not output: nothing to credit
+  CHECK(out.drain().empty());
+  state(false, "");
+  CHECK(job.state == JobState::Running);
+  CHECK(f.client->flows()[0].paused.empty());
+}
+
+TEST_CASE("a command its runner stopped for its owner fails with the runner's reason",
+          "[exec_client]") {
+  Fixture f;
+  f.selfExec = false;
+  f.addPeer("pi4", 3);
+  Pipe out, err;
+  Job& job = *f.client->submit(f.request({"sleep", "60"}, out, err)).value();
+  f.accept("fp-pi4", job.id);
+  f.answer("fp-pi4", FrameType::ExecExit,
+           encode(ExecExitMsg{job.id, 143, 15, false,
+                              "pi4: paused 600 s for the owner (max_pause_s); run it elsewhere"}));
+  CHECK(job.state == JobState::Failed);
+  CHECK(job.exitStatus == 143);
+  CHECK(job.error == "pi4: paused 600 s for the owner (max_pause_s); run it elsewhere");
+}

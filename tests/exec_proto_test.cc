@@ -60,8 +60,11 @@ TEST_CASE("exec decoders refuse hostile input", "[exec_proto]") {
   CHECK_FALSE(decodeCredit(encode(CreditMsg{1, true, kStreamWindow + 1})));
   CHECK_FALSE(decodeOutput(encode(OutputMsg{1, OutputStream::Stdout, Bytes{}})));
   Bytes badStream = encode(OutputMsg{1, OutputStream::Stdout, Bytes{1}});
-  badStream[8] = 4;
+  badStream[8] = 5;
   CHECK_FALSE(decodeOutput(badStream));
+  badStream[8] = 4;  // the command's state on its runner (paused, running again)
+  REQUIRE(decodeOutput(badStream));
+  CHECK(decodeOutput(badStream)->stream == OutputStream::State);
   CHECK_FALSE(decodeExecExit(encode(ExecExitMsg{1, 256, 0, false, ""})));
   CHECK_FALSE(decodeExecExit(encode(ExecExitMsg{1, -2, 0, false, ""})));
 }

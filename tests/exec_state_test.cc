@@ -37,11 +37,16 @@ TEST_CASE("a runner's command moves forward only, and nothing leaves its end", "
               {S::Exited, S::Ended}});
 }
 
-TEST_CASE("a released command stays released; a timed out one may still be released",
-          "[exec_state]") {
+TEST_CASE(
+    "a released command stays released; a timed out one or one stopped for the owner may still "
+    "be released",
+    "[exec_state]") {
   using S = ExecStop;
-  checkTable({S::None, S::TimedOut, S::Released},
-             {{S::None, S::TimedOut}, {S::None, S::Released}, {S::TimedOut, S::Released}});
+  checkTable({S::None, S::TimedOut, S::ForOwner, S::Released}, {{S::None, S::TimedOut},
+                                                                {S::None, S::ForOwner},
+                                                                {S::None, S::Released},
+                                                                {S::TimedOut, S::Released},
+                                                                {S::ForOwner, S::Released}});
 }
 
 TEST_CASE("a client's run goes back to the queue only from an unanswered offer", "[exec_state]") {

@@ -6,14 +6,16 @@
 using vesta::JobState;
 
 TEST_CASE("job states move forward only and final states stay final", "[job]") {
-  const JobState all[] = {JobState::Queued, JobState::Running, JobState::Done, JobState::Failed,
-                          JobState::Cancelled};
+  const JobState all[] = {JobState::Queued, JobState::Running, JobState::Paused,
+                          JobState::Done,   JobState::Failed,  JobState::Cancelled};
   for (JobState from : all) {
     for (JobState to : all) {
       CAPTURE(vesta::jobStateName(from), vesta::jobStateName(to));
       bool expected =
-          (from == JobState::Queued && to != JobState::Queued && to != JobState::Done) ||
-          (from == JobState::Running && vesta::isTerminal(to));
+          (from == JobState::Queued &&
+           (to == JobState::Running || to == JobState::Failed || to == JobState::Cancelled)) ||
+          (from == JobState::Running && (vesta::isTerminal(to) || to == JobState::Paused)) ||
+          (from == JobState::Paused && (vesta::isTerminal(to) || to == JobState::Running));
       CHECK(vesta::canTransition(from, to) == expected);
     }
     CHECK(vesta::parseJobState(vesta::jobStateName(from)) == from);
@@ -44,7 +46,7 @@ TEST_CASE("job ids are decimal digits within uint64, never a wrapped negative", 
 
 TEST_CASE("workers follow the offer unless set", "[capacity]") {
   vesta::Config c;
-  CHECK(vesta::workerCount(2, c) == 2);  // 2 x 75% = 1.5, rounded
+  CHECK(vesta::workerCount(2, c) == 1);  // 2 x 75% = 1.5, never rounded up
   CHECK(vesta::workerCount(4, c) == 3);
   CHECK(vesta::workerCount(1, c) == 1);
   c.cpu_offer_pct = 0;

@@ -34,8 +34,9 @@ Snapshot fixture() {
        false, -1, -1, 1},
   };
   p.ledger = {{"pi4", "aaaa-bbbb-cccc-dddd", 10, 250.5, 0, 0, false, true}};
-  p.flows = {{false, 7, JobKind::Cpu, "pi4", "aaaa-bbbb-cccc-dddd", 3, 50000000, 200000000, 4200},
-             {true, 3, JobKind::Cpu, "laptop", "1111-2222-3333-4444", 2, 1000, 4000, 900}};
+  p.flows = {
+      {false, 7, JobKind::Cpu, "pi4", "aaaa-bbbb-cccc-dddd", 3, 50000000, 200000000, 4200, ""},
+      {true, 3, JobKind::Cpu, "laptop", "1111-2222-3333-4444", 2, 1000, 4000, 900, ""}};
   return snapshotFrom(p);
 }
 

@@ -230,7 +230,7 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
     bool sel = row++ == v.selected;
     std::string who = f.lending ? f.peer + arrow + s.self : s.self + arrow + f.peer;
     std::string what = "job " + std::to_string(f.job) + " " + jobKindName(f.kind) + ", " +
-                       countOf(f.cores, "core");
+                       (f.paused.empty() ? countOf(f.cores, "core") : "paused");
     int barW = std::max(10, w - 26 - 24 - 12);
     Line line = {{fit(" " + who, 26), sel ? Color::Selected : Color::Normal},
                  {fit(what, 24), sel ? Color::Selected : Color::Normal},

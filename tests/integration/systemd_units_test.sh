@@ -22,8 +22,8 @@ expect_contains "the system unit names its bus name" "BusName=org.vesta.Vestad1"
 expect_contains "the system unit keeps /proc/stat readable (no ProcSubset=pid)" "ProtectProc=invisible" "$unit"
 # What tests/system/system_test.sh proves under a booted systemd, checked here on every build.
 expect_contains "the system unit does not restart after a configuration error" "RestartPreventExitStatus=2" "$unit"
-expect_contains "its syscall filter lets vestad nice jobs and confine them with Landlock" \
-  "SystemCallFilter=setpriority landlock_create_ruleset landlock_add_rule landlock_restrict_self" "$unit"
+expect_contains "its syscall filter lets vestad nice jobs, run borrowed work at idle priority and confine it with Landlock" \
+  "SystemCallFilter=setpriority sched_setscheduler ioprio_set landlock_create_ruleset landlock_add_rule landlock_restrict_self" "$unit"
 check "the system unit does not set ProcSubset=pid" bash -c "! grep -q '^ProcSubset=pid' '$units/vestad.service'"
 check "the D-Bus policy is well-formed XML" python3 -c "import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])" "$VESTA_SOURCE_ROOT/systemd/org.vesta.Vestad1.conf"
 finish
