@@ -22,6 +22,7 @@ struct CliOptions {
   std::vector<std::string> command;     // after --
   std::vector<std::string> puts, gets;  // --put FILE, --get PATTERN (repeatable)
   uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
+  std::string arch;    // --arch A[,B]: only nodes of these architectures
   bool force = false;  // --force: a --get file may replace one of the same name here
   bool each = false;   // --each ARGS... -- command {}
   std::vector<std::string> eachArgs;

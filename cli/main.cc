@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "arch_placement.h"
 #include "commands.h"
 #include "exec_policy.h"
 #include "job.h"
@@ -132,6 +133,7 @@ std::string usage() {
          "  --force          let --get replace a file of the same name here\n"
          "  --timeout S      kill the command after S seconds (exit 124)\n"
          "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
+         "  --arch A[,B]     only on nodes of these architectures (x86_64, aarch64, armhf...)\n"
          "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
          "\n"
          "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
@@ -199,6 +201,12 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
       (name == "bus" ? o.bus : name == "node" ? o.node : name == "on" ? o.on : o.seed) = *v;
     } else if (name == "local") {
       o.local = true;
+    } else if (execMode && name == "arch") {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      if (auto list = vesta::parseArchList(*v); !list)
+        return tl::unexpected(ClientError{vesta::kExitUsage, list.error()});
+      o.arch = *v;
     } else if (execMode && (name == "put" || name == "get" || name == "each-from")) {
       auto v = value();
       if (!v) return tl::unexpected(v.error());

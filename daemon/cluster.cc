@@ -11,7 +11,9 @@ Cluster::Cluster(const Config& config, Sources sources)
 
 NodeSnapshot Cluster::snapshot() const {
   const NodeStatus& s = sources_.status();
-  return advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_);
+  NodeSnapshot snap = advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_);
+  snap.platform = s.platform;
+  return snap;
 }
 
 ExecPolicy Cluster::execPolicy() const {
@@ -30,6 +32,7 @@ std::vector<NodeView> Cluster::views() const {
   const NodeStatus& s = sources_.status();
   std::vector<NodeView> out{
       selfView(config_.name, s.cores, s.cpu, s.mem, s.power, execPolicy(), config_)};
+  out.front().platform = s.platform;
   const Discovery* discovery = sources_.discovery();
   if (!discovery) return out;
   const Links* links = sources_.links();

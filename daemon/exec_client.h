@@ -55,6 +55,10 @@ class ExecClient : public Engine {
     uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
     std::string on;
     bool local = false;
+    std::vector<std::string> archs;  // --arch: only nodes of these architectures
+    // {arch}: the --put names with the placeholder; argv and gets carry it too, and each node
+    // gets them expanded to its machine, with only its own variants of these files.
+    std::vector<std::string> archFiles;
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
   };

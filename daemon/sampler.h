@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "lending_budget.h"
+#include "machine_arch.h"
 #include "power.h"
 #include "sysstat.h"
 #include "uvpp.h"
@@ -27,6 +28,7 @@ struct NodeStatus {
   std::optional<int> battery_pct;
   std::optional<double> temperature_c;
   int gpus = 0;
+  NodePlatform platform;  // read once at start (daemon/platform)
   // What this node may lend now, recomputed every sample from the measurement above, the
   // owner's settings and the borrowed work's own CPU time (Sampler::Sources).
   double borrowedBusyCores = 0;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "beacon_fields.h"
 #include "bytes.h"
 #include "config.h"
 
@@ -34,6 +35,9 @@ const char* dropReasonName(DropReason reason) {
 
 Bytes encodeBeaconBody(const Beacon& b) {
   ByteWriter w;
+  // Room for a whole beacon up front: one allocation, and GCC 12 no longer sees the first
+  // insert into an empty vector as an overflow (a false -Wstringop-overflow, PR 105651).
+  w.data().reserve(kMaxBeaconBytes);
   w.bytes(b.key);
   w.u64(b.incarnation);
   w.u64(b.sequence);
@@ -49,6 +53,7 @@ Bytes encodeBeaconBody(const Beacon& b) {
   w.u8(static_cast<uint8_t>(b.status.power));
   w.u16(b.status.willingness_permille);
   w.u8(b.status.gpus);
+  encodeBeaconFields(w, b);
   return std::move(w.data());
 }
 
@@ -71,9 +76,9 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   b.status.willingness_permille = r.u16();
   b.status.gpus = r.u8();
   b.leaving = flags & 1;
-  bool valid = r.done() && (flags & ~1u) == 0 && checkNodeName(b.name) && b.port != 0 &&
-               b.status.cores > 0 && b.status.cpu_permille <= 1000 && power <= 2 &&
-               b.status.willingness_permille <= 1000;
+  bool valid = decodeBeaconFields(r, b) && r.done() && (flags & ~1u) == 0 &&
+               checkNodeName(b.name) && b.port != 0 && b.status.cores > 0 &&
+               b.status.cpu_permille <= 1000 && power <= 2 && b.status.willingness_permille <= 1000;
   if (!valid) return tl::unexpected(DropReason::Malformed);
   b.status.power = static_cast<PowerMode>(power);
   return b;

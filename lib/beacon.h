@@ -10,6 +10,7 @@
 
 #include "crypto.h"
 #include "identity.h"
+#include "machine_arch.h"
 #include "power.h"
 
 namespace vesta {
@@ -24,6 +25,7 @@ struct NodeSnapshot {
   PowerMode power = PowerMode::Grid;
   uint16_t willingness_permille = 1000;
   uint8_t gpus = 0;
+  NodePlatform platform;  // a tagged field (lib/beacon_fields); unknown from older nodes
   bool operator==(const NodeSnapshot&) const = default;
 };
 

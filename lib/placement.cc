@@ -108,6 +108,7 @@ NodeView peerView(const Peer& p, std::optional<double> linkRttMs, uint64_t ageMs
   v.spare_cores = p.status.spare_millicores / 1000.0;
   v.mem_available_mb = p.status.mem_available_mb;
   v.mem_offer_mb = p.status.mem_offer_mb;
+  v.platform = p.status.platform;
   v.power = p.status.power;
   v.willingness = p.status.willingness_permille / 1000.0;
   v.link_up = linkRttMs.has_value();
@@ -233,6 +234,7 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
     if (r.local && !n.self) continue;
     if (!r.on.empty() && n.name != r.on) continue;
     std::string why = whyNot(n, r, p);
+    if (why.empty()) why = archWhyNot(n.name, n.platform, r.arch);
     if (why.empty())
       willing.push_back(&n);
     else

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "arch_placement.h"
 #include "config.h"
 #include "exec_policy.h"
 #include "job.h"
@@ -40,6 +41,7 @@ struct NodeView {
   ExecPolicy exec;
   unsigned exec_slots = 0;
   unsigned exec_running = 0;
+  NodePlatform platform;  // what it is (its beacons; this node's own measurement)
 };
 
 // This node's view, from its own measurement and config.
@@ -59,6 +61,7 @@ struct PlacementRequest {
   bool no_split = false;    // --no-split
   std::string argv0;        // exec: the program as typed
   bool shipped = false;     // exec: the program travels with the job (--put)
+  ArchRequest arch;         // exec: the shipped program's architecture and --arch
 };
 
 struct PlacementPolicy {

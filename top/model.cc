@@ -1,5 +1,7 @@
 #include "model.h"
 
+#include "machine_arch.h"
+
 namespace vesta::top {
 
 unsigned Snapshot::alive() const {
@@ -46,6 +48,7 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
   self.batteryPct = p.batteryPct;
   self.willingness = p.willingness;
   self.jobs = p.jobsActive;
+  self.platform = platformSummary(p.machine, p.debianArch, p.wordBits, p.kernel);
   s.nodes.push_back(self);
   for (const api::Peer& peer : p.peers) {
     NodeRow n;
@@ -61,6 +64,7 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
     n.spareCores = peer.spareCores;
     n.link = peer.linkUp ? "up" : "down";
     n.rttMs = peer.rttMs;
+    n.platform = platformSummary(peer.machine, peer.debianArch, peer.bits, peer.kernel);
     for (const api::LedgerRow& l : p.ledger)
       if (l.fingerprint == peer.fingerprint) {
         n.lentCoreS = l.lentCoreS;

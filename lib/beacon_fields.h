@@ -1,0 +1,19 @@
+// A beacon body's tagged fields: after the fixed part, zero or more (tag, length, bytes) fields.
+// A receiver skips a tag it does not know, so a field can be added without a new beacon version
+// and an older node's beacons (which end after the fixed part) still parse. Layout in
+// docs/protocol.md.
+#pragma once
+
+#include "beacon.h"
+#include "bytes.h"
+
+namespace vesta {
+
+// Tag 1: the sender's platform (machine, word size, i386 flag, kernel release).
+inline constexpr uint8_t kBeaconFieldPlatform = 1;
+
+void encodeBeaconFields(ByteWriter& w, const Beacon& beacon);
+// Reads fields to the end of the body into `beacon`; false when one is short or malformed.
+bool decodeBeaconFields(ByteReader& r, Beacon& beacon);
+
+}  // namespace vesta
