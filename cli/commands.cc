@@ -16,6 +16,8 @@
 #include "format.h"
 #include "gpu_text.h"
 #include "job.h"
+#include "machine_arch.h"
+#include "parts_line.h"
 #include "plural.h"
 
 namespace vesta {
@@ -175,23 +177,6 @@ ClientResult<api::JobInfo> runJob(Client& c, const CliOptions& options, Submit s
   return job;
 }
 
-// The parts as one line: "desk 120.6 M (29 chunks), pi4 79.4 M (20 chunks), laptop lost: link
-// down".
-std::string partsLine(const std::vector<api::Part>& parts) {
-  std::string out;
-  for (const api::Part& p : parts) {
-    std::string part = p.node + " ";
-    if (p.iterations)
-      part +=
-          formatCount(static_cast<double>(p.iterations)) + " (" + countOf(p.chunks, "chunk") + ")";
-    if (p.state != api::PartState::Done && p.state != api::PartState::Running)
-      part += (p.iterations ? ", " : "") + std::string(api::partStateName(p.state));
-    if (!p.note.empty()) part += ": " + p.note;
-    out += (out.empty() ? "" : "; ") + part;
-  }
-  return out;
-}
-
 void writeRefusals(JsonWriter& w, const std::vector<api::Refusal>& refusals) {
   w.Key("refusals");
   w.StartArray();
@@ -268,6 +253,7 @@ int commandStatus(Client& c, const CliOptions& options) {
     w.EndArray();
     field(w, "mem_total_mb", n.memTotalMb);
     field(w, "mem_available_mb", n.memAvailableMb);
+    field(w, "mem_offer_mb", n.memOfferMb);
     field(w, "power", n.powerMode);
     field(w, "power_reason", n.powerReason);
     field(w, "willingness", n.willingness);
@@ -277,6 +263,10 @@ int commandStatus(Client& c, const CliOptions& options) {
     n.temperatureC < 0 ? w.Null() : w.Double(n.temperatureC);
     field(w, "gpus", n.gpus);
     writeGpus(w, gpuRowsFor(n.gpuList, n.name));
+    field(w, "machine", n.machine);
+    field(w, "debian_arch", n.debianArch);
+    field(w, "word_bits", n.wordBits);
+    field(w, "kernel", n.kernel);
     field(w, "stress_cores", n.stressCores);
     field(w, "jobs_active", n.jobsActive);
     field(w, "allow_exec", n.allowExec);
@@ -323,6 +313,8 @@ int commandStatus(Client& c, const CliOptions& options) {
   }
   std::printf("%s  %s  vestad %s\n", n.name.c_str(), n.fingerprint.c_str(), n.version.c_str());
   std::printf("  bus     %s\n", c.busDescription().c_str());
+  std::printf("  arch    %s\n",
+              platformSummary(n.machine, n.debianArch, n.wordBits, n.kernel).c_str());
   std::printf("  cpu     %u cores, %.1f%% busy, %u workers for jobs\n", n.cores, n.cpuPct,
               n.workers);
   if (!n.cpuPctPerCore.empty()) {
@@ -533,6 +525,10 @@ int commandPeers(Client& c, const CliOptions& options) {
       w.Key("temperature_c");
       row.temperatureC < 0 ? w.Null() : w.Double(row.temperatureC);
       field(w, "thermal_factor", row.thermalFactor);
+      field(w, "machine", row.machine);
+      field(w, "debian_arch", row.debianArch);
+      field(w, "word_bits", row.bits);
+      field(w, "kernel", row.kernel);
     });
     return kExitOk;
   }
@@ -541,8 +537,9 @@ int commandPeers(Client& c, const CliOptions& options) {
         "no peers yet (nodes with the same key on this subnet appear within a second or two)\n");
     return kExitOk;
   }
-  std::printf("%-16s %-8s %-21s %-19s %5s %5s %9s %-8s %5s %6s %s\n", "NAME", "STATE", "ADDRESS",
-              "FINGERPRINT", "CORES", "CPU", "FREE MEM", "POWER", "SPARE", "SEEN", "LINK");
+  std::printf("%-16s %-8s %-21s %-19s %-8s %5s %5s %9s %-8s %5s %6s %s\n", "NAME", "STATE",
+              "ADDRESS", "FINGERPRINT", "ARCH", "CORES", "CPU", "FREE MEM", "POWER", "SPARE",
+              "SEEN", "LINK");
   for (const api::Peer& row : *rows) {
     char link[32];
     if (row.linkUp && row.rttMs >= 0)
@@ -550,11 +547,11 @@ int commandPeers(Client& c, const CliOptions& options) {
     else
       std::snprintf(link, sizeof link, "%s", row.linkUp ? "up" : "down");
     std::string heat = heatNote(row.temperatureC, row.thermalFactor);  // "hot 76 °C: lends 40%"
-    std::printf("%-16s %-8s %-21s %-19s %5u %4.0f%% %9s %-8s %5.1f %6s %s%s\n", row.name.c_str(),
+    std::printf("%-16s %-8s %-21s %-19s %-8s %5u %4.0f%% %9s %-8s %5.1f %6s %s%s\n", row.name.c_str(),
                 row.state.c_str(), (row.address + ":" + std::to_string(row.port)).c_str(),
-                row.fingerprint.c_str(), row.cores, row.cpuPct,
-                formatMiB(row.memAvailableMb).c_str(), row.power.c_str(), row.spareCores,
-                formatDuration(row.lastSeenMs).c_str(), link,
+                row.fingerprint.c_str(), row.machine.empty() ? "?" : row.machine.c_str(), row.cores,
+                row.cpuPct, formatMiB(row.memAvailableMb).c_str(), row.power.c_str(),
+                row.spareCores, formatDuration(row.lastSeenMs).c_str(), link,
                 heat.empty() ? "" : ("  " + heat).c_str());
   }
   for (const api::Peer& row : *rows)

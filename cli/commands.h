@@ -23,6 +23,7 @@ struct CliOptions {
   std::vector<std::string> puts, gets;  // --put FILE, --get PATTERN (repeatable)
   uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
   uint64_t gpus = 0;   // --gpu[=N]: run only where N GPUs are lent and free, handed to it
+  std::string arch;    // --arch A[,B]: only nodes of these architectures
   bool force = false;  // --force: a --get file may replace one of the same name here
   bool each = false;   // --each ARGS... -- command {}
   std::vector<std::string> eachArgs;

@@ -20,6 +20,8 @@
 #include <memory>
 #include <optional>
 
+#include "arch_placement.h"
+#include "arch_template.h"
 #include "commands.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
@@ -39,7 +41,8 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
                                    const std::vector<std::string>& argv,
                                    const std::vector<PutSpec>& puts,
                                    const std::vector<std::string>& gets, const UniqueFd (&w)[3],
-                                   const UniqueFd& in) {
+                                   const UniqueFd& in, const std::string& arch,
+                                   const std::vector<std::string>& archTemplates) {
   auto call = c.newCall("Exec");
   if (!call) return tl::unexpected(call.error());
   sd_bus_message* m = call->get();
@@ -59,6 +62,16 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
     if (r >= 0) r = sd_bus_message_append(m, "s", g.c_str());
   if (r >= 0) r = sd_bus_message_close_container(m);
   if (r >= 0) r = appendPlacement(m, o);
+  if (r >= 0 && !arch.empty()) r = sd_bus_message_append(m, "{sv}", "arch", "s", arch.c_str());
+  if (r >= 0 && !archTemplates.empty()) {
+    r = sd_bus_message_open_container(m, 'e', "sv");
+    if (r >= 0) r = sd_bus_message_append(m, "s", "arch_files");
+    if (r >= 0) r = sd_bus_message_open_container(m, 'v', "as");
+    if (r >= 0) r = sd_bus_message_open_container(m, 'a', "s");
+    for (auto& t : archTemplates)
+      if (r >= 0) r = sd_bus_message_append(m, "s", t.c_str());
+    for (int i = 0; i < 3 && r >= 0; ++i) r = sd_bus_message_close_container(m);
+  }
   if (r >= 0 && o.timeoutMs) r = sd_bus_message_append(m, "{sv}", "timeout_ms", "t", o.timeoutMs);
   if (r >= 0 && o.memMb) r = sd_bus_message_append(m, "{sv}", "mem_mb", "t", o.memMb);
   if (r >= 0 && o.cpuS) r = sd_bus_message_append(m, "{sv}", "cpu_s", "t", o.cpuS);
@@ -82,6 +95,25 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
                                        std::vector<std::string> putPaths,
                                        const std::vector<std::string>& gets, Running& run,
                                        bool withStdin) {
+  // {arch}: every variant that exists here travels, and the job goes only to nodes of those
+  // machines (and of --arch, when given); vestad gives each node its own variant.
+  std::string arch = o.arch;
+  auto variants = archVariants(
+      argv, putPaths, [](const std::string& path) { return ::access(path.c_str(), F_OK) == 0; });
+  if (!variants.templates.empty()) {
+    ArchRequest wanted{std::nullopt, "", {}};
+    if (!arch.empty()) wanted.archs = *parseArchList(arch);  // checked when parsed
+    arch.clear();
+    for (auto& machine : variants.machines)
+      if (archWhyNot("", {nodeArchFrom(machine), ""}, wanted).empty())
+        arch += (arch.empty() ? "" : ",") + machine;
+    if (arch.empty())
+      return tl::unexpected(
+          ClientError{kExitUsage, variants.templates[0] + ": no file here for any architecture" +
+                                      (o.arch.empty() ? "" : " of --arch " + o.arch) +
+                                      " ({arch} is uname -m: x86_64, aarch64, armv7l, ...)"});
+    putPaths = variants.puts;
+  }
   addProgram(argv, putPaths);
   auto puts = openPuts(putPaths);
   if (!puts) return tl::unexpected(puts.error());
@@ -102,11 +134,20 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
   }
   // vestad holds its own copies of the write ends, the stdin read end and the files once the
   // call returns.
-  auto path = callExec(c, o, argv, *puts, gets, writes, stdinRead);
+  auto path = callExec(c, o, argv, *puts, gets, writes, stdinRead, arch, variants.templates);
   if (!path) return tl::unexpected(path.error());
   run.input = std::move(feed);
   run.path = *path;
-  run.gets = gets;
+  // What may come back: each pattern as the node that runs it expands {arch}.
+  run.gets.clear();
+  for (auto& g : gets) {
+    if (!hasArchPlaceholder(g)) {
+      run.gets.push_back(g);
+      continue;
+    }
+    for (auto& machine : arch.empty() ? archMachines() : *parseArchList(arch))
+      run.gets.push_back(expandArch(g, machine));
+  }
   run.force = o.force;
   for (int i = 0; i < 3; ++i) run.fds[i] = std::move(reads[i]);
   return {};

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "arch_placement.h"
 #include "commands.h"
 #include "exec_policy.h"
 #include "job.h"
@@ -141,6 +142,7 @@ std::string usage() {
          "  --mem MB         limit its address space; --cpu-time S limits its CPU seconds\n"
          "  --gpu[=N]        run where N GPUs (default 1) are lent and free; the job gets them\n"
          "                   in CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES and VESTA_GPU\n"
+         "  --arch A[,B]     only on nodes of these architectures (x86_64, aarch64, armhf...)\n"
          "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
          "  -n, --no-stdin   the command's stdin is /dev/null (by default vesta's stdin is\n"
          "                   forwarded; --each jobs get /dev/null unless --pipe)\n"
@@ -213,6 +215,12 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
       (name == "bus" ? o.bus : name == "node" ? o.node : name == "on" ? o.on : o.seed) = *v;
     } else if (name == "local") {
       o.local = true;
+    } else if (execMode && name == "arch") {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      if (auto list = vesta::parseArchList(*v); !list)
+        return tl::unexpected(ClientError{vesta::kExitUsage, list.error()});
+      o.arch = *v;
     } else if (execMode && (name == "put" || name == "get" || name == "each-from")) {
       auto v = value();
       if (!v) return tl::unexpected(v.error());

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "api.h"
+#include "arch_placement.h"
 #include "bus_util.h"
 #include "hex.h"
 #include "node.h"
@@ -72,7 +73,8 @@ int takeStdin(int fd, std::string& why) {
 
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   return readOptionDict(
-      m, error, "on, local, timeout_ms, mem_mb, cpu_s, stdin, gpus", [&](const std::string& k) {
+      m, error, "on, local, arch, arch_files, timeout_ms, mem_mb, cpu_s, stdin, gpus",
+      [&](const std::string& k) {
         if (k == "stdin") {
           int fd = -1;
           if (sd_bus_message_read(m, "v", "h", &fd) < 0)
@@ -92,6 +94,26 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
           if (sd_bus_message_read(m, "v", "b", &flag) < 0)
             return replyError(error, kErrorInvalidArgument, "option \"local\" takes a boolean");
           req.local = flag != 0;
+        } else if (k == "arch") {
+          const char* archs = nullptr;
+          if (sd_bus_message_read(m, "v", "s", &archs) < 0)
+            return replyError(error, kErrorInvalidArgument, "option \"arch\" takes a string");
+          auto list = parseArchList(archs);
+          if (!list) return replyError(error, kErrorInvalidArgument, list.error());
+          req.archs = std::move(*list);
+        } else if (k == "arch_files") {
+          char** names = nullptr;
+          int r = sd_bus_message_enter_container(m, 'v', "as");
+          if (r >= 0) r = sd_bus_message_read_strv(m, &names);
+          if (r >= 0) r = sd_bus_message_exit_container(m);
+          for (char** n = names; n && *n; ++n) {
+            req.archFiles.emplace_back(*n);
+            free(*n);
+          }
+          free(names);
+          if (r < 0)
+            return replyError(error, kErrorInvalidArgument,
+                              "option \"arch_files\" takes an array of strings");
         } else if (k == "timeout_ms" || k == "mem_mb" || k == "cpu_s") {
           uint64_t v = 0;
           if (sd_bus_message_read(m, "v", "t", &v) < 0)

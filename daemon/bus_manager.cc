@@ -141,6 +141,10 @@ api::NodeInfo statusOf(const Node& n) {
   info.cores = s.cores;
   info.workers = n.workers();
   info.gpus = static_cast<uint32_t>(s.gpus);
+  info.machine = s.platform.arch.machine;
+  info.debianArch = s.platform.arch.debianName();
+  info.wordBits = s.platform.arch.bits;
+  info.kernel = s.platform.kernel;
   info.cpuPct = s.cpu * 100;
   for (double f : s.per_core) info.cpuPctPerCore.push_back(f * 100);
   info.memTotalMb = s.mem.total_kb / 1024;
@@ -212,7 +216,9 @@ std::vector<api::Peer> peersOf(const Node& node) {
          p.status.willingness_permille / 1000.0, p.status.spare_millicores / 1000.0,
          node.millisSince(p.last_seen), link.has_value(), link ? link->rtt_ms : -1.0,
          p.status.temp_decicelsius == kNoTemperature ? -1.0 : p.status.temp_decicelsius / 10.0,
-         p.status.thermal_permille / 1000.0});
+         p.status.thermal_permille / 1000.0, p.status.platform.arch.machine,
+         p.status.platform.arch.debianName(), p.status.platform.arch.bits,
+         p.status.platform.kernel});
   }
   return out;
 }
@@ -251,6 +257,10 @@ const sd_bus_vtable kManagerVtable[] = {
     SD_BUS_PROPERTY("Cores", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Workers", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("Gpus", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Machine", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("DebianArch", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("WordBits", "u", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("Kernel", "s", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("CpuPercent", "d", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("CpuPercentPerCore", "ad", getProperty, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("MemTotalMB", "t", getProperty, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -14,6 +14,7 @@ NodeSnapshot Cluster::snapshot() const {
   NodeSnapshot snap = advertisedSnapshot(s.cores, s.cpu, s.mem, s.power, s.gpus, config_, s.budget,
                                          s.temperature_c);
   if (sources_.gpus && s.gpus > 0) snap.gpu = sources_.gpus(true);
+  snap.platform = s.platform;
   return snap;
 }
 
@@ -35,6 +36,7 @@ std::vector<NodeView> Cluster::views() const {
       selfView(config_.name, s.cores, s.cpu, s.budget.cores, s.mem, s.power, execPolicy(), config_)};
   out[0].gpus = static_cast<unsigned>(s.gpus);
   if (sources_.gpus && s.gpus > 0) out[0].gpu = sources_.gpus(false);
+  out.front().platform = s.platform;
   const Discovery* discovery = sources_.discovery();
   if (!discovery) return out;
   const Links* links = sources_.links();

@@ -171,16 +171,23 @@ void Coordinator::afterChunk(Run& run) {
 
 // A part that will not finish: its chunks go back to the pool. With no part left, the job is
 // placed again without the nodes that failed it; --on and --local jobs fail instead.
-void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::string& why) {
+void Coordinator::partFailed(Run& run, Part& part, bool refused, const std::string& why,
+                             bool failedThere) {
   if (!part.active()) return;
-  part.state = refused ? PartState::Refused : PartState::Lost;
+  part.state = refused ? PartState::Refused : failedThere ? PartState::Failed : PartState::Lost;
   part.note = why;
   if (!refused)
     hooks_.send(part.fingerprint,
                 {FrameType::Release, encode(ReasonMsg{run.id, "given elsewhere"})});
   uint64_t back = run.kind == JobKind::Cpu ? run.chunks->lose(part.name) : 0;
-  std::string what = part.name + (refused ? " refused: " : " lost: ") + why;
-  run.excluded[part.name] = refused ? "refused: " + why : "lost it: " + why;
+  std::string what = part.name +
+                     (refused       ? " refused: "
+                      : failedThere ? " failed: "
+                                    : " lost: ") +
+                     why;
+  run.excluded[part.name] = refused       ? "refused: " + why
+                            : failedThere ? "failed: " + why
+                                          : "lost it: " + why;
   log::notice("job " + std::to_string(run.id) + ": " + what +
                   (back ? "; " + std::to_string(back) + " iterations go back to the pool" : ""),
               {{"VESTA_JOB", std::to_string(run.id)}});
@@ -224,7 +231,7 @@ void Coordinator::updateJob(Run& run) {
   std::vector<JobPart> parts;
   std::vector<std::string> names;  // a node asked twice (lost, then placed again) shows once
   std::string where;
-  unsigned workers = 0;
+  unsigned workers = 0, workedWorkers = 0;  // running now; of the parts that finished chunks
   uint64_t memDone = 0, memTotal = 0, inFlight = 0;
   for (auto& p : run.parts) {
     JobPart jp{p.name, partStateName(p.state), 0, 0, p.note, p.refusal};
@@ -242,6 +249,7 @@ void Coordinator::updateJob(Run& run) {
       where += (where.empty() ? "" : "+") + p.name;
     }
     if (p.state == PartState::Running) workers += p.workers;
+    if (jp.iterations > 0) workedWorkers += p.workers;
     parts.push_back(std::move(jp));
   }
   bool partsChanged = parts.size() != job->parts.size() || where != job->node;
@@ -251,6 +259,9 @@ void Coordinator::updateJob(Run& run) {
   job->parts = std::move(parts);
   if (!where.empty()) job->node = where;
   if (workers) job->workers = workers;
+  // Once nothing runs, the job's workers are those that did its work: a node that left, or
+  // finished no chunk, does not divide the per-worker rate.
+  if (run.kind == JobKind::Cpu && !run.anyActive() && workedWorkers) job->workers = workedWorkers;
   if (run.kind == JobKind::Cpu)
     job->fraction =
         static_cast<double>(std::min(run.chunks->completed() + inFlight, run.iterations)) /
@@ -352,7 +363,8 @@ void Coordinator::onFrame(const std::string& fp, const Frame& frame) {
         part->memDone = part->memTotal;
         return finishRun(run->id, JobState::Done, "", "");
       }
-      return partFailed(*run, *part, false, m->ok ? "ended without finishing" : m->error);
+      // The node itself says its part failed (a mem job it could not map): its failure.
+      return partFailed(*run, *part, false, m->ok ? "ended without finishing" : m->error, true);
     }
     default:
       return bad("unexpected frame type " + std::to_string(static_cast<int>(frame.type)));

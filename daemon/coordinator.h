@@ -73,7 +73,9 @@ class Coordinator : public Engine {
   void addPart(Run& run, const NodeView& node);
   void pump(Run& run);
   void afterChunk(Run& run);
-  void partFailed(Run& run, Part& part, bool refused, const std::string& why);
+  // failedThere: the node reported the failure itself (not a lost link or silence).
+  void partFailed(Run& run, Part& part, bool refused, const std::string& why,
+                  bool failedThere = false);
   void finishRun(uint64_t id, JobState state, const std::string& result, const std::string& error);
   void stopParts(Run& run, const std::string& why);
   void updateJob(Run& run);

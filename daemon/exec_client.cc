@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "api.h"
+#include "arch_template.h"
 #include "log.h"
+#include "machine_arch.h"
 #include "proto.h"
 #include "stdin_relay.h"
 #include "unique_fd.h"
@@ -22,6 +24,26 @@ using S = ExecClientState;
 
 constexpr uint64_t kOfferTimeoutMs = 10'000;  // no Accept or Refuse by then: place elsewhere
 constexpr uint64_t kCreditEvery = kStreamWindow / 8;
+
+// The architecture of the program a command runs, when it is one of the --put files: read from
+// the start of that file. None for a program of the runner's own (PATH, an absolute path) and
+// for a file that is neither ELF nor #! (the runner's execve says what is wrong with it).
+std::optional<ProgramArch> shippedProgramArch(const std::string& argv0,
+                                              const std::vector<ExecClient::PutFile>& puts,
+                                              const std::vector<UniqueFd>& fds) {
+  if (!namesShippedProgram(argv0)) return std::nullopt;
+  std::string name = argv0;
+  while (name.rfind("./", 0) == 0) name.erase(0, 2);
+  for (size_t i = 0; i < puts.size() && i < fds.size(); ++i) {
+    if (puts[i].name != name) continue;
+    char head[64];
+    ssize_t n = ::pread(fds[i].get(), head, sizeof head, 0);
+    if (n <= 0) return std::nullopt;
+    auto arch = programArch(std::string_view(head, static_cast<size_t>(n)));
+    return arch ? std::optional(*arch) : std::nullopt;
+  }
+  return std::nullopt;
+}
 
 std::string commandLine(const std::vector<std::string>& argv) {
   std::string out;
@@ -55,6 +77,8 @@ struct ExecClient::Run {
   std::string node, fp;  // where it was offered or runs; fp empty for this node
   uint64_t offeredAt = 0;
   std::map<std::string, std::string> refused;  // node -> why, never asked again for this job
+  ArchRequest arch;               // the shipped program's architecture and --arch, for placement
+  std::vector<std::string> gets;  // req.gets with {arch} expanded for the node offered
   Sink sinks[3];
   uint64_t creditOwed = 0;     // output written to the submitter, not yet credited to the runner
   std::vector<size_t> toSend;  // indexes into req.puts, as the runner asked
@@ -102,6 +126,7 @@ Result<Job*> ExecClient::submit(Request req) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
     sink.poll = std::make_unique<uv::Poll>(loop_, fd);
   }
+  run->arch = {shippedProgramArch(req.argv[0], req.puts, run->putFds), req.argv[0], req.archs};
   run->req = std::move(req);
   runs_.add(job.id, std::move(run));
   queue_.push_back(job.id);
@@ -152,6 +177,7 @@ void ExecClient::dispatch() {
     how.argv0 = run.req.argv[0];
     how.shipped = namesShippedProgram(run.req.argv[0]);
     how.gpus = run.req.gpus;
+    how.arch = run.arch;
     Plan plan = placeExec(how, views, policy_);
     if (plan.wait) {
       // A GPU job says what it waits for (its Reason on the bus): whose GPUs are busy.
@@ -190,12 +216,17 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
   jobs_.partsChanged(job);
   ExecOfferMsg m;
   m.job = job.id;
-  m.argv = run.req.argv;
+  // {arch} becomes this node's machine; it gets only its own variants of the templated files.
+  const std::string& machine = node.platform.arch.machine;
+  for (auto& a : run.req.argv) m.argv.push_back(expandArch(a, machine));
   m.timeout_ms = run.req.timeoutMs;
   m.mem_mb = run.req.memMb;
   m.cpu_s = run.req.cpuS;
-  for (auto& p : run.req.puts) m.files.push_back({p.name, p.sha256, p.size, p.executable});
-  m.gets = run.req.gets;
+  for (auto& p : run.req.puts)
+    if (putBelongsTo(p.name, run.req.archFiles, machine))
+      m.files.push_back({p.name, p.sha256, p.size, p.executable});
+  for (auto& g : run.req.gets) m.gets.push_back(expandArch(g, machine));
+  run.gets = m.gets;
   m.stdin_piped = run.input != nullptr;
   m.gpus = static_cast<uint8_t>(run.req.gpus);
   log::info("job " + job.idText() + " offered to " + node.name + ": " + reason,
@@ -358,11 +389,11 @@ void ExecClient::deliver(Run& run, OutputStream stream, Bytes data) {
 // names the submitter's patterns asked for pass (vesta checks again where it writes them).
 // Empty when this piece is fine, else why the job stops.
 std::string ExecClient::checkFiles(Run& run, std::span<const uint8_t> data) {
-  if (run.req.gets.empty()) return "sent --get files although no --get asked for any";
+  if (run.gets.empty()) return "sent --get files although no --get asked for any";
   std::string why;
   auto ok = run.filesCheck.feed(data, [&](const FilesStreamParser::Event& e) {
     if (!why.empty() || e.kind != FilesStreamParser::Event::Kind::Begin) return;
-    if (auto accepted = acceptFetchedFile(e.header.name, run.req.gets); !accepted)
+    if (auto accepted = acceptFetchedFile(e.header.name, run.gets); !accepted)
       why = accepted.error();
   });
   if (!ok && why.empty()) why = ok.error();

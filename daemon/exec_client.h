@@ -57,6 +57,10 @@ class ExecClient : public Engine {
     std::string on;
     bool local = false;
     unsigned gpus = 0;  // --gpu=N: placed only where N GPUs are lent and free, handed to it
+    std::vector<std::string> archs;  // --arch: only nodes of these architectures
+    // {arch}: the --put names with the placeholder; argv and gets carry it too, and each node
+    // gets them expanded to its machine, with only its own variants of these files.
+    std::vector<std::string> archFiles;
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
     // The submitter's stdin pipe (a read end), forwarded to the command; empty: /dev/null.

@@ -207,7 +207,10 @@ std::shared_ptr<Task> Executor::runMem(uint64_t mb, uint64_t holdMs, bool borrow
     void* mem = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) {
       task->outcome = {
-          false, false, {}, std::string("cannot allocate memory: ") + std::strerror(errno)};
+          false,
+          false,
+          {},
+          "could not map " + std::to_string(bytes >> 20) + " MiB (" + std::strerror(errno) + ")"};
       task->cpuNs += threadCpuNs() - cpuStart;
       finish(task);
       return;

@@ -216,8 +216,8 @@ void Lender::release(const Key& key, const std::string& why) {
   bool own = key.first.empty();
   log::info(
       (own ? "stopped " + loan->origin + "'s own" : "stopped lending to " + loan->origin + ":") +
-          " job " + std::to_string(key.second) + " " + why + " (" + std::to_string(loan->chunks) +
-          " chunks done here)",
+          " job " + std::to_string(key.second) + " " + why + " (" + countOf(loan->chunks, "chunk") +
+          " done here)",
       {{"VESTA_PEER", key.first}});
   loans_.retire(key);
   if (own) return;  // nothing of it is in the ledger

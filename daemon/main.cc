@@ -6,8 +6,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
+#include "address_space.h"
 #include "atomic_file.h"
 #include "config.h"
 #include "identity.h"
@@ -81,12 +83,28 @@ int run(int argc, char** argv) {
         "the federation key is shorter than 16 characters; anyone who guesses it "
         "joins the federation: use a long random secret");
 
+  // A 32-bit vestad maps a mem job in its own address space: it offers no more than fits.
+  unsigned bits = sizeof(void*) * 8;
+  if (uint32_t capped = vesta::cappedMemOffer(config.mem_offer_mb, bits);
+      capped != config.mem_offer_mb) {
+    vesta::log::notice("mem_offer_mb " + std::to_string(config.mem_offer_mb) + " capped to " +
+                       std::to_string(capped) + ": one " + std::to_string(bits) +
+                       "-bit process cannot map more");
+    config.mem_offer_mb = capped;
+  }
+
   auto stateDir = vesta::resolveStateDir(config.state_dir, env("STATE_DIRECTORY"),
                                          env("XDG_STATE_HOME"), env("HOME"));
   if (!stateDir) {
     vesta::log::error(stateDir.error());
     return 1;
   }
+  // Absolute from here on: the exec runner changes into a job's scratch directory before it
+  // runs a shipped program from under the state dir, so a relative one would name nothing.
+  std::error_code absoluteError;
+  if (auto absolute = std::filesystem::absolute(*stateDir, absoluteError); !absoluteError)
+    *stateDir = absolute.lexically_normal().string();
+  while (stateDir->size() > 1 && stateDir->back() == '/') stateDir->pop_back();
   if (auto r = vesta::makePrivateDirs(*stateDir); !r) {
     // The path comes from the configuration (or the environment): fixing it is the user's move.
     vesta::log::error("state dir: " + r.error());

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "platform.h"
+
 namespace vesta {
 namespace {
 
@@ -23,6 +25,7 @@ Sampler::Sampler(uv_loop_t* loop, const Config& config, std::function<void()> on
 
 void Sampler::start(uint64_t intervalMs) {
   last_ = parseProcStat(readSysFile(config_.sysroot, "/proc/stat").value_or(""));
+  status_.platform = readPlatform(config_.sysroot);
   readSlowChanging();
   sample();  // memory and power now; the CPU share needs a second reading
   timer_.start(std::min<uint64_t>(intervalMs, 250), intervalMs, [this] { sample(); });

@@ -188,6 +188,10 @@ const auto kNodeFields = std::tuple{
     field("Cores", &NodeInfo::cores),
     field("Workers", &NodeInfo::workers),
     field("Gpus", &NodeInfo::gpus),
+    field("Machine", &NodeInfo::machine),
+    field("DebianArch", &NodeInfo::debianArch),
+    field("WordBits", &NodeInfo::wordBits),
+    field("Kernel", &NodeInfo::kernel),
     field("CpuPercent", &NodeInfo::cpuPct),
     field("CpuPercentPerCore", &NodeInfo::cpuPctPerCore),
     field("MemTotalMB", &NodeInfo::memTotalMb),
@@ -337,16 +341,19 @@ int write(sd_bus_message* m, const Peer& p) {
                                p.address.c_str(), p.port, p.state.c_str(), p.cores, p.cpuPct,
                                p.memAvailableMb, p.power.c_str(), p.willingness, p.spareCores,
                                p.lastSeenMs, p.linkUp ? "up" : "down", p.rttMs, p.temperatureC,
-                               p.thermalFactor);
+                               p.thermalFactor, p.machine.c_str(), p.debianArch.c_str(), p.bits,
+                               p.kernel.c_str());
 }
 
 Result<void> read(sd_bus_message* m, Peer& p) {
-  const char *name, *fp, *address, *state, *power, *link;
+  const char *name, *fp, *address, *state, *power, *link, *machine, *debian, *kernel;
   auto ok = readRow<Peer>(m, &name, &fp, &address, &p.port, &state, &p.cores, &p.cpuPct,
                           &p.memAvailableMb, &power, &p.willingness, &p.spareCores, &p.lastSeenMs,
-                          &link, &p.rttMs, &p.temperatureC, &p.thermalFactor);
+                          &link, &p.rttMs, &p.temperatureC, &p.thermalFactor, &machine, &debian,
+                          &p.bits, &kernel);
   if (!ok) return ok;
   p.name = name, p.fingerprint = fp, p.address = address, p.state = state, p.power = power;
+  p.machine = machine, p.debianArch = debian, p.kernel = kernel;
   p.linkUp = std::strcmp(link, "up") == 0;
   return {};
 }

@@ -36,7 +36,7 @@ Result<void> checkOnLocal(const std::string& on, bool local, const std::string& 
 
 // Manager.Peers and ListPeers: another node this one hears.
 struct Peer {
-  static constexpr const char* kArraySignature = "a(sssqsudtsddtsddd)";
+  static constexpr const char* kArraySignature = "a(sssqsudtsddtsdddssus)";
   static constexpr const char* kSignature = kArraySignature + 1;
   std::string name, fingerprint, address;
   uint16_t port = 0;  // its link port
@@ -51,6 +51,11 @@ struct Peer {
   double rttMs = -1;        // the link's round trip, -1 unknown
   // Heat, from its beacon: its hottest CPU sensor (-1 none) and the share it leaves (0..1).
   double temperatureC = -1, thermalFactor = 1;
+  // What it is, from its beacons: uname -m, Debian's name, word size, uname -r ("", 0: its
+  // beacons are older than the platform field).
+  std::string machine, debianArch;
+  uint32_t bits = 0;
+  std::string kernel;
   bool operator==(const Peer&) const = default;
 };
 
@@ -138,6 +143,8 @@ struct NodeInfo {
   bool allowExec = false;
   std::string execConfinement;
   uint32_t cores = 0, workers = 0, gpus = 0;
+  std::string machine, debianArch, kernel;  // uname -m, Debian's name ("" if none), uname -r
+  uint32_t wordBits = 0;                    // the word size of vestad's user space
   double cpuPct = 0;
   std::vector<double> cpuPctPerCore;
   uint64_t memTotalMb = 0, memAvailableMb = 0, memOfferMb = 0;
@@ -207,7 +214,7 @@ Result<void> read(sd_bus_message* m, JobInfo& info);
 int writeProperty(sd_bus_message* m, const NodeInfo& info, std::string_view property);
 int writeProperty(sd_bus_message* m, const JobInfo& info, std::string_view property);
 
-// An array of rows, e.g. a(sssqsudtsddtsddd) of peers.
+// An array of rows, e.g. a(sssqsudtsddtsdddssus) of peers.
 template <typename Row>
 int writeArray(sd_bus_message* m, const std::vector<Row>& rows) {
   int r = sd_bus_message_open_container(m, 'a', Row::kSignature);

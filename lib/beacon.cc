@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "beacon_fields.h"
 #include "bytes.h"
 #include "config.h"
 
@@ -11,9 +12,6 @@ namespace {
 constexpr uint8_t kMagic[4] = {'V', 'S', 'T', 'B'};
 constexpr size_t kHeaderSize = sizeof kMagic + 1;
 constexpr size_t kNonceSize = 12;
-// Optional sections after the fixed body: [u8 tag][u16 length][length bytes]. A receiver
-// skips tags it does not know, so a newer sender's beacon still parses here.
-constexpr uint8_t kSectionGpus = 1;
 
 }  // namespace
 
@@ -37,6 +35,9 @@ const char* dropReasonName(DropReason reason) {
 
 Bytes encodeBeaconBody(const Beacon& b) {
   ByteWriter w;
+  // Room for a whole beacon up front: one allocation, and GCC 12 no longer sees the first
+  // insert into an empty vector as an overflow (a false -Wstringop-overflow, PR 105651).
+  w.data().reserve(kMaxBeaconBytes);
   w.bytes(b.key);
   w.u64(b.incarnation);
   w.u64(b.sequence);
@@ -54,13 +55,7 @@ Bytes encodeBeaconBody(const Beacon& b) {
   w.u8(b.status.gpus);
   w.u16(b.status.temp_decicelsius);
   w.u16(b.status.thermal_permille);
-  if (b.status.gpu != GpuAdvert{}) {
-    ByteWriter section;
-    encodeGpuAdvert(section, b.status.gpu);
-    w.u8(kSectionGpus);
-    w.u16(static_cast<uint16_t>(section.data().size()));
-    w.bytes(section.data());
-  }
+  encodeBeaconFields(w, b);
   return std::move(w.data());
 }
 
@@ -84,21 +79,11 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   b.status.gpus = r.u8();
   b.status.temp_decicelsius = r.u16();
   b.status.thermal_permille = r.u16();
-  while (r.ok() && !r.done()) {
-    uint8_t tag = r.u8();
-    Bytes section(r.u16());
-    r.bytes(section);
-    if (!r.ok()) break;
-    if (tag == kSectionGpus) {
-      auto gpu = decodeGpuAdvert(section);
-      if (!gpu) return tl::unexpected(DropReason::Malformed);
-      b.status.gpu = std::move(*gpu);
-    }
-  }
   b.leaving = flags & 1;
-  bool valid = r.done() && (flags & ~1u) == 0 && checkNodeName(b.name) && b.port != 0 &&
-               b.status.cores > 0 && b.status.cpu_permille <= 1000 && power <= 2 &&
-               b.status.willingness_permille <= 1000 && b.status.thermal_permille <= 1000 &&
+  bool valid = decodeBeaconFields(r, b) && r.done() && (flags & ~1u) == 0 &&
+               checkNodeName(b.name) && b.port != 0 && b.status.cores > 0 &&
+               b.status.cpu_permille <= 1000 && power <= 2 && b.status.willingness_permille <= 1000 &&
+               b.status.thermal_permille <= 1000 &&
                (b.status.temp_decicelsius <= 2000 || b.status.temp_decicelsius == kNoTemperature);
   if (!valid) return tl::unexpected(DropReason::Malformed);
   b.status.power = static_cast<PowerMode>(power);

@@ -11,6 +11,7 @@
 #include "crypto.h"
 #include "gpu_advert.h"
 #include "identity.h"
+#include "machine_arch.h"
 #include "power.h"
 
 namespace vesta {
@@ -29,6 +30,7 @@ struct NodeSnapshot {
   uint16_t temp_decicelsius = 0xffff;  // degrees Celsius x 10; kNoTemperature: no sensor
   uint16_t thermal_permille = 1000;    // thermal factor x 1000 (0..1000)
   GpuAdvert gpu = {};  // an optional section: absent (all empty) on a node without GPUs
+  NodePlatform platform;  // a tagged field (lib/beacon_fields); unknown from older nodes
   bool operator==(const NodeSnapshot&) const = default;
 };
 

@@ -121,6 +121,22 @@ NodeArch nodeArchFrom(std::string_view unameMachine, bool runsI386) {
   return out;
 }
 
+bool validPlatformWord(std::string_view word) {
+  if (word.empty() || word.size() > 64) return false;
+  for (char ch : word)
+    if (ch <= ' ' || ch > '~') return false;
+  return true;
+}
+
+std::string platformSummary(const std::string& machine, const std::string& debian, unsigned bits,
+                            const std::string& kernel) {
+  if (machine.empty()) return "unknown";
+  std::string inside = debian;
+  if (bits) inside += (inside.empty() ? "" : ", ") + std::to_string(bits) + "-bit";
+  std::string out = machine + (inside.empty() ? "" : " (" + inside + ")");
+  return kernel.empty() ? out : out + ", kernel " + kernel;
+}
+
 bool canRun(const NodeArch& node, const ProgramArch& program, const std::string& nodeName,
             const std::string& programName, std::string* why) {
   if (program.kind == ProgramArch::Kind::Script) return true;

@@ -37,8 +37,28 @@ struct NodeArch {
   bool runsI386 = false;
   // Debian's name for it ("amd64", "arm64", "armhf", "i386"), or "" where there is none.
   std::string debianName() const;
+  bool operator==(const NodeArch&) const = default;
 };
 NodeArch nodeArchFrom(std::string_view unameMachine, bool runsI386 = false);
+
+// What a node tells its peers about itself: its architecture and kernel release (uname -r).
+// Beacons carry it in a field of their own (docs/protocol.md); empty when a peer's beacons are
+// older than that field.
+struct NodePlatform {
+  NodeArch arch;
+  std::string kernel;
+  bool known() const { return !arch.machine.empty(); }
+  bool operator==(const NodePlatform&) const = default;
+};
+
+// Checks a string that names a machine or a kernel release as a peer sends it: 1-64 printable
+// ASCII characters without spaces. Beacons with anything else are malformed.
+bool validPlatformWord(std::string_view word);
+
+// One line for people: "aarch64 (arm64, 64-bit), kernel 6.1.0-rpi7"; "unknown" when `machine`
+// is empty (a peer whose beacons predate the platform field).
+std::string platformSummary(const std::string& machine, const std::string& debian, unsigned bits,
+                            const std::string& kernel);
 
 // Whether `node` can execute `program`; when it cannot, `why` names both sides:
 // "pi4 is aarch64; ./piwork is an x86-64 program". Scripts run anywhere (their interpreter is

@@ -16,13 +16,15 @@ const char* partStateName(PartState state) {
       return "lost";
     case PartState::Released:
       return "released";
+    case PartState::Failed:
+      return "failed";
   }
   return "lost";
 }
 
 std::optional<PartState> parsePartState(std::string_view name) {
   for (PartState s : {PartState::Offered, PartState::Running, PartState::Done, PartState::Refused,
-                      PartState::Lost, PartState::Released})
+                      PartState::Lost, PartState::Released, PartState::Failed})
     if (name == partStateName(s)) return s;
   return std::nullopt;
 }

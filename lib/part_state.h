@@ -7,7 +7,9 @@
 
 namespace vesta {
 
-enum class PartState { Offered, Running, Done, Refused, Lost, Released };
+// Lost: the node went away or fell silent; Failed: the node said its part failed (a mem job's
+// allocation it could not make), which is about the node, not the link.
+enum class PartState { Offered, Running, Done, Refused, Lost, Released, Failed };
 const char* partStateName(PartState state);
 std::optional<PartState> parsePartState(std::string_view name);
 

@@ -109,6 +109,7 @@ NodeView peerView(const Peer& p, std::optional<double> linkRttMs, uint64_t ageMs
   v.spare_cores = p.status.spare_millicores / 1000.0;
   v.mem_available_mb = p.status.mem_available_mb;
   v.mem_offer_mb = p.status.mem_offer_mb;
+  v.platform = p.status.platform;
   v.power = p.status.power;
   v.willingness = p.status.willingness_permille / 1000.0;
   v.link_up = linkRttMs.has_value();
@@ -245,6 +246,7 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
     if (!r.on.empty() && n.name != r.on) continue;
     std::string why = whyNot(n, r, p);
     if (why.empty() && r.gpus) why = gpuRefusal(n.name, n.gpu, n.gpus, r.gpus, nullptr);
+    if (why.empty()) why = archWhyNot(n.name, n.platform, r.arch);
     if (why.empty())
       willing.push_back(&n);
     else

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "arch_placement.h"
 #include "config.h"
 #include "exec_policy.h"
 #include "gpu_advert.h"
@@ -45,6 +46,7 @@ struct NodeView {
   unsigned gpus = 0;
   GpuAdvert gpu;
   unsigned gpu_running = 0;
+  NodePlatform platform;  // what it is (its beacons; this node's own measurement)
 };
 
 // This node's view, from its own measurement and config; its spare cores are its lending budget
@@ -67,6 +69,7 @@ struct PlacementRequest {
   std::string argv0;        // exec: the program as typed
   bool shipped = false;     // exec: the program travels with the job (--put)
   unsigned gpus = 0;        // exec: --gpu=N, only on nodes lending N free GPUs
+  ArchRequest arch;         // exec: the shipped program's architecture and --arch
 };
 
 struct PlacementPolicy {

@@ -36,9 +36,11 @@ struct Fixture {
   // qemu) runs a chunk, nothing becomes overdue behind the test's back.
   uint64_t clockMs = 1000;
 
-  explicit Fixture(size_t keep = 64) {
+  // splitMinMillions: jobs from this size split (0: the config's default, 50 M).
+  explicit Fixture(size_t keep = 64, uint32_t splitMinMillions = 0) {
     uv_loop_init(&loop);
     config.name = "desk";
+    if (splitMinMillions) config.split_min_millions = splitMinMillions;
     jobs = std::make_unique<JobTable>(
         "desk",
         [this](const Job& j, JobChange c) {
@@ -255,6 +257,44 @@ TEST_CASE("a peer lost mid-job has its chunks re-run, here when no peer is left"
   CHECK(job.parts[0].node == "pi4");
   CHECK(job.parts[0].state == "lost");
   CHECK(job.parts[0].iterations == c.end - c.first);
+}
+
+TEST_CASE("a split that a node left without finishing a chunk counts only the workers that did",
+          "[coordinator]") {
+  Fixture f(64, 1);
+  f.addPeer("pi4", 3);
+  JobSeed seed = randomSeed();
+  Job& job = *f.coordinator->submitCpu(4, seed, {}).value();
+  REQUIRE_THAT(job.reason, Catch::Contains("split over 2 nodes"));
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 3})});
+  f.serveSelf();
+  CHECK(job.workers == 5);              // both run: 2 here, 3 on pi4
+  f.coordinator->onLinkDown("fp-pi4");  // pi4 leaves having finished nothing
+  f.runUntil([&] { return isTerminal(job.state); });
+  CHECK(job.state == JobState::Done);
+  CHECK(job.result == toHex(*hashRange(seed, 0, 4'000'000)));
+  CHECK(job.workers == 2);  // the per-worker rate divides by desk's workers alone
+  REQUIRE(job.parts.size() == 2);
+  CHECK(job.parts[1].node == "pi4");
+  CHECK(job.parts[1].iterations == 0);
+}
+
+TEST_CASE("a mem part its node reports as failed reads as that node's failure, not lost",
+          "[coordinator]") {
+  Fixture f;
+  f.addPeer("pi4", 3);
+  PlacementRequest how;
+  how.on = "pi4";
+  Job& job = *f.coordinator->submitMem(64, 100, how).value();
+  f.coordinator->onFrame("fp-pi4", {FrameType::Accept, encode(AcceptMsg{job.id, 1})});
+  f.coordinator->onFrame(
+      "fp-pi4",
+      {FrameType::JobDone,
+       encode(JobDoneMsg{job.id, false, "could not map 64 MiB (Cannot allocate memory)"})});
+  CHECK(job.state == JobState::Failed);
+  CHECK(job.error == "pi4 failed: could not map 64 MiB (Cannot allocate memory)");
+  REQUIRE(job.parts.size() == 1);
+  CHECK(job.parts[0].state == "failed");
 }
 
 TEST_CASE("a job pinned with --on fails when its node refuses, with the reason", "[coordinator]") {

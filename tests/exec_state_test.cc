@@ -61,7 +61,7 @@ TEST_CASE("a client's run goes back to the queue only from an unanswered offer",
 
 TEST_CASE("part states travel by name and back", "[part_state]") {
   for (PartState s : {PartState::Offered, PartState::Running, PartState::Done, PartState::Refused,
-                      PartState::Lost, PartState::Released})
+                      PartState::Lost, PartState::Released, PartState::Failed})
     CHECK(parsePartState(partStateName(s)) == s);
   CHECK(std::string(partStateName(PartState::Offered)) == "offered");
   CHECK(std::string(partStateName(PartState::Released)) == "released");

@@ -118,3 +118,15 @@ TEST_CASE("nodes have Debian names where Debian has one", "[arch]") {
   CHECK(nodeArchFrom("mystery9").debianName().empty());
   CHECK(nodeArchFrom("mystery9").bits == 0);
 }
+
+TEST_CASE("a node's platform reads as one line; peers' words are checked", "[arch]") {
+  CHECK(platformSummary("aarch64", "arm64", 64, "6.1.0-rpi7") ==
+        "aarch64 (arm64, 64-bit), kernel 6.1.0-rpi7");
+  CHECK(platformSummary("riscv32", "", 32, "") == "riscv32 (32-bit)");
+  CHECK(platformSummary("", "", 0, "") == "unknown");
+  CHECK(validPlatformWord("6.1.0-13-amd64"));
+  CHECK_FALSE(validPlatformWord(""));
+  CHECK_FALSE(validPlatformWord("a b"));
+  CHECK_FALSE(validPlatformWord(std::string(65, 'x')));
+  CHECK_FALSE(validPlatformWord("x\n"));
+}

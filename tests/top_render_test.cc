@@ -27,11 +27,11 @@ Snapshot fixture() {
   p.jobsActive = 1;
   p.peers = {
       {"pi4", "aaaa-bbbb-cccc-dddd", "192.168.1.20", 7777, "alive", 4, 97.5, 3900, "grid", 1, 0.2,
-       300, true, 0.41, 55, 1},
+       300, true, 0.41, 55, 1, "aarch64", "arm64", 64, "6.1.0-rpi7"},
       {"laptop", "1111-2222-3333-4444", "192.168.1.30", 7777, "alive", 2, 10, 1500, "battery", 0.35,
-       0.5, 200, true, 1.2, 76, 0.4},
+       0.5, 200, true, 1.2, 76, 0.4, "x86_64", "amd64", 64, "6.1.0"},
       {"nas", "9999-8888-7777-6666", "192.168.1.40", 7777, "dead", 2, 0, 100, "grid", 1, 0, 9000,
-       false, -1, -1, 1},
+       false, -1, -1, 1, "", "", 0, ""},
   };
   p.ledger = {{"pi4", "aaaa-bbbb-cccc-dddd", 10, 250.5, 0, 0, false, true}};
   p.flows = {
@@ -169,6 +169,7 @@ TEST_CASE("the selected row is highlighted and Enter shows its details", "[top]"
   CHECK_THAT(text, Catch::Contains("fingerprint aaaa-bbbb-cccc-dddd"));
   CHECK_THAT(text, Catch::Contains("address 192.168.1.20:7777"));
   CHECK_THAT(text, Catch::Contains("lent 10.0 core-s, borrowed 250.5"));
+  CHECK_THAT(text, Catch::Contains("aarch64 (arm64, 64-bit), kernel 6.1.0-rpi7"));
 }
 
 TEST_CASE("ASCII mode has no UTF-8 at all", "[top]") {

@@ -2,6 +2,7 @@
 
 #include "gpu_text.h"
 #include "budget_text.h"
+#include "machine_arch.h"
 
 namespace vesta::top {
 
@@ -51,6 +52,7 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
   self.jobs = p.jobsActive;
   self.spareCores = p.lendingBudgetCores;
   self.heat = heatNote(p.temperatureC, p.thermalFactor);
+  self.platform = platformSummary(p.machine, p.debianArch, p.wordBits, p.kernel);
   s.nodes.push_back(self);
   s.ownerDetails = ownerLine(p);
   s.owner = s.ownerDetails.substr(0, s.ownerDetails.find(';'));
@@ -69,6 +71,7 @@ Snapshot snapshotFrom(const api::NodeInfo& p) {
     n.heat = heatNote(peer.temperatureC, peer.thermalFactor);
     n.link = peer.linkUp ? "up" : "down";
     n.rttMs = peer.rttMs;
+    n.platform = platformSummary(peer.machine, peer.debianArch, peer.bits, peer.kernel);
     for (const api::LedgerRow& l : p.ledger)
       if (l.fingerprint == peer.fingerprint) {
         n.lentCoreS = l.lentCoreS;

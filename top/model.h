@@ -26,6 +26,7 @@ struct NodeRow {
   double spareCores = 0;
   std::string heat;   // "hot 76 °C: lends 40%", or "" when the heat cuts nothing
   unsigned jobs = 0;  // this node only
+  std::string platform;  // "aarch64 (arm64, 64-bit), kernel 6.1.0" (lib/machine_arch)
   // The ledger with this peer (peers only).
   double lentCoreS = 0, borrowedCoreS = 0;
   bool capped = false, cappedThere = false;

@@ -246,6 +246,7 @@ std::vector<Line> render(const Snapshot& s, const View& v) {
       const NodeRow& n = s.nodes[order.nodes[v.selected]];
       out.push_back(
           {{fit(" " + n.name + dot + "fingerprint " + n.fingerprint, w), Color::Heading}});
+      out.push_back({{fit("   " + n.platform, w)}});
       if (!n.self) {
         out.push_back({{fit("   address " + n.address + dot + "link " + n.link +
                                 (n.rttMs >= 0 ? " (" + fixed(n.rttMs, 2) + " ms)" : ""),

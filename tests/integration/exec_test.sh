@@ -199,4 +199,42 @@ scenario_spill() {  # alone: it keeps every core of the machine busy
   check "not on the stressed desk" eval '[[ "$out" != *"vesta node desk"* ]]'
 }
 
+# Every node says what it is; a shipped ELF program goes only where its architecture runs, and a
+# relative -state-dir still runs shipped programs (the runner execs them from its scratch dir).
+scenario_architectures() {
+  local machine
+  machine=$(uname -m)
+  start_nodes "${DESK[@]}" -- "${LAB[@]}" -state-dir relstate
+  desk_links 1
+  check "desk's peers say lab is $machine" \
+    test "$(V --json peers | json_get '[p["machine"] for p in d["peers"] if p["name"] == "lab"][0]')" = "$machine"
+  expect_contains "vesta status names this machine's architecture" "arch    $machine" "$(V status)"
+  mkdir -p "$WORK/arch" && cd "$WORK/arch" || exit 1
+  cp "$PIWORK" piwork
+  out=$(V exec -- ./piwork 1 2>&1)
+  expect_contains "a shipped program of this machine's architecture runs (on lab)" "vesta node lab" "$out"
+  check "from lab's relative state dir, made absolute" test -d "$WORK/relstate/cache"
+  # An AArch64 program's header: placement reads only that, so nothing needs to run it.
+  python3 -c 'import sys; sys.stdout.buffer.write(b"\x7fELF\x02\x01\x01" + bytes(9) + b"\x02\x00\xb7\x00" + bytes(44))' >prog
+  chmod +x prog
+  if [ "$machine" != aarch64 ]; then
+    out=$(V exec -- ./prog 2>&1); rc=$?
+    check "an AArch64 program that no node runs fails with 255" test $rc -eq 255
+    expect_contains "naming the node and the program's architecture" \
+      "lab is $machine; ./prog is an AArch64 program" "$out"
+  fi
+  cp "$PIWORK" "piwork.$machine"
+  out=$(V exec -- "./piwork.{arch}" 1 2>&1)
+  expect_contains "{arch} ships this machine's variant and runs it" "vesta node lab" "$out"
+  out=$(V exec -- "./missing.{arch}" 2>&1); rc=$?
+  check "a {arch} program with no variant here is a usage error" test $rc -eq 2
+  expect_contains "that says so" "missing.{arch}: no file here for any architecture" "$out"
+  out=$(V exec --arch riscv64 -- ./piwork 1 2>&1)
+  expect_contains "--arch keeps a job off nodes of other architectures" \
+    "lab is $machine, not one of --arch riscv64" "$out"
+  out=$(V exec --arch arm65 -- ./piwork 1 2>&1); rc=$?
+  check "an unknown --arch is a usage error" test $rc -eq 2
+  expect_contains "that names the value" '--arch: "arm65"' "$out"
+}
+
 run_scenarios "$@"
