@@ -547,12 +547,12 @@ int commandPeers(Client& c, const CliOptions& options) {
     else
       std::snprintf(link, sizeof link, "%s", row.linkUp ? "up" : "down");
     std::string heat = heatNote(row.temperatureC, row.thermalFactor);  // "hot 76 °C: lends 40%"
-    std::printf("%-16s %-8s %-21s %-19s %-8s %5u %4.0f%% %9s %-8s %5.1f %6s %s%s\n", row.name.c_str(),
-                row.state.c_str(), (row.address + ":" + std::to_string(row.port)).c_str(),
-                row.fingerprint.c_str(), row.machine.empty() ? "?" : row.machine.c_str(), row.cores,
-                row.cpuPct, formatMiB(row.memAvailableMb).c_str(), row.power.c_str(),
-                row.spareCores, formatDuration(row.lastSeenMs).c_str(), link,
-                heat.empty() ? "" : ("  " + heat).c_str());
+    std::printf(
+        "%-16s %-8s %-21s %-19s %-8s %5u %4.0f%% %9s %-8s %5.1f %6s %s%s\n", row.name.c_str(),
+        row.state.c_str(), (row.address + ":" + std::to_string(row.port)).c_str(),
+        row.fingerprint.c_str(), row.machine.empty() ? "?" : row.machine.c_str(), row.cores,
+        row.cpuPct, formatMiB(row.memAvailableMb).c_str(), row.power.c_str(), row.spareCores,
+        formatDuration(row.lastSeenMs).c_str(), link, heat.empty() ? "" : ("  " + heat).c_str());
   }
   for (const api::Peer& row : *rows)
     for (const api::GpuRow& g : gpuRowsFor(gpus, row.name))

@@ -210,14 +210,25 @@ std::vector<api::Peer> peersOf(const Node& node) {
   for (auto& [fp, p] : d->peers().peers()) {
     auto link = links ? links->info(fp) : std::nullopt;
     out.push_back(
-        {p.name, fp, p.address, p.port, shownPeerState(p.state, link.has_value()),
-         static_cast<uint32_t>(p.status.cores), p.status.cpu_permille / 10.0,
-         static_cast<uint64_t>(p.status.mem_available_mb), powerModeName(p.status.power),
-         p.status.willingness_permille / 1000.0, p.status.spare_millicores / 1000.0,
-         node.millisSince(p.last_seen), link.has_value(), link ? link->rtt_ms : -1.0,
+        {p.name,
+         fp,
+         p.address,
+         p.port,
+         shownPeerState(p.state, link.has_value()),
+         static_cast<uint32_t>(p.status.cores),
+         p.status.cpu_permille / 10.0,
+         static_cast<uint64_t>(p.status.mem_available_mb),
+         powerModeName(p.status.power),
+         p.status.willingness_permille / 1000.0,
+         p.status.spare_millicores / 1000.0,
+         node.millisSince(p.last_seen),
+         link.has_value(),
+         link ? link->rtt_ms : -1.0,
          p.status.temp_decicelsius == kNoTemperature ? -1.0 : p.status.temp_decicelsius / 10.0,
-         p.status.thermal_permille / 1000.0, p.status.platform.arch.machine,
-         p.status.platform.arch.debianName(), p.status.platform.arch.bits,
+         p.status.thermal_permille / 1000.0,
+         p.status.platform.arch.machine,
+         p.status.platform.arch.debianName(),
+         p.status.platform.arch.bits,
          p.status.platform.kernel});
   }
   return out;

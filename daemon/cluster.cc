@@ -32,8 +32,8 @@ std::string Cluster::peerName(const std::string& fp) const {
 
 std::vector<NodeView> Cluster::views() const {
   const NodeStatus& s = sources_.status();
-  std::vector<NodeView> out{
-      selfView(config_.name, s.cores, s.cpu, s.budget.cores, s.mem, s.power, execPolicy(), config_)};
+  std::vector<NodeView> out{selfView(config_.name, s.cores, s.cpu, s.budget.cores, s.mem, s.power,
+                                     execPolicy(), config_)};
   out[0].gpus = static_cast<unsigned>(s.gpus);
   if (sources_.gpus && s.gpus > 0) out[0].gpu = sources_.gpus(false);
   out.front().platform = s.platform;

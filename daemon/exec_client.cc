@@ -88,8 +88,8 @@ struct ExecClient::Run {
   FilesStreamParser filesCheck;        // the --get stream, checked before it reaches the submitter
   std::vector<UniqueFd> putFds;        // req.puts' descriptors, by index (theirs are left at -1)
   std::unique_ptr<StdinSource> input;  // the submitter's stdin, read once the runner accepts
-  uint64_t acceptedAt = 0;       // when the runner took it: its GPUs are held from then
-  std::string reasonBeforeWait;  // the job's reason before a "waiting: ..." replaced it
+  uint64_t acceptedAt = 0;             // when the runner took it: its GPUs are held from then
+  std::string reasonBeforeWait;        // the job's reason before a "waiting: ..." replaced it
   bool waiting = false;
 };
 

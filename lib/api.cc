@@ -337,12 +337,11 @@ Result<void> expectNext(sd_bus_message* m, char type, const std::string& content
 }
 
 int write(sd_bus_message* m, const Peer& p) {
-  return sd_bus_message_append(m, Peer::kSignature, p.name.c_str(), p.fingerprint.c_str(),
-                               p.address.c_str(), p.port, p.state.c_str(), p.cores, p.cpuPct,
-                               p.memAvailableMb, p.power.c_str(), p.willingness, p.spareCores,
-                               p.lastSeenMs, p.linkUp ? "up" : "down", p.rttMs, p.temperatureC,
-                               p.thermalFactor, p.machine.c_str(), p.debianArch.c_str(), p.bits,
-                               p.kernel.c_str());
+  return sd_bus_message_append(
+      m, Peer::kSignature, p.name.c_str(), p.fingerprint.c_str(), p.address.c_str(), p.port,
+      p.state.c_str(), p.cores, p.cpuPct, p.memAvailableMb, p.power.c_str(), p.willingness,
+      p.spareCores, p.lastSeenMs, p.linkUp ? "up" : "down", p.rttMs, p.temperatureC,
+      p.thermalFactor, p.machine.c_str(), p.debianArch.c_str(), p.bits, p.kernel.c_str());
 }
 
 Result<void> read(sd_bus_message* m, Peer& p) {

@@ -82,8 +82,8 @@ tl::expected<Beacon, DropReason> decodeBeaconBody(std::span<const uint8_t> body)
   b.leaving = flags & 1;
   bool valid = decodeBeaconFields(r, b) && r.done() && (flags & ~1u) == 0 &&
                checkNodeName(b.name) && b.port != 0 && b.status.cores > 0 &&
-               b.status.cpu_permille <= 1000 && power <= 2 && b.status.willingness_permille <= 1000 &&
-               b.status.thermal_permille <= 1000 &&
+               b.status.cpu_permille <= 1000 && power <= 2 &&
+               b.status.willingness_permille <= 1000 && b.status.thermal_permille <= 1000 &&
                (b.status.temp_decicelsius <= 2000 || b.status.temp_decicelsius == kNoTemperature);
   if (!valid) return tl::unexpected(DropReason::Malformed);
   b.status.power = static_cast<PowerMode>(power);

@@ -29,7 +29,7 @@ struct NodeSnapshot {
   // Heat (version 3): the hottest CPU sensor and the share of willingness it leaves.
   uint16_t temp_decicelsius = 0xffff;  // degrees Celsius x 10; kNoTemperature: no sensor
   uint16_t thermal_permille = 1000;    // thermal factor x 1000 (0..1000)
-  GpuAdvert gpu = {};  // an optional section: absent (all empty) on a node without GPUs
+  GpuAdvert gpu = {};                  // a tagged field: absent (all empty) on a node without GPUs
   NodePlatform platform;  // a tagged field (lib/beacon_fields); unknown from older nodes
   bool operator==(const NodeSnapshot&) const = default;
 };

@@ -18,12 +18,13 @@ Beacon sample() {
   b.sent_ms = 1700000042123;
   b.port = 7777;
   b.name = "pi4";
-  b.status = {4, 250, 3000, 1024, 2250, PowerMode::Grid, 1000, 0, {}};
+  b.status = {4, 250, 3000, 1024, 2250, PowerMode::Grid, 1000, 0, 0xffff, 1000, {}, {}};
   b.status.platform = {nodeArchFrom("aarch64"), "6.1.0-rpi7-rpi-v8"};
   return b;
 }
 
-// The body of `b` without any tagged field: what a node from before the platform field sends.
+// The body of `b` without any tagged field: what a node without GPUs sent before the platform
+// field.
 Bytes oldBody(Beacon b) {
   b.status.platform = {};
   return encodeBeaconBody(b);
@@ -31,7 +32,8 @@ Bytes oldBody(Beacon b) {
 
 Bytes withField(Bytes body, uint8_t tag, const Bytes& field) {
   body.push_back(tag);
-  body.push_back(static_cast<uint8_t>(field.size()));
+  body.push_back(static_cast<uint8_t>(field.size()));  // u16, little-endian
+  body.push_back(static_cast<uint8_t>(field.size() >> 8));
   body.insert(body.end(), field.begin(), field.end());
   return body;
 }

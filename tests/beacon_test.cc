@@ -12,7 +12,7 @@ vesta::Beacon sample() {
   b.sent_ms = 1700000042123;
   b.port = 7777;
   b.name = "pi4";
-  b.status = {4, 250, 3000, 1024, 2250, vesta::PowerMode::Solar, 720, 1, 764, 360, {}};
+  b.status = {4, 250, 3000, 1024, 2250, vesta::PowerMode::Solar, 720, 1, 764, 360, {}, {}};
   return b;
 }
 

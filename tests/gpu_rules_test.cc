@@ -23,7 +23,12 @@ vesta::Beacon beacon() {
   b.sent_ms = 3;
   b.port = 7777;
   b.name = "desk";
-  b.status = {8, 100, 6000, 1024, 5000, vesta::PowerMode::Grid, 1000, 1};
+  b.status.cores = 8;
+  b.status.cpu_permille = 100;
+  b.status.mem_available_mb = 6000;
+  b.status.mem_offer_mb = 1024;
+  b.status.spare_millicores = 5000;
+  b.status.gpus = 1;
   return b;
 }
 

@@ -1,7 +1,7 @@
 #include "model.h"
 
-#include "gpu_text.h"
 #include "budget_text.h"
+#include "gpu_text.h"
 #include "machine_arch.h"
 
 namespace vesta::top {

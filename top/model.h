@@ -24,8 +24,8 @@ struct NodeRow {
   int batteryPct = -1;
   double willingness = 1;
   double spareCores = 0;
-  std::string heat;   // "hot 76 °C: lends 40%", or "" when the heat cuts nothing
-  unsigned jobs = 0;  // this node only
+  std::string heat;      // "hot 76 °C: lends 40%", or "" when the heat cuts nothing
+  unsigned jobs = 0;     // this node only
   std::string platform;  // "aarch64 (arm64, 64-bit), kernel 6.1.0" (lib/machine_arch)
   // The ledger with this peer (peers only).
   double lentCoreS = 0, borrowedCoreS = 0;
