@@ -48,7 +48,7 @@ int takeFd(int fd, const char* what, bool pipeLike, std::string& why) {
 
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   return readOptionDict(
-      m, error, "on, local, timeout_ms, mem_mb, cpu_s", [&](const std::string& k) {
+      m, error, "on, local, avoid, timeout_ms, mem_mb, cpu_s", [&](const std::string& k) {
         if (k == "on") {
           const char* node = nullptr;
           if (sd_bus_message_read(m, "v", "s", &node) < 0)
@@ -60,6 +60,20 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
           if (sd_bus_message_read(m, "v", "b", &flag) < 0)
             return replyError(error, kErrorInvalidArgument, "option \"local\" takes a boolean");
           req.local = flag != 0;
+        } else if (k == "avoid") {
+          // Node names where a retried command failed: placed elsewhere while it can be.
+          int r = sd_bus_message_enter_container(m, 'v', "as");
+          char** names = nullptr;
+          if (r >= 0) r = sd_bus_message_read_strv(m, &names);
+          for (char** n = names; n && *n; ++n) {
+            req.avoid.emplace_back(*n);
+            free(*n);
+          }
+          free(names);
+          if (r >= 0) r = sd_bus_message_exit_container(m);
+          if (r < 0)
+            return replyError(error, kErrorInvalidArgument,
+                              "option \"avoid\" takes an array of node names (as)");
         } else if (k == "timeout_ms" || k == "mem_mb" || k == "cpu_s") {
           uint64_t v = 0;
           if (sd_bus_message_read(m, "v", "t", &v) < 0)

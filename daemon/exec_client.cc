@@ -133,6 +133,7 @@ void ExecClient::dispatch() {
     how.kind = JobKind::Exec;
     how.on = run.req.on;
     how.local = run.req.local;
+    how.avoid = run.req.avoid;
     how.argv0 = run.req.argv[0];
     how.shipped = namesShippedProgram(run.req.argv[0]);
     Plan plan = placeExec(how, views, policy_);

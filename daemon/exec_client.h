@@ -55,6 +55,7 @@ class ExecClient : public Engine {
     uint64_t timeoutMs = 0, memMb = 0, cpuS = 0;
     std::string on;
     bool local = false;
+    std::vector<std::string> avoid;  // --retries: nodes that failed it (placeExec's `avoid`)
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
   };

@@ -59,6 +59,10 @@ struct PlacementRequest {
   bool no_split = false;    // --no-split
   std::string argv0;        // exec: the program as typed
   bool shipped = false;     // exec: the program travels with the job (--put)
+  // exec, --retries: nodes where this command already failed. They are passed over while any
+  // other node would run it (even if that one is full now: the job waits for it), and used
+  // again once every node that would run it has failed it.
+  std::vector<std::string> avoid;
 };
 
 struct PlacementPolicy {
