@@ -177,7 +177,15 @@ Watch Client::watchFinished(std::function<void(const Finished&)> handler) const 
                  const char *state = "", *result = "", *error = "";
                  const char* path = sd_bus_message_get_path(m);
                  if (!path || sd_bus_message_read(m, "sss", &state, &result, &error) < 0) return;
-                 handler(Finished{path, state, result, error});
+                 Finished f;
+                 f.path = path;
+                 f.state = state;
+                 f.result = result;
+                 f.error = error;
+                 const char* node = "";
+                 f.whole = sd_bus_message_read(m, "is", &f.exitStatus, &node) > 0;
+                 f.node = node;
+                 handler(f);
                });
 }
 
