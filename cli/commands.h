@@ -25,7 +25,10 @@ struct CliOptions {
   bool force = false;  // --force: a --get file may replace one of the same name here
   bool each = false;   // --each ARGS... -- command {}
   std::vector<std::string> eachArgs;
-  std::string eachFrom;  // --each-from FILE|-
+  std::string eachFrom;  // --each-from FILE|-, or :::: FILE
+  unsigned retries = 0;  // --retries N: a failed command runs again, up to N more times
+  std::string joblog;    // --joblog FILE: parallel's job log, a line per ended attempt
+  bool resume = false, resumeFailed = false;  // skip what the joblog says ended (well)
 };
 
 // Opens the options a{sv} of a call with the placement ones (--on, --local) in it; the caller
