@@ -35,7 +35,11 @@ Watch::Watch(sd_bus* bus, const char* sender, const char* path, const char* inte
     (*static_cast<Handler*>(userdata))(m);
     return 0;
   };
-  if (sd_bus_match_signal(bus, &slot, sender, path, interface, member, run, handler_.get()) >= 0)
+  // Asynchronous: no round trip of its own. The bus handles a connection's messages in order,
+  // so the match is in place before any call sent after it (a submission) reaches vestad, and
+  // no signal that call causes can be missed.
+  if (sd_bus_match_signal_async(bus, &slot, sender, path, interface, member, run, nullptr,
+                                handler_.get()) >= 0)
     slot_.reset(slot);
 }
 
