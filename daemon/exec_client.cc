@@ -117,14 +117,17 @@ void ExecClient::dispatch() {
   if (dispatching_) return;  // a local refusal can arrive while we are placing
   dispatching_ = true;
   std::deque<uint64_t> waiting;
+  // The nodes and what runs where, once per pass and kept up to date as commands are offered:
+  // asked again for every queued command, a fan-out's full queue cost O(queue x runs) per end.
+  const auto nodes = hooks_.views();
+  auto running = runningOn();
   while (!queue_.empty()) {
     uint64_t id = queue_.front();
     queue_.pop_front();
     Run* found = runs_.find(id);
     if (!found || found->state != S::Queued) continue;
     Run& run = *found;
-    auto views = hooks_.views();
-    auto running = runningOn();
+    auto views = nodes;
     for (auto& v : views) {
       v.exec_running = running.count(v.name) ? running[v.name] : 0;
       if (auto r = run.refused.find(v.name); r != run.refused.end()) v.refused = r->second;
@@ -146,7 +149,11 @@ void ExecClient::dispatch() {
       continue;
     }
     for (auto& v : views)
-      if (v.name == plan.nodes[0]) offer(run, v, plan.reason);
+      if (v.name == plan.nodes[0]) {
+        ++running[v.name];
+        offer(run, v, plan.reason);
+        if (run.state == S::Queued) --running[v.name];  // it could not be sent: requeued
+      }
   }
   queue_ = std::move(waiting);
   dispatching_ = false;
