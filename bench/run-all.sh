@@ -53,6 +53,18 @@ parssh = find("exec", r"parallel -S.*\(([\d.]+) jobs/s\)")
 row("fan-out: 1000 true through vesta exec --each", fmt(fan, "jobs/s"), ">= parallel locally",
     None if fan is None or par is None else fan >= par)
 row("  (GNU parallel locally / parallel -S over ssh)", f"{fmt(par,'jobs/s')} / {fmt(parssh,'jobs/s')}", "", None)
+rt = find("exec", r"^  vesta exec --on pi4 -- true / ssh ControlMaster.*ratio ([\d.]+)")
+row("  interleaved: vesta exec --on pi4 / ssh ControlMaster", fmt(rt, "x"), "<= 0.8",
+    None if rt is None else rt <= 0.8)
+m = re.search(r"jobs/s: vesta exec --each / xargs -P\d+\s+(\d+) / (\d+) jobs/s, ratio ([\d.]+)", text("exec"))
+if m:
+    row("  interleaved: 1000 true, vesta exec --each / xargs -P", f"{m.group(1)} / {m.group(2)} jobs/s ({m.group(3)})",
+        ">= 1000 jobs/s or >= 0.75", int(m.group(1)) >= 1000 or float(m.group(3)) >= 0.75)
+hwm = re.findall(r"vesta exec --each-from \((\d+) jobs\)\s+VmHWM ([\d.]+) MiB, at most (\d+) descriptors", text("exec"))
+if len(hwm) == 2:
+    row("fan-out scale: CLI VmHWM, descriptors (1,000 / 10,000 jobs)",
+        f"{hwm[0][1]} / {hwm[1][1]} MiB, {hwm[0][2]} / {hwm[1][2]}", "flat",
+        float(hwm[1][1]) - float(hwm[0][1]) < 0.5 and int(hwm[1][2]) <= int(hwm[0][2]))
 ratio = find("foundation", r"ratio vesta/openssl:\s+([\d.]+)")
 row("hashing: vesta cpu per worker / openssl speed sha256 -bytes 16", fmt(ratio, "x"), ">= 0.80",
     None if ratio is None else ratio >= 0.8)

@@ -32,6 +32,10 @@ struct CliOptions {
   bool pipe = false;        // --pipe (with --each): one job per block of stdin
   uint64_t blockBytes = 0;  // --block SIZE; 0: kDefaultBlockBytes
   bool keepOrder = false;   // -k, --keep-order: --pipe outputs in input order
+  std::string eachFrom;  // --each-from FILE|-, or :::: FILE
+  unsigned retries = 0;  // --retries N: a failed command runs again, up to N more times
+  std::string joblog;    // --joblog FILE: parallel's job log, a line per ended attempt
+  bool resume = false, resumeFailed = false;  // skip what the joblog says ended (well)
 };
 
 // Opens the options a{sv} of a call with the placement ones (--on, --local) in it; the caller

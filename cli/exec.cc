@@ -22,6 +22,7 @@
 
 #include "arch_placement.h"
 #include "arch_template.h"
+#include "arg_source.h"
 #include "commands.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
@@ -29,7 +30,9 @@
 #include "fanout.h"
 #include "format.h"
 #include "job.h"
+#include "joblog_writer.h"
 #include "put_files.h"
+#include "retry_plan.h"
 
 namespace vesta {
 
@@ -37,12 +40,20 @@ volatile sig_atomic_t execInterrupts = 0;
 
 namespace {
 
+int appendStrings(sd_bus_message* m, const std::vector<std::string>& words) {
+  int r = sd_bus_message_open_container(m, 'a', "s");
+  for (auto& w : words)
+    if (r >= 0) r = sd_bus_message_append(m, "s", w.c_str());
+  return r < 0 ? r : sd_bus_message_close_container(m);
+}
+
 ClientResult<std::string> callExec(Client& c, const CliOptions& o,
                                    const std::vector<std::string>& argv,
                                    const std::vector<PutSpec>& puts,
                                    const std::vector<std::string>& gets, const UniqueFd (&w)[3],
                                    const UniqueFd& in, const std::string& arch,
-                                   const std::vector<std::string>& archTemplates) {
+                                   const std::vector<std::string>& archTemplates,
+                                   const std::vector<std::string>& avoid) {
   auto call = c.newCall("Exec");
   if (!call) return tl::unexpected(call.error());
   sd_bus_message* m = call->get();
@@ -72,6 +83,12 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
       if (r >= 0) r = sd_bus_message_append(m, "s", t.c_str());
     for (int i = 0; i < 3 && r >= 0; ++i) r = sd_bus_message_close_container(m);
   }
+  if (r >= 0 && !avoid.empty()) r = sd_bus_message_open_container(m, 'e', "sv");
+  if (r >= 0 && !avoid.empty()) r = sd_bus_message_append(m, "s", "avoid");
+  if (r >= 0 && !avoid.empty()) r = sd_bus_message_open_container(m, 'v', "as");
+  if (r >= 0 && !avoid.empty()) r = appendStrings(m, avoid);
+  if (r >= 0 && !avoid.empty()) r = sd_bus_message_close_container(m);
+  if (r >= 0 && !avoid.empty()) r = sd_bus_message_close_container(m);
   if (r >= 0 && o.timeoutMs) r = sd_bus_message_append(m, "{sv}", "timeout_ms", "t", o.timeoutMs);
   if (r >= 0 && o.memMb) r = sd_bus_message_append(m, "{sv}", "mem_mb", "t", o.memMb);
   if (r >= 0 && o.cpuS) r = sd_bus_message_append(m, "{sv}", "cpu_s", "t", o.cpuS);
@@ -117,6 +134,11 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
   addProgram(argv, putPaths);
   auto puts = openPuts(putPaths);
   if (!puts) return tl::unexpected(puts.error());
+  run.sent = 0;
+  for (auto& p : *puts) {
+    struct stat st {};
+    if (::fstat(p.fd.get(), &st) == 0) run.sent += static_cast<uint64_t>(st.st_size);
+  }
   UniqueFd reads[3], writes[3];
   for (int i = 0; i < 3; ++i) {
     int p[2];
@@ -134,7 +156,8 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
   }
   // vestad holds its own copies of the write ends, the stdin read end and the files once the
   // call returns.
-  auto path = callExec(c, o, argv, *puts, gets, writes, stdinRead, arch, variants.templates);
+  auto path =
+      callExec(c, o, argv, *puts, gets, writes, stdinRead, arch, variants.templates, run.plan.avoid());
   if (!path) return tl::unexpected(path.error());
   run.input = std::move(feed);
   run.path = *path;
@@ -249,8 +272,19 @@ void waitIo(Client& c, std::vector<Running*>& runs, int timeoutMs) {
   ::poll(fds.data(), fds.size(), timeoutMs);
 }
 
-// Final properties, for the exit status and the node.
+// Final properties, for the exit status and the node: from the Finished signal when it said
+// them all (no round trip per job), else asked of the job.
 api::JobInfo finalProperties(Client& c, const Running& run) {
+  if (run.finished && run.finished->whole) {
+    api::JobInfo j;
+    j.id = run.path.substr(run.path.rfind('/') + 1);
+    j.state = parseJobState(run.finished->state).value_or(JobState::Failed);
+    j.result = run.finished->result;
+    j.error = run.finished->error;
+    j.node = run.finished->node;
+    j.exitStatus = run.finished->exitStatus;
+    return j;
+  }
   auto job = c.job(run.path);
   if (job) return *job;
   api::JobInfo last;  // vestad went away after announcing the end
@@ -282,15 +316,16 @@ void installInterruptHandler() {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-int commandExec(Client& c, const CliOptions& o) {
-  installInterruptHandler();
-  Running run;
+namespace {
+
+// One attempt of a single command, streamed straight here; `attempt` says how it ended.
+int execOnce(Client& c, const CliOptions& o, Running& run, Attempt& attempt) {
   std::map<std::string, Running*> byPath;
   // Subscribe before submitting, so a command that ends at once cannot be missed.
   Watch watch = watchRuns(c, byPath);
   // stdin goes to the command, as ssh forwards it (a terminal too, without a tty there: see
-  // the man page); -n gives it /dev/null.
-  auto submitted = submit(c, o, o.command, o.puts, o.gets, run, !o.noStdin);
+  // the man page); -n gives it /dev/null, and so does --retries: stdin cannot be read twice.
+  auto submitted = submit(c, o, o.command, o.puts, o.gets, run, !o.noStdin && o.retries == 0);
   if (!submitted) return reportError(o, submitted.error());
   if (run.input) run.input->copyFrom(0);
   byPath[run.path] = &run;
@@ -338,7 +373,9 @@ int commandExec(Client& c, const CliOptions& o) {
         auto job = c.job(run.path);
         if (!job) break;
         if (isTerminal(job->state))
-          run.finished = Finished{run.path, jobStateName(job->state), job->result, job->error};
+          run.finished = Finished{run.path,   jobStateName(job->state), job->result,
+                                  job->error, job->exitStatus,          job->node,
+                                  true};
       }
     }
     if (run.open() || !run.finished) waitIo(c, all, 200);
@@ -367,62 +404,149 @@ int commandExec(Client& c, const CliOptions& o) {
   if (!j.error.empty()) std::fprintf(stderr, "vesta: %s\n", j.error.c_str());
   if (code == kExecFailed && j.error.empty())
     std::fprintf(stderr, "vesta: job %s %s\n", j.id.c_str(), jobStateName(j.state));
+  attempt = {j.node, code, j.error};
+  if (attempt.node.empty() && run.finished) attempt.node = run.finished->node;
+  if (code != 0 && attempt.node.empty() && o.retries > 0)
+    if (auto job = c.job(run.path)) attempt.node = job->node;  // where it failed, to avoid it
   return code;
 }
+
+}  // namespace
+
+int commandExec(Client& c, const CliOptions& o) {
+  installInterruptHandler();
+  RetryPlan plan(o.retries);
+  for (;;) {
+    Running run;
+    run.plan = plan;  // the nodes to pass over
+    Attempt attempt;  // left empty (never placed) when the submission itself failed
+    int code = execOnce(c, o, run, attempt);
+    if (code == 141 || execInterrupts > 0 || !plan.ended(attempt)) {
+      if (!plan.history().empty()) std::fprintf(stderr, "vesta: %s\n", plan.history().c_str());
+      return code;
+    }
+    std::fprintf(stderr, "vesta: attempt %u of at most %u failed %s; running it again\n",
+                 plan.nextNumber() - 1, plan.most(), describeAttempt(attempt).c_str());
+  }
+}
+
+namespace {
+
+// A command to (re)submit: its argument, its number and its attempts so far.
+struct Task {
+  size_t index = 0;
+  std::string arg;
+  RetryPlan plan;
+};
+
+// One read from every pipe that has something (or its end) now: a single poll for them all,
+// not one per pipe, since a fan-out holds hundreds.
+void drainReady(std::deque<std::unique_ptr<Running>>& running) {
+  std::vector<pollfd> fds;
+  std::vector<std::pair<Running*, int>> owners;
+  for (auto& r : running)
+    for (int i = 0; i < 3; ++i)
+      if (r->fds[i]) {
+        fds.push_back({r->fds[i].get(), POLLIN, 0});
+        owners.emplace_back(r.get(), i);
+      }
+  if (fds.empty() || ::poll(fds.data(), fds.size(), 0) <= 0) return;
+  for (size_t k = 0; k < fds.size(); ++k)
+    if (fds[k].revents) drain(*owners[k].first, owners[k].second, false);
+}
+
+double wallSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
 
 int commandExecEach(Client& c, const CliOptions& o) {
   if (o.pipe) return commandExecPipe(c, o);
   installInterruptHandler();
-  std::vector<std::string> args = o.eachArgs;
-  if (!o.eachFrom.empty()) {
-    std::ifstream in(o.eachFrom == "-" ? "/dev/stdin" : o.eachFrom);
-    if (!in) return reportError(o, {kExitUsage, "--each-from " + o.eachFrom + ": cannot read it"});
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty()) args.push_back(line);
-  }
-  if (args.empty())
+  auto source = ArgSource::open(o);
+  if (!source) return reportError(o, source.error());
+  if (source->total() == 0)
     return reportError(o, {kExitUsage, "--each: no arguments to run the command for"});
+  std::map<uint64_t, bool> logged;  // --resume: what the job log says ended (seq -> ok)
+  std::optional<JobLogWriter> joblog;
+  if (!o.joblog.empty()) {
+    auto w = JobLogWriter::open(o.joblog, o.resume || o.resumeFailed, logged);
+    if (!w) return reportError(o, {kExitUsage, w.error()});
+    joblog.emplace(std::move(*w));
+  }
+  ResumeMode mode = o.resume ? ResumeMode::Resume : ResumeMode::ResumeFailed;
+  bool resuming = o.resume || o.resumeFailed;
   // Each running job holds three pipes here.
   rlimit nofile{};
   if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = nofile.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  size_t inFlight = std::min<size_t>({args.size(), 128, static_cast<size_t>(nofile.rlim_cur / 8)});
+  const size_t total = source->total();
+  size_t inFlight = std::min<size_t>({total, 128, static_cast<size_t>(nofile.rlim_cur / 8)});
   std::map<std::string, Running*> byPath;
   Watch watch = watchRuns(c, byPath);
   std::deque<std::unique_ptr<Running>> running;
+  std::deque<Task> again;  // failed, to run again (--retries), before any new argument
   std::map<std::string, size_t> perNode;
-  std::vector<std::string> failures;
-  size_t next = 0, done = 0, failed = 0;
+  std::vector<std::string> failures, retried;
+  size_t next = 0, done = 0, failed = 0, skipped = 0;
+  std::string logError;
   bool tty = ::isatty(2);
   auto showProgress = [&] {
     if (!tty) return;
     std::string nodes;
     for (auto& [node, n] : perNode) nodes += "  " + node + " " + std::to_string(n);
-    std::fprintf(
-        stderr, "\r\033[K%s %zu/%zu%s%s",
-        progressBar(static_cast<double>(done) / static_cast<double>(args.size()), 30).c_str(), done,
-        args.size(), nodes.c_str(),
-        failed ? ("  " + std::to_string(failed) + " failed").c_str() : "");
+    std::fprintf(stderr, "\r\033[K%s %zu/%zu%s%s",
+                 progressBar(static_cast<double>(done) / static_cast<double>(total), 30).c_str(),
+                 done, total, nodes.c_str(),
+                 failed ? ("  " + std::to_string(failed) + " failed").c_str() : "");
+  };
+  bool exhausted = false;  // every argument has been taken
+  // The next command to submit: a retry first, else the next argument the log does not skip.
+  auto takeTask = [&](Task& t) {
+    if (!again.empty()) {
+      t = std::move(again.front());
+      again.pop_front();
+      return true;
+    }
+    std::string arg;
+    while (source->next(arg)) {
+      size_t index = next++;
+      if (resuming && skipOnResume(logged, index + 1, mode)) {
+        ++skipped;
+        ++done;
+        continue;
+      }
+      t = Task{index, std::move(arg), RetryPlan(o.retries)};
+      return true;
+    }
+    exhausted = true;
+    return false;
   };
   bool stopping = false;
-  while (next < args.size() || !running.empty()) {
+  while (!exhausted || !again.empty() || !running.empty()) {
     if (execInterrupts > 0 && !stopping) {
       stopping = true;
+      exhausted = true;
+      again.clear();
       for (auto& r : running) c.cancel(r->path);
     }
     if (execInterrupts > 1) break;
-    while (!stopping && next < args.size() && running.size() < inFlight) {
+    Task t;
+    while (!stopping && running.size() < inFlight && takeTask(t)) {
       auto run = std::make_unique<Running>();
-      run->label = args[next];
-      size_t seq = next + 1;
+      run->label = t.arg;
+      run->index = t.index;
+      run->plan = std::move(t.plan);
+      size_t seq = t.index + 1;
       std::vector<std::string> puts, gets;
-      for (auto& p : o.puts) puts.push_back(expandPlaceholders(p, args[next], seq));
-      for (auto& g : o.gets) gets.push_back(expandPlaceholders(g, args[next], seq));
-      ++next;
-      auto submitted =
-          submit(c, o, expandCommand(o.command, run->label, seq), puts, gets, *run, false);
+      for (auto& p : o.puts) puts.push_back(expandPlaceholders(p, t.arg, seq));
+      for (auto& g : o.gets) gets.push_back(expandPlaceholders(g, t.arg, seq));
+      run->argv = expandCommand(o.command, run->label, seq);
+      run->startedAt = wallSeconds();
+      auto submitted = submit(c, o, run->argv, puts, gets, *run, false);
       if (!submitted) {
         ++done;
         ++failed;
@@ -435,15 +559,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
     }
     while (sd_bus_process(c.bus(), nullptr) > 0) {
     }
-    std::vector<Running*> open;
-    for (auto& r : running) {
-      for (int i = 0; i < 3; ++i) {
-        if (!r->fds[i]) continue;
-        pollfd p{r->fds[i].get(), POLLIN, 0};
-        while (r->fds[i] && ::poll(&p, 1, 0) > 0) drain(*r, i, false);
-      }
-      open.push_back(r.get());
-    }
+    drainReady(running);
     // Jobs whose pipes are closed and whose end was announced: print them whole.
     for (auto it = running.begin(); it != running.end();) {
       Running& r = **it;
@@ -454,17 +570,42 @@ int commandExecEach(Client& c, const CliOptions& o) {
       api::JobInfo j = finalProperties(c, r);
       const std::string& node = j.node;
       int code = exitCodeOf(j);
-      if (tty) std::fprintf(stderr, "\r\033[K");
-      writeAll(1, r.out.data(), r.out.size());
-      writeAll(2, r.err.data(), r.err.size());
-      ++done;
-      if (!node.empty()) ++perNode[node];
-      if (code != 0 || !r.filesError.empty()) {
-        ++failed;
-        std::string why = j.error;
-        if (why.empty()) why = r.filesError;
-        failures.push_back(r.label + " on " + (node.empty() ? "?" : node) + ": exit " +
-                           std::to_string(code) + (why.empty() ? "" : " (" + why + ")"));
+      std::string why = j.error.empty() ? r.filesError : j.error;
+      Attempt attempt{node, code == 0 && !r.filesError.empty() ? 1 : code, why};
+      // A job cancelled by our Ctrl-C did not end: the log leaves it out, --resume runs it.
+      bool cancelled = j.state == JobState::Cancelled;
+      if (joblog && !cancelled) {
+        JobLogEntry e;
+        e.seq = r.index + 1;
+        e.host = node;
+        e.startSeconds = r.startedAt;
+        e.runtimeSeconds = wallSeconds() - r.startedAt;
+        e.sent = r.sent;
+        e.received = r.out.size() + r.err.size();
+        e.exitStatus = attempt.exitCode;
+        e.command = r.argv;
+        if (auto ok = joblog->append(e); !ok && logError.empty()) logError = ok.error();
+      }
+      bool retry = !cancelled && !stopping && r.plan.ended(attempt);
+      if (retry) {
+        // Its output is left out, as parallel does: only the attempt that counts is shown.
+        retried.push_back(r.label + ": attempt " + std::to_string(r.plan.nextNumber() - 1) + " " +
+                          describeAttempt(attempt));
+        again.push_back(Task{r.index, r.label, std::move(r.plan)});
+      } else {
+        if (tty) std::fprintf(stderr, "\r\033[K");
+        writeAll(1, r.out.data(), r.out.size());
+        writeAll(2, r.err.data(), r.err.size());
+        ++done;
+        if (!node.empty()) ++perNode[node];
+        if (attempt.exitCode != 0) {
+          ++failed;
+          std::string history = r.plan.history();
+          failures.push_back(r.label + " " +
+                             (history.empty() ? describeAttempt(attempt) : history));
+        } else if (!r.plan.history().empty()) {
+          retried.push_back(r.label + ": " + r.plan.history());
+        }
       }
       byPath.erase(r.path);
       it = running.erase(it);
@@ -481,10 +622,17 @@ int commandExecEach(Client& c, const CliOptions& o) {
   std::string nodes;
   for (auto& [node, n] : perNode)
     nodes += (nodes.empty() ? "" : ", ") + node + " " + std::to_string(n);
-  std::fprintf(stderr, "vesta: %zu jobs, %zu ok, %zu failed%s%s\n", done, done - failed, failed,
-               nodes.empty() ? "" : "; ran on ", nodes.c_str());
+  std::string skippedText;
+  if (skipped)
+    skippedText = ", " + std::to_string(skipped) + " skipped (" +
+                  (o.resume ? "--resume" : "--resume-failed") + ": in the job log)";
+  std::fprintf(stderr, "vesta: %zu jobs, %zu ok, %zu failed%s%s%s\n", done, done - failed - skipped,
+               failed, skippedText.c_str(), nodes.empty() ? "" : "; ran on ", nodes.c_str());
+  for (auto& f : retried) std::fprintf(stderr, "  retried: %s\n", f.c_str());
   for (auto& f : failures) std::fprintf(stderr, "  failed: %s\n", f.c_str());
+  if (!logError.empty()) std::fprintf(stderr, "vesta: %s\n", logError.c_str());
   if (execInterrupts > 0) return kExecInterrupted;
+  if (!logError.empty() && failed == 0) return 1;          // the jobs ran, their log was not kept
   return static_cast<int>(std::min<size_t>(failed, 101));  // as GNU parallel counts
 }
 

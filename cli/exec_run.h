@@ -16,6 +16,7 @@
 #include "client.h"
 #include "commands.h"
 #include "exec_proto.h"
+#include "retry_plan.h"
 #include "stdin_feed.h"
 #include "unique_fd.h"
 
@@ -40,6 +41,12 @@ struct Running {
   std::string fileTemp, fileName;
   std::string filesError;
   std::optional<StdinFeed> input;  // its stdin pipe, when it has one
+  // --each: which argument (from 0), its attempts so far (--retries), and for the job log
+  size_t index = 0;
+  RetryPlan plan;
+  std::vector<std::string> argv;
+  double startedAt = 0;  // wall clock, seconds
+  uint64_t sent = 0;     // bytes of its --put files
   bool open() const { return fds[0] || fds[1] || fds[2]; }
   ~Running() {
     if (!fileTemp.empty()) ::unlink(fileTemp.c_str());

@@ -10,6 +10,7 @@
 #include "arch_placement.h"
 #include "commands.h"
 #include "exec_policy.h"
+#include "fanout.h"
 #include "job.h"
 #include "pipe_blocks.h"
 #include "vesta_version.h"
@@ -20,6 +21,8 @@ using vesta::ClientError;
 using vesta::CliOptions;
 
 using Numbers = std::vector<uint64_t>;
+
+constexpr uint64_t kMaxRetries = 100;  // more is a loop, not a retry
 
 // Placement and job flags a command takes; any other command refuses them.
 enum Flag : unsigned { kSeed = 1, kPlacement = 2, kNoSplit = 4 };
@@ -143,12 +146,18 @@ std::string usage() {
          "  --gpu[=N]        run where N GPUs (default 1) are lent and free; the job gets them\n"
          "                   in CUDA_VISIBLE_DEVICES, ROCR_VISIBLE_DEVICES and VESTA_GPU\n"
          "  --arch A[,B]     only on nodes of these architectures (x86_64, aarch64, armhf...)\n"
-         "  --each-from F    read --each arguments from file F, one per line (- for stdin)\n"
+         "  --each-from F    read --each arguments from file F, one per line (- for stdin);\n"
+         "                   also as -- CMD {} ::: A B (every word an argument) or :::: F\n"
          "  -n, --no-stdin   the command's stdin is /dev/null (by default vesta's stdin is\n"
          "                   forwarded; --each jobs get /dev/null unless --pipe)\n"
          "  --pipe           with --each: cut stdin at line ends into blocks, one job each\n"
          "  --block SIZE     --pipe's block size (default 1M; e.g. 64k, 16M)\n"
          "  -k, --keep-order --pipe: print the outputs in input order\n"
+         "  --retries N      run a failed command again, up to N more times, on a node that\n"
+         "                   has not failed it while there is one\n"
+         "  --joblog F       log each ended job to F in GNU parallel's format (fsync'd)\n"
+         "  --resume         with --joblog: skip the jobs F has; --resume-failed: skip only\n"
+         "                   the ones that succeeded\n"
          "\n"
          "Exit codes: 0 success, 1 job failed, 2 usage error, 3 vestad unreachable.\n";
 }
@@ -244,6 +253,20 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
       auto n = number("--gpu", inlineValue.value_or("1"), 1, 16);
       if (!n) return tl::unexpected(n.error());
       o.gpus = *n;
+    } else if (execMode && name == "retries") {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      auto n = number("--retries", *v, 0, kMaxRetries);
+      if (!n) return tl::unexpected(n.error());
+      o.retries = static_cast<unsigned>(*n);
+    } else if (execMode && name == "joblog") {
+      auto v = value();
+      if (!v) return tl::unexpected(v.error());
+      if (v->empty())
+        return tl::unexpected(ClientError{vesta::kExitUsage, "--joblog: give a file name"});
+      o.joblog = *v;
+    } else if (execMode && (name == "resume" || name == "resume-failed")) {
+      (name == "resume" ? o.resume : o.resumeFailed) = true;
     } else if (execMode && name == "each") {
       o.each = true;
     } else if (execMode && name == "force") {
@@ -265,6 +288,25 @@ tl::expected<CliOptions, ClientError> parseArgs(int argc, char** argv, bool& hel
     } else {
       return tl::unexpected(ClientError{
           vesta::kExitUsage, "unknown option " + arg + "; run vesta -help for the list"});
+    }
+  }
+  if (execMode) {
+    // GNU parallel's ways of giving the arguments after the command: ::: A B, :::: FILE.
+    auto split = vesta::splitCommandArgs(o.command);
+    if (!split) return tl::unexpected(ClientError{vesta::kExitUsage, split.error()});
+    if (split->inlineArgs || !split->argFile.empty()) {
+      if (o.each)
+        return tl::unexpected(ClientError{
+            vesta::kExitUsage,
+            "arguments given both with --each/--each-from and after ::: or ::::; use one"});
+      if (split->inlineArgs && split->args.empty())
+        return tl::unexpected(ClientError{vesta::kExitUsage,
+                                          "\":::\" with nothing after it: give the arguments, e.g. "
+                                          "vesta exec -- echo {} ::: a b c"});
+      o.each = true;
+      o.eachArgs = std::move(split->args);
+      o.eachFrom = std::move(split->argFile);
+      o.command = std::move(split->command);
     }
   }
   return o;
@@ -327,6 +369,14 @@ tl::expected<Numbers, ClientError> checkArgs(const Command& cmd, const CliOption
       if (auto ok = vesta::checkGetPattern(g); !ok) return bad(ok.error());
     if (o.json) return bad("exec: --json does not apply; the command's output is the output");
     if (auto ok = checkStdinFlags(o); !ok) return bad(ok.error());
+    if ((o.resume || o.resumeFailed) && o.joblog.empty())
+      return bad(std::string(o.resume ? "--resume" : "--resume-failed") +
+                 " reads the job log: give it with --joblog FILE");
+    if (o.resume && o.resumeFailed)
+      return bad("--resume and --resume-failed: give one (--resume-failed also skips the ok ones)");
+    if (!o.joblog.empty() && !o.each)
+      return bad(
+          "--joblog belongs to a fan-out: --each A B, --each-from FILE, ::: A B or :::: FILE");
   }
   return nums;
 }

@@ -9,7 +9,7 @@
 
 #include "exec_policy.h"
 #include "hex.h"
-#include "sha256.h"
+#include "lazy_sha256.h"
 
 namespace vesta {
 
@@ -27,7 +27,7 @@ tl::expected<std::vector<PutSpec>, ClientError> openPuts(const std::vector<std::
     struct stat st {};
     if (!p.fd) return bad(std::strerror(errno));
     if (::fstat(p.fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return bad("not a regular file");
-    auto digest = sha256OfFd(p.fd.get());
+    auto digest = sha256OfFdLazily(p.fd.get());
     if (!digest) return bad(digest.error());
     p.sha = toHex(*digest);
     p.executable = (st.st_mode & 0111) != 0;

@@ -73,7 +73,7 @@ int takeStdin(int fd, std::string& why) {
 
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   return readOptionDict(
-      m, error, "on, local, arch, arch_files, timeout_ms, mem_mb, cpu_s, stdin, gpus",
+      m, error, "on, local, avoid, arch, arch_files, timeout_ms, mem_mb, cpu_s, stdin, gpus",
       [&](const std::string& k) {
         if (k == "stdin") {
           int fd = -1;
@@ -114,6 +114,20 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
           if (r < 0)
             return replyError(error, kErrorInvalidArgument,
                               "option \"arch_files\" takes an array of strings");
+        } else if (k == "avoid") {
+          // Node names where a retried command failed: placed elsewhere while it can be.
+          int r = sd_bus_message_enter_container(m, 'v', "as");
+          char** names = nullptr;
+          if (r >= 0) r = sd_bus_message_read_strv(m, &names);
+          for (char** n = names; n && *n; ++n) {
+            req.avoid.emplace_back(*n);
+            free(*n);
+          }
+          free(names);
+          if (r >= 0) r = sd_bus_message_exit_container(m);
+          if (r < 0)
+            return replyError(error, kErrorInvalidArgument,
+                              "option \"avoid\" takes an array of node names (as)");
         } else if (k == "timeout_ms" || k == "mem_mb" || k == "cpu_s") {
           uint64_t v = 0;
           if (sd_bus_message_read(m, "v", "t", &v) < 0)

@@ -116,8 +116,11 @@ const sd_bus_vtable kJobVtable[] = {
     SD_BUS_PROPERTY("Refusals", api::Refusal::kArraySignature, getProperty, 0,
                     SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_METHOD("Cancel", "", "", cancel, SD_BUS_VTABLE_UNPRIVILEGED),
-    SD_BUS_SIGNAL_WITH_NAMES("Finished", "sss",
-                             SD_BUS_PARAM(state) SD_BUS_PARAM(result) SD_BUS_PARAM(error), 0),
+    // exit_status and node came later, after the first three: a reader of "sss" reads on.
+    SD_BUS_SIGNAL_WITH_NAMES("Finished", "sssis",
+                             SD_BUS_PARAM(state) SD_BUS_PARAM(result) SD_BUS_PARAM(error)
+                                 SD_BUS_PARAM(exit_status) SD_BUS_PARAM(node),
+                             0),
     SD_BUS_VTABLE_END,
 };
 
@@ -156,8 +159,9 @@ void emitJobChange(sd_bus* bus, const Job& job, JobChange change) {
                                      "Result", "Error", "ElapsedMs", "Reason", "ExitStatus",
                                      "PauseReason", nullptr);
       if (isTerminal(job.state))
-        sd_bus_emit_signal(bus, path.c_str(), kJobInterface, "Finished", "sss",
-                           jobStateName(job.state), job.result.c_str(), job.error.c_str());
+        sd_bus_emit_signal(bus, path.c_str(), kJobInterface, "Finished", "sssis",
+                           jobStateName(job.state), job.result.c_str(), job.error.c_str(),
+                           static_cast<int32_t>(job.exitStatus), job.node.c_str());
       break;
     case JobChange::Removed:
       sd_bus_emit_signal(bus, kObjectPath, kManagerInterface, "JobRemoved", "so",

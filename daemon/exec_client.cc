@@ -156,15 +156,18 @@ void ExecClient::dispatch() {
   if (dispatching_) return;  // a local refusal can arrive while we are placing
   dispatching_ = true;
   std::deque<uint64_t> waiting;
+  // The nodes and what runs where, once per pass and kept up to date as commands are offered:
+  // asked again for every queued command, a fan-out's full queue cost O(queue x runs) per end.
+  const auto nodes = hooks_.views();
+  auto running = runningOn();
+  auto gpus = gpusOn();
   while (!queue_.empty()) {
     uint64_t id = queue_.front();
     queue_.pop_front();
     Run* found = runs_.find(id);
     if (!found || found->state != S::Queued) continue;
     Run& run = *found;
-    auto views = hooks_.views();
-    auto running = runningOn();
-    auto gpus = gpusOn();
+    auto views = nodes;
     for (auto& v : views) {
       v.exec_running = running.count(v.name) ? running[v.name] : 0;
       v.gpu_running = gpus.count(v.name) ? gpus[v.name] : 0;
@@ -174,6 +177,7 @@ void ExecClient::dispatch() {
     how.kind = JobKind::Exec;
     how.on = run.req.on;
     how.local = run.req.local;
+    how.avoid = run.req.avoid;
     how.argv0 = run.req.argv[0];
     how.shipped = namesShippedProgram(run.req.argv[0]);
     how.gpus = run.req.gpus;
@@ -199,7 +203,15 @@ void ExecClient::dispatch() {
       continue;
     }
     for (auto& v : views)
-      if (v.name == plan.nodes[0]) offer(run, v, plan.reason);
+      if (v.name == plan.nodes[0]) {
+        ++running[v.name];
+        gpus[v.name] += run.req.gpus;
+        offer(run, v, plan.reason);
+        if (run.state == S::Queued) {  // it could not be sent: requeued
+          --running[v.name];
+          gpus[v.name] -= run.req.gpus;
+        }
+      }
   }
   queue_ = std::move(waiting);
   dispatching_ = false;

@@ -61,6 +61,7 @@ class ExecClient : public Engine {
     // {arch}: the --put names with the placeholder; argv and gets carry it too, and each node
     // gets them expanded to its machine, with only its own variants of these files.
     std::vector<std::string> archFiles;
+    std::vector<std::string> avoid;  // --retries: nodes that failed it (placeExec's `avoid`)
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
     // The submitter's stdin pipe (a read end), forwarded to the command; empty: /dev/null.

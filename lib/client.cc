@@ -35,7 +35,11 @@ Watch::Watch(sd_bus* bus, const char* sender, const char* path, const char* inte
     (*static_cast<Handler*>(userdata))(m);
     return 0;
   };
-  if (sd_bus_match_signal(bus, &slot, sender, path, interface, member, run, handler_.get()) >= 0)
+  // Asynchronous: no round trip of its own. The bus handles a connection's messages in order,
+  // so the match is in place before any call sent after it (a submission) reaches vestad, and
+  // no signal that call causes can be missed.
+  if (sd_bus_match_signal_async(bus, &slot, sender, path, interface, member, run, nullptr,
+                                handler_.get()) >= 0)
     slot_.reset(slot);
 }
 
@@ -177,7 +181,15 @@ Watch Client::watchFinished(std::function<void(const Finished&)> handler) const 
                  const char *state = "", *result = "", *error = "";
                  const char* path = sd_bus_message_get_path(m);
                  if (!path || sd_bus_message_read(m, "sss", &state, &result, &error) < 0) return;
-                 handler(Finished{path, state, result, error});
+                 Finished f;
+                 f.path = path;
+                 f.state = state;
+                 f.result = result;
+                 f.error = error;
+                 const char* node = "";
+                 f.whole = sd_bus_message_read(m, "is", &f.exitStatus, &node) > 0;
+                 f.node = node;
+                 handler(f);
                });
 }
 

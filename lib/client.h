@@ -48,9 +48,13 @@ class Watch {
   std::unique_ptr<sd_bus_slot, SlotUnref> slot_;
 };
 
-// A job's Finished signal.
+// A job's Finished signal. `whole`: it also said the exit status and the node (vestad from
+// 0.1 on sends them; without them a reader asks the job's properties).
 struct Finished {
   std::string path, state, result, error;
+  int32_t exitStatus = -1;
+  std::string node;
+  bool whole = false;
 };
 
 class Client {

@@ -252,6 +252,10 @@ Plan placeExec(const PlacementRequest& r, const std::vector<NodeView>& nodes,
     else
       refusals.push_back(why);
   }
+  auto avoided = [&](const NodeView* n) {
+    return std::find(r.avoid.begin(), r.avoid.end(), n->name) != r.avoid.end();
+  };
+  if (!std::all_of(willing.begin(), willing.end(), avoided)) std::erase_if(willing, avoided);
   if (willing.empty()) {
     if (!r.on.empty() && refusals.empty())
       plan.error = "no node named " + r.on + " is known";

@@ -70,6 +70,10 @@ struct PlacementRequest {
   bool shipped = false;     // exec: the program travels with the job (--put)
   unsigned gpus = 0;        // exec: --gpu=N, only on nodes lending N free GPUs
   ArchRequest arch;         // exec: the shipped program's architecture and --arch
+  // exec, --retries: nodes where this command already failed. They are passed over while any
+  // other node would run it (even if that one is full now: the job waits for it), and used
+  // again once every node that would run it has failed it.
+  std::vector<std::string> avoid;
 };
 
 struct PlacementPolicy {

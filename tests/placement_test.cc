@@ -263,3 +263,40 @@ TEST_CASE("placement's views: this node from its measurement, a peer from its be
   CHECK_FALSE(unlinked.exec.allow_exec);  // no policy announced: exec is off there
   CHECK(unlinked.exec_slots == 0);
 }
+
+TEST_CASE("an exec retry passes over the nodes that failed it, until every node has",
+          "[placement]") {
+  vesta::PlacementPolicy policy;
+  PlacementRequest r;
+  r.kind = JobKind::Exec;
+  r.argv0 = "sh";
+  auto desk = self(0.1);
+  desk.exec = {true, false, {}, 0};
+  desk.exec_slots = 2;
+  auto pi4 = peer("pi4", 3.0);
+  pi4.exec = {true, false, {}, 0};
+  pi4.exec_slots = 1;
+  auto nas = peer("nas", 3.5);
+  nas.exec = {false, false, {}, 0};  // would not run it at all
+  nas.exec_slots = 2;
+
+  r.avoid = {"desk"};  // failed on desk: the idle desk is passed over
+  auto plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes[0] == "pi4");
+
+  pi4.exec_running = 1;  // pi4 is full: wait for it rather than go back to desk
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  CHECK(plan.wait);
+
+  r.avoid = {"desk", "pi4"};  // failed on every node that would run it: anywhere again
+  pi4.exec_running = 0;
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes[0] == "desk");
+
+  r.avoid = {"nas"};  // a node that would not run it anyway changes nothing
+  plan = vesta::placeExec(r, {desk, pi4, nas}, policy);
+  REQUIRE(plan.ok());
+  CHECK(plan.nodes[0] == "desk");
+}

@@ -91,7 +91,7 @@ scenario_completion() {
   check "vesta cpu --<TAB> offers the cpu flags" \
     test "$(words vesta cpu --)" = "--json --local --no-split --on --seed"
   check "vesta exec --<TAB> offers the exec flags" \
-    test "$(words vesta exec --)" = "-- --arch --block --cpu-time --each --each-from --force --get --gpu --json --keep-order --local --mem --no-stdin --on --pipe --put --timeout"
+    test "$(words vesta exec --)" = "-- --arch --block --cpu-time --each --each-from --force --get --gpu --joblog --json --keep-order --local --mem --no-stdin --on --pipe --put --resume --resume-failed --retries --timeout"
   check "vesta -bus <TAB> offers system and user" test "$(words vesta -bus '')" = "system user"
   check "vesta cpu --on <TAB> offers this node and its peer, asked of vestad" \
     test "$(words vesta -node desk cpu --on '')" = "desk pi4"
