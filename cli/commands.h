@@ -27,14 +27,13 @@ struct CliOptions {
   bool force = false;  // --force: a --get file may replace one of the same name here
   bool each = false;   // --each ARGS... -- command {}
   std::vector<std::string> eachArgs;
-  std::string eachFrom;     // --each-from FILE|-
+  std::string eachFrom;     // --each-from FILE|-, or :::: FILE
   bool noStdin = false;     // -n, --no-stdin: the command's stdin is /dev/null (as ssh -n)
   bool pipe = false;        // --pipe (with --each): one job per block of stdin
   uint64_t blockBytes = 0;  // --block SIZE; 0: kDefaultBlockBytes
   bool keepOrder = false;   // -k, --keep-order: --pipe outputs in input order
-  std::string eachFrom;  // --each-from FILE|-, or :::: FILE
-  unsigned retries = 0;  // --retries N: a failed command runs again, up to N more times
-  std::string joblog;    // --joblog FILE: parallel's job log, a line per ended attempt
+  unsigned retries = 0;     // --retries N: a failed command runs again, up to N more times
+  std::string joblog;       // --joblog FILE: parallel's job log, a line per ended attempt
   bool resume = false, resumeFailed = false;  // skip what the joblog says ended (well)
 };
 

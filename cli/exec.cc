@@ -156,8 +156,8 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
   }
   // vestad holds its own copies of the write ends, the stdin read end and the files once the
   // call returns.
-  auto path =
-      callExec(c, o, argv, *puts, gets, writes, stdinRead, arch, variants.templates, run.plan.avoid());
+  auto path = callExec(c, o, argv, *puts, gets, writes, stdinRead, arch, variants.templates,
+                       run.plan.avoid());
   if (!path) return tl::unexpected(path.error());
   run.input = std::move(feed);
   run.path = *path;

@@ -377,6 +377,10 @@ tl::expected<Numbers, ClientError> checkArgs(const Command& cmd, const CliOption
     if (!o.joblog.empty() && !o.each)
       return bad(
           "--joblog belongs to a fan-out: --each A B, --each-from FILE, ::: A B or :::: FILE");
+    // A --pipe block is read once and not kept: it cannot be run again, nor skipped by Seq.
+    if (o.pipe && (o.retries || !o.joblog.empty()))
+      return bad(std::string(o.retries ? "--retries" : "--joblog") +
+                 " does not work with --pipe: its blocks are not kept to run again");
   }
   return nums;
 }

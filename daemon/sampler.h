@@ -30,7 +30,7 @@ struct NodeStatus {
   std::optional<double> temperature_c;
   int gpus = 0;
   std::vector<Gpu> gpu_list;  // each GPU, its memory and busy % (refreshed with the power)
-  NodePlatform platform;  // read once at start (daemon/platform)
+  NodePlatform platform;      // read once at start (daemon/platform)
   // What this node may lend now, recomputed every sample from the measurement above, the
   // owner's settings and the borrowed work's own CPU time (Sampler::Sources).
   double borrowedBusyCores = 0;

@@ -50,7 +50,7 @@ struct ExecOfferMsg {
   std::vector<ShippedFile> files;
   std::vector<std::string> gets;  // --get patterns
   bool stdin_piped = false;       // ExecStdin frames follow; else the command's stdin is /dev/null
-  uint8_t gpus = 0;  // --gpu=N; an optional byte after the stdin flag, absent when 0
+  uint8_t gpus = 0;               // --gpu=N; an optional byte after the stdin flag, absent when 0
   bool operator==(const ExecOfferMsg&) const = default;
 };
 

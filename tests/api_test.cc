@@ -66,16 +66,26 @@ std::vector<Row> arrayRoundTrip(const std::vector<Row>& rows) {
 }
 
 Peer samplePeer() {
-  return {"pi4",          "aaaa-bbbb-cccc-dddd",
-          "192.168.1.20", 7777,
-          "alive",        4,
-          97.5,           3900,
-          "grid",         1,
-          0.25,           300,
-          true,           0.41,
-          76.4,           0.36,
-          "armv7l",       "armhf",
-          32,             "6.1.0-rpi7"};
+  return {"pi4",
+          "aaaa-bbbb-cccc-dddd",
+          "192.168.1.20",
+          7777,
+          "alive",
+          4,
+          97.5,
+          3900,
+          "grid",
+          1,
+          0.25,
+          300,
+          true,
+          0.41,
+          76.4,
+          0.36,
+          "armv7l",
+          "armhf",
+          32,
+          "6.1.0-rpi7"};
 }
 Flow sampleFlow() {
   return {true,

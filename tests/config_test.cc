@@ -119,11 +119,11 @@ TEST_CASE("config.example.json loads and holds every field", "[config]") {
   std::string text = readText(dataPath("../../config.example.json"));
   REQUIRE_FALSE(text.empty());
   REQUIRE(vesta::applyConfigJson(c, text, "config.example.json"));
-  for (const char* field : {"cpu_offer_pct", "mem_offer_mb", "reserve_pct", "spill_cpu_pct",
-                            "allow_exec", "exec_allowlist", "max_borrow_ratio", "battery_min_pct",
-                            "port", "dport", "key", "name", "power", "in_use_offer_pct",
-                            "idle_after_s", "thermal_soft_c", "thermal_hard_c", "resume_after_s",
-                            "max_pause_s"})
+  for (const char* field :
+       {"cpu_offer_pct", "mem_offer_mb", "reserve_pct", "spill_cpu_pct", "allow_exec",
+        "exec_allowlist", "max_borrow_ratio", "battery_min_pct", "port", "dport", "key", "name",
+        "power", "in_use_offer_pct", "idle_after_s", "thermal_soft_c", "thermal_hard_c",
+        "resume_after_s", "max_pause_s"})
     CHECK_THAT(text, Catch::Contains(std::string("\"") + field + "\""));
 }
 
