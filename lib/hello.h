@@ -32,7 +32,7 @@ struct Hello {
 
 // Always the current version; `hello.exec` must be set.
 Bytes encodeHello(const Hello& hello);
-// Strict: 96 bytes of proof, version 3, a well-formed exec policy, nothing more.
+// Strict: 96 bytes of proof, the current version, a well-formed exec policy, nothing more.
 Result<Hello> decodeHello(std::span<const uint8_t> payload);
 
 // What a Hello signs: a context, the signer's role and this handshake's hash, so a proof can be
