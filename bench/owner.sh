@@ -40,8 +40,9 @@ wait_until() {  # wait_until SECONDS COMMAND...: an upper bound, whatever the ma
   local deadline=$((SECONDS + $1))
   until "${@:2}"; do [ $SECONDS -ge $deadline ] && return 1; sleep 0.1; done
 }
-# CPU ns of vestad's job threads: those not at nice 0 (the executor's run at nice 10, below the
-# owner; `vesta stress`, the owner's load, runs in vestad too but at nice 0 and is not counted).
+# CPU ns of vestad's job threads: the borrowed ones at SCHED_IDLE (policy 5) and the owner's at
+# nice 10; `vesta stress`, the owner's load, runs in vestad too but at nice 0, SCHED_OTHER, and
+# is not counted.
 cpu_ns() {
   python3 - "$1" <<'PY'
 import glob, sys
@@ -49,8 +50,9 @@ total = 0
 for task in glob.glob(f"/proc/{sys.argv[1]}/task/*"):
     try:
         stat = open(task + "/stat").read()
-        nice = int(stat[stat.rindex(")") + 2:].split()[16])
-        if nice != 0:
+        fields = stat[stat.rindex(")") + 2:].split()
+        nice, policy = int(fields[16]), int(fields[38])
+        if nice != 0 or policy == 5:
             total += int(open(task + "/schedstat").read().split()[0])
     except (OSError, ValueError, IndexError):
         pass
