@@ -210,8 +210,17 @@ scenario_architectures() {
     test "$(V --json peers | json_get '[p["machine"] for p in d["peers"] if p["name"] == "lab"][0]')" = "$machine"
   expect_contains "vesta status names this machine's architecture" "arch    $machine" "$(V status)"
   mkdir -p "$WORK/arch" && cd "$WORK/arch" || exit 1
-  cp "$PIWORK" piwork
-  out=$(V exec -- ./piwork 1 2>&1)
+  # A shipped program of this machine's architecture that says where it ran: piwork, except in
+  # a sanitizer build, whose AddressSanitizer reserves more address space than a job's RLIMIT_AS
+  # allows; there a copy of sh (an ELF program as well) says it.
+  local run=(1)
+  if grep -q __asan_init "$PIWORK"; then
+    cp "$(readlink -f /bin/sh)" piwork
+    run=(-c 'echo "vesta node $VESTA_NODE"')
+  else
+    cp "$PIWORK" piwork
+  fi
+  out=$(V exec -- ./piwork "${run[@]}" 2>&1)
   expect_contains "a shipped program of this machine's architecture runs (on lab)" "vesta node lab" "$out"
   check "from lab's relative state dir, made absolute" test -d "$WORK/relstate/cache"
   # An AArch64 program's header: placement reads only that, so nothing needs to run it.
@@ -223,8 +232,8 @@ scenario_architectures() {
     expect_contains "naming the node and the program's architecture" \
       "lab is $machine; ./prog is an AArch64 program" "$out"
   fi
-  cp "$PIWORK" "piwork.$machine"
-  out=$(V exec -- "./piwork.{arch}" 1 2>&1)
+  cp piwork "piwork.$machine"
+  out=$(V exec -- "./piwork.{arch}" "${run[@]}" 2>&1)
   expect_contains "{arch} ships this machine's variant and runs it" "vesta node lab" "$out"
   out=$(V exec -- "./missing.{arch}" 2>&1); rc=$?
   check "a {arch} program with no variant here is a usage error" test $rc -eq 2

@@ -82,14 +82,22 @@ scenario_slow_consumer() {
   check "50 MB through a slow command arrive whole" cmp -s in out
   desk1=$(hwm desk) pi41=$(hwm pi4)
   echo "# VmRSS -> VmHWM: desk ${desk0} -> ${desk1} kB, pi4 ${pi40} -> ${pi41} kB"
-  check "the submitting vestad's peak grew by under 16 MiB" test $((desk1 - desk0)) -lt 16384
-  check "the runner's peak grew by under 16 MiB" test $((pi41 - pi40)) -lt 16384
+  # AddressSanitizer's quarantine keeps freed memory (256 MiB) from reuse, so in a sanitizer
+  # build the peaks say nothing about Vesta's buffers; the gcc build checks them.
+  local asan=0
+  grep -q __asan_init "$VESTAD" && asan=1 && echo "# sanitizer build: peaks not checked"
+  if [ $asan = 0 ]; then
+    check "the submitting vestad's peak grew by under 16 MiB" test $((desk1 - desk0)) -lt 16384
+    check "the runner's peak grew by under 16 MiB" test $((pi41 - pi40)) -lt 16384
+  fi
   desk0=$(reset_peak desk)
   V exec --local -- sh -c 'sleep 2; cat' <in >out
   check "and through this node's own runner" cmp -s in out
   desk2=$(hwm desk)
   echo "# local: VmRSS -> VmHWM: desk ${desk0} -> ${desk2} kB"
-  check "where desk's peak grew by under 16 MiB too" test $((desk2 - desk0)) -lt 16384
+  if [ $asan = 0 ]; then
+    check "where desk's peak grew by under 16 MiB too" test $((desk2 - desk0)) -lt 16384
+  fi
 }
 
 # --each --pipe over two nodes: the blocks' outputs, in input order with -k, equal the command
