@@ -1,6 +1,5 @@
 #include "gpus.h"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,24 +26,6 @@ std::optional<uint64_t> toU64(std::string_view s) {
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
   return v;
-}
-
-std::string joinRoot(const std::string& root, const std::string& path) {
-  if (root.empty() || root == "/") return path;
-  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
-}
-
-std::vector<std::string> listDir(const std::string& path) {
-  std::vector<std::string> names;
-  if (DIR* d = ::opendir(path.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n[0] != '.') names.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
 }
 
 // "card12" -> 12; connectors ("card0-HDMI-A-1") and anything else -> nullopt.
@@ -90,7 +71,7 @@ std::string printable(std::string s, size_t max) {
 void readDrm(const std::string& root, std::vector<Gpu>& out) {
   const std::string base = "/sys/class/drm";
   std::vector<std::pair<uint64_t, std::string>> cards;
-  for (const auto& name : listDir(joinRoot(root, base)))
+  for (const auto& name : listSysDir(root, base))
     if (auto n = cardNumber(name)) cards.emplace_back(*n, name);
   std::sort(cards.begin(), cards.end());
   for (const auto& card : cards) {
@@ -103,7 +84,7 @@ void readDrm(const std::string& root, std::vector<Gpu>& out) {
     if (g.driver.empty()) {
       // The driver symlink's name, where uevent does not say it.
       char link[PATH_MAX];
-      ssize_t n = ::readlink(joinRoot(root, dev + "/driver").c_str(), link, sizeof link - 1);
+      ssize_t n = ::readlink(sysPath(root, dev + "/driver").c_str(), link, sizeof link - 1);
       if (n > 0) {
         std::string target(link, static_cast<size_t>(n));
         g.driver = target.substr(target.rfind('/') + 1);
@@ -126,7 +107,7 @@ void readDrm(const std::string& root, std::vector<Gpu>& out) {
     if (auto busy = toU64(attr("gpu_busy_percent")); busy && *busy <= 100)
       g.busy_pct = static_cast<unsigned>(*busy);
     // Compute goes through the render node; the card node is for display.
-    for (const auto& node : listDir(joinRoot(root, dev + "/drm")))
+    for (const auto& node : listSysDir(root, dev + "/drm"))
       if (node.rfind("renderD", 0) == 0) g.devices.push_back("/dev/dri/" + node);
     if (g.devices.empty()) g.devices.push_back("/dev/dri/" + name);
     if (g.driver == "amdgpu") g.devices.push_back("/dev/kfd");  // ROCm's compute queue
@@ -138,7 +119,7 @@ void readDrm(const std::string& root, std::vector<Gpu>& out) {
 // and the device minor (/dev/nvidiaN); a card DRM shows too is completed, not counted twice.
 void readNvidia(const std::string& root, std::vector<Gpu>& out) {
   const std::string base = "/proc/driver/nvidia/gpus";
-  for (const auto& pci : listDir(joinRoot(root, base))) {
+  for (const auto& pci : listSysDir(root, base)) {
     std::string info = readSysFile(root, base + "/" + pci + "/information").value_or("");
     const std::string& location = pci;  // the directory is named by the card's bus address
     auto same = std::find_if(out.begin(), out.end(),

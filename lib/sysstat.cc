@@ -49,9 +49,16 @@ std::string trim(std::string s) {
   return s;
 }
 
-std::vector<std::string> listDir(const std::string& path) {
+}  // namespace
+
+std::string sysPath(const std::string& root, const std::string& path) {
+  if (root.empty() || root == "/") return path;
+  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
+}
+
+std::vector<std::string> listSysDir(const std::string& root, const std::string& dir) {
   std::vector<std::string> names;
-  if (DIR* d = ::opendir(path.c_str())) {
+  if (DIR* d = ::opendir(sysPath(root, dir).c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string n = e->d_name;
       if (n[0] != '.') names.push_back(n);  // also skips ".", ".." and hidden files
@@ -61,13 +68,6 @@ std::vector<std::string> listDir(const std::string& path) {
   std::sort(names.begin(), names.end());
   return names;
 }
-
-std::string joinRoot(const std::string& root, const std::string& path) {
-  if (root.empty() || root == "/") return path;
-  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
-}
-
-}  // namespace
 
 ProcStat parseProcStat(std::string_view text) {
   ProcStat out;
@@ -155,7 +155,7 @@ PowerState summarizePower(const std::vector<PowerSupply>& supplies) {
 }
 
 std::optional<std::string> readSysFile(const std::string& root, const std::string& path) {
-  std::ifstream in(joinRoot(root, path), std::ios::binary);
+  std::ifstream in(sysPath(root, path), std::ios::binary);
   if (!in) return std::nullopt;
   std::string text;
   char buffer[8192];
@@ -169,7 +169,7 @@ std::optional<std::string> readSysFile(const std::string& root, const std::strin
 std::vector<PowerSupply> readPowerSupplies(const std::string& root) {
   std::vector<PowerSupply> out;
   const std::string base = "/sys/class/power_supply";
-  for (const auto& name : listDir(joinRoot(root, base))) {
+  for (const auto& name : listSysDir(root, base)) {
     auto field = [&](const char* f) -> std::optional<std::string> {
       auto t = readSysFile(root, base + "/" + name + "/" + f);
       if (!t) return std::nullopt;

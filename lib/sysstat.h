@@ -75,6 +75,11 @@ struct GpuInfo {
   std::vector<std::string> drivers;  // e.g. "nvidia", "amdgpu", "i915", "vc4"
 };
 
+// `path` under the sysroot `root` (tests pass fixture trees; "/" is the machine itself).
+std::string sysPath(const std::string& root, const std::string& path);
+// The entries of the directory `dir` under `root`, sorted, without dot files; none if missing.
+std::vector<std::string> listSysDir(const std::string& root, const std::string& dir);
+
 // Reads a file under `root` (e.g. root "/tmp/fixture", path "/proc/stat"), at most 1 MiB.
 std::optional<std::string> readSysFile(const std::string& root, const std::string& path);
 

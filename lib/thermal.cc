@@ -1,7 +1,5 @@
 #include "thermal.h"
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -9,24 +7,6 @@
 
 namespace vesta {
 namespace {
-
-std::vector<std::string> listDir(const std::string& path) {
-  std::vector<std::string> names;
-  if (DIR* d = ::opendir(path.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      std::string n = e->d_name;
-      if (n[0] != '.') names.push_back(n);
-    }
-    ::closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string joinRoot(const std::string& root, const std::string& path) {
-  if (root.empty() || root == "/") return path;
-  return (root.back() == '/' ? root.substr(0, root.size() - 1) : root) + path;
-}
 
 std::string firstLine(const std::string& root, const std::string& path) {
   std::string s = readSysFile(root, path).value_or("");
@@ -78,16 +58,16 @@ Thermal pickCpuThermal(const std::vector<ThermalReading>& readings) {
 std::vector<ThermalReading> readThermalSensors(const std::string& root) {
   std::vector<ThermalReading> out;
   const std::string zones = "/sys/class/thermal";
-  for (const auto& name : listDir(joinRoot(root, zones))) {
+  for (const auto& name : listSysDir(root, zones)) {
     if (name.rfind("thermal_zone", 0) != 0) continue;
     auto c = milliCelsius(firstLine(root, zones + "/" + name + "/temp"));
     if (c) out.push_back({name, firstLine(root, zones + "/" + name + "/type"), *c});
   }
   const std::string hwmon = "/sys/class/hwmon";
-  for (const auto& chip : listDir(joinRoot(root, hwmon))) {
+  for (const auto& chip : listSysDir(root, hwmon)) {
     std::string type = firstLine(root, hwmon + "/" + chip + "/name");
     if (cpuSensorRank(type) == 0) continue;  // a disk's or a GPU's chip: not read at all
-    for (const auto& file : listDir(joinRoot(root, hwmon + "/" + chip))) {
+    for (const auto& file : listSysDir(root, hwmon + "/" + chip)) {
       if (file.rfind("temp", 0) != 0 || file.size() < 11 ||
           file.compare(file.size() - 6, 6, "_input") != 0)
         continue;
