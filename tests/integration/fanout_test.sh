@@ -202,9 +202,13 @@ scenario_descriptors() {
   V exec --each $(seq 100) -- true >/dev/null 2>&1
   before=$(fd_count desk)
   ls -l "/proc/$(cat "$WORK/desk.pid")/fd" >fds.before
-  V exec --each $(seq 2000) -- true >/dev/null 2>each.err; rc=$?
-  check "2,000 jobs end ok" test $rc -eq 0
-  expect_contains "all of them" "2000 jobs, 2000 ok" "$(cat each.err)"
+  # 2,000 jobs; 500 in a sanitizer build, where each costs several times as much and a
+  # descriptor left behind per job shows as well.
+  local n=2000
+  grep -q __asan_init "$VESTAD" && n=500
+  V exec --each $(seq $n) -- true >/dev/null 2>each.err; rc=$?
+  check "$n jobs end ok" test $rc -eq 0
+  expect_contains "all of them" "$n jobs, $n ok" "$(cat each.err)"
   if wait_for 20 fds_back "$before"; then
     ok "vestad's descriptors are back to $before"
   else
