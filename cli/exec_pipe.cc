@@ -61,7 +61,8 @@ int commandExecPipe(Client& c, const CliOptions& o) {
     nofile.rlim_cur = nofile.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
-  inFlight = std::min<size_t>(inFlight, std::max<size_t>(1, nofile.rlim_cur / 10));
+  inFlight =
+      std::min<size_t>(inFlight, std::max<size_t>(1, static_cast<size_t>(nofile.rlim_cur / 10)));
   std::map<std::string, Running*> byPath;
   Watch watch = watchRuns(c, byPath);
   std::deque<std::unique_ptr<PipeJob>> jobs;  // in input order

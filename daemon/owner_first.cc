@@ -63,7 +63,7 @@ void OwnerFirst::enforceMemory(const NodeStatus& status) {
   }
   std::string why = "stopped: " + memoryReason(available, reserve);
   for (uint64_t id : memoryVictims(holders, available, reserve)) {
-    const Who& w = who[id];
+    const Who& w = who[static_cast<size_t>(id)];  // an index into `who`, from holders
     if (w.exec)
       runner_.stopForOwner(w.serial, why);
     else

@@ -23,7 +23,9 @@ Result<uint64_t> parseBlockSize(std::string_view text);
 
 class BlockSplitter {
  public:
-  explicit BlockSplitter(uint64_t blockBytes) : size_(blockBytes ? blockBytes : 1) {}
+  // blockBytes is at most kMaxBlockBytes (256 MiB): it fits a 32-bit size_t.
+  explicit BlockSplitter(uint64_t blockBytes)
+      : size_(blockBytes ? static_cast<size_t>(blockBytes) : 1) {}
   // Bytes read from stdin, in any pieces.
   void feed(std::string_view bytes);
   // stdin ended: what is left (even without a final newline) is the last block.
@@ -40,7 +42,7 @@ class BlockSplitter {
   // Where the next block ends in pending_ (one past its last byte), or 0 if it is not whole.
   size_t cut() const;
 
-  uint64_t size_;
+  size_t size_;
   std::string pending_;
   size_t scanned_ =
       0;  // pending_ before this has no newline past the block size: not searched again
