@@ -311,14 +311,18 @@ local_run=$(in_c desk vesta --json cpu 8 --seed "$seed" --local 2>&1)
 check "and its result equals the same job run on desk alone" \
   bash -c "[ -n '$(result "$split")' ] && [ '$(result "$split")' = '$(result "$local_run")' ]"
 # --- borrowed work at idle priority under the unit (SCHED_IDLE, policy 5; idle I/O class) -------
-in_c desk vesta exec --on pi4 -- sleep 41.5 >/dev/null 2>&1 &
+# sh is the one program these nodes allow; it execs the sleep, which keeps its scheduling.
+in_c desk vesta exec --on pi4 -- sh -c 'exec sleep 41.5' >/dev/null 2>&1 &
 borrowed_exec=$!
 in_c desk vesta cpu 400 --on pi4 --no-split >/dev/null 2>&1 &
 borrowed_cpu=$!
 exec_pid() { in_c pi4 pgrep -f '^sleep 41.5$'; }
 check "a borrowed command runs on pi4" wait_for 30 exec_pid
-check "  at SCHED_IDLE under the unit" bash -c "in_c pi4 chrt -p $(exec_pid) | grep -q SCHED_IDLE"
-check "  with the idle I/O class" bash -c "in_c pi4 ionice -p $(exec_pid) | grep -q idle"
+epid=$(exec_pid)
+idle_sched() { in_c pi4 chrt -p "$epid" | grep -q SCHED_IDLE; }
+idle_io() { in_c pi4 ionice -p "$epid" | grep -q idle; }
+check "  at SCHED_IDLE under the unit" idle_sched
+check "  with the idle I/O class" idle_io
 pi4_pid=$(mainpid pi4)
 borrowed_policies=$(in_c pi4 sh -c "for t in /proc/$pi4_pid/task/*; do [ \"\$(cat \$t/comm)\" = vesta-borrowed ] && { read -r s <\$t/stat; set -- \${s##*) }; shift 38; echo \$1; }; done" | sort -u | tr '\n' ' ')
 check "pi4's borrowed chunk threads are SCHED_IDLE ($borrowed_policies)" test "$borrowed_policies" = "5 "
