@@ -20,8 +20,6 @@ V() { "$VESTA" -node desk "$@"; }
 cd "$WORK" || exit 1
 
 # desk_links N: the scenario's nodes are up; desk waits for its N peers' links.
-peers_linked() { [ "$(V --json peers | json_get 'len([p for p in d["peers"] if p["link"] == "up"])')" = "$1" ]; }
-desk_links() { check "desk sees $1 linked peers" wait_for 20 peers_linked "$1"; }
 
 # off sends its own command to a peer that allows it: pi4, idle whatever the machine's load.
 scenario_consent() {

@@ -12,8 +12,6 @@ LAB=(lab -allow-exec -sysroot "$WORK/root-lab")
 PI4=(pi4 -allow-exec -sysroot "$WORK/root-pi4")
 V() { "$VESTA" -node desk "$@"; }
 cd "$WORK" || exit 1
-peers_linked() { [ "$(V --json peers | json_get 'len([p for p in d["peers"] if p["link"] == "up"])')" = "$1" ]; }
-desk_links() { check "desk sees $1 linked peers" wait_for 20 peers_linked "$1"; }
 
 # start_counter: a listener on a spare port that appends every line it is sent to
 # $WORK/counter. Jobs cannot write outside their scratch directory (Landlock), so they count

@@ -153,3 +153,10 @@ run_scenarios() {
   echo "${#failed[@]} scenarios failed${failed[*]:+: ${failed[*]}}"
   [ ${#failed[@]} -eq 0 ]
 }
+
+# peers_linked N: desk has N peers with the link up; desk_links N checks it within 20 s (the
+# exec, fanout and stdin scenarios start desk and its peers and wait for this).
+peers_linked() {
+  [ "$("$VESTA" -node desk --json peers | json_get 'len([p for p in d["peers"] if p["link"] == "up"])')" = "$1" ]
+}
+desk_links() { check "desk sees $1 linked peers" wait_for 20 peers_linked "$1"; }

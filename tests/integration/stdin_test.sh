@@ -13,8 +13,6 @@ PI4=(pi4 -allow-exec -sysroot "$WORK/root-pi4")
 V() { "$VESTA" -node desk "$@"; }
 cd "$WORK" || exit 1
 
-peers_linked() { [ "$(V --json peers | json_get 'len([p for p in d["peers"] if p["link"] == "up"])')" = "$1" ]; }
-desk_links() { check "desk sees $1 linked peers" wait_for 20 peers_linked "$1"; }
 
 # 50 MB of random bytes through xz on the command's side and back: equal byte for byte, on a
 # peer and on this node (the same path, through the local queue).
