@@ -96,8 +96,7 @@ scenario_flood_restart() {
   flood=$!
   flooding() { [ "$(refused_at $acceptor)" -ge $((flood_before + 300)) ]; }
   check "the flood is on ($acceptor closes hundreds of silent connections)" wait_for 30 flooding
-  kill -9 "$(cat "$WORK/$dialler.pid")"
-  rm -f "$WORK/$dialler.pid"
+  kill_node $dialler
   start_node $dialler -port "$(cat "$WORK/$dialler.port")" || exit 1
   check "$dialler, restarted during the flood, links to $acceptor again while it lasts" \
     wait_for 60 linked $dialler $acceptor
@@ -132,8 +131,7 @@ scenario_leave() {
   stop_node gamma
   check "a node stopped with SIGTERM leaves alpha's view at once" wait_for 3 sees alpha beta
   check "and its link closes at once" wait_for 3 links_up alpha 1
-  kill -9 "$(cat "$WORK/beta.pid")"
-  rm -f "$WORK/beta.pid"
+  kill_node beta
   beta_state() { "$VESTA" -node alpha --json peers | json_get '[p["state"] for p in d["peers"] if p["name"] == "beta"][0]'; }
   is_dead() { [ "$(beta_state)" = dead ]; }
   check "a killed node turns dead in alpha's view" wait_for 15 is_dead
@@ -149,8 +147,7 @@ scenario_dead_replay() {
   start_nodes alpha -- beta
   check "alpha sees beta, linked" wait_for 20 eval 'sees alpha beta && links_up alpha 1'
   python3 "$BEACONS" capture "$DPORT" 3 "$WORK/beta.beacons" >/dev/null
-  kill -9 "$(cat "$WORK/beta.pid")"
-  rm -f "$WORK/beta.pid"
+  kill_node beta
   stop_node alpha
   start_node alpha || exit 1
   states=""

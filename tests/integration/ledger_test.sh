@@ -109,8 +109,7 @@ scenario_crash_loop() {
   for i in $(seq "$LOOPS"); do
     wait_for 15 links_up keeper 1 >/dev/null
     sleep "$((RANDOM % 2)).$((RANDOM % 9 + 1))"  # 0.1 to 1.9 s: often mid-job
-    kill -9 "$(cat "$WORK/keeper.pid")"
-    wait "$(cat "$WORK/keeper.pid")" 2>/dev/null
+    kill_node keeper
     if [ -e "$keeper_file" ]; then
       now=$(python3 -c "import json; d=json.load(open('$keeper_file')); print(sum(p['lent_core_ms'] for p in d['peers']) / 1000)" 2>/dev/null) || { broken=$((broken + 1)); now=$last; }
       python3 -c "import sys; sys.exit(not ($now + 1e-9 < $last))" && down=$((down + 1))
@@ -125,8 +124,7 @@ scenario_crash_loop() {
   # A job that has finished is on disk: kill -9 right after it ends loses nothing of it.
   wait_for 15 links_up keeper 1 >/dev/null
   check "a job run to its end on keeper" "$VESTA" -node taker cpu 3 --on keeper
-  kill -9 "$(cat "$WORK/keeper.pid")"
-  wait "$(cat "$WORK/keeper.pid")" 2>/dev/null
+  kill_node keeper
   after=$(python3 -c "import json; d=json.load(open('$keeper_file')); print(sum(p['lent_core_ms'] for p in d['peers']) / 1000)")
   check "is in keeper's ledger file even after a kill -9 the moment it ended" \
     python3 -c "import sys; sys.exit(not ($after > $last))"

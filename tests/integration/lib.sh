@@ -40,6 +40,14 @@ spare_port() { echo $((PORT_BASE + 90 + $1)); }
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 cleanup() {
+  # A failed check leaves its evidence in CI's log: the last lines of each node's log.
+  if [ "${FAILED:-0}" -gt 0 ]; then
+    for log in "$WORK"/*.log; do
+      [ -e "$log" ] || continue
+      echo "--- the last 30 lines of $(basename "$log")" >&2
+      tail -n 30 "$log" >&2
+    done
+  fi
   for pidfile in "$WORK"/*.pid; do
     [ -e "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
   done
@@ -101,6 +109,22 @@ stop_node() {
   wait_exit "$pid" 30 || status=$?
   rm -f "$WORK/$1.pid"
   return $status
+}
+
+# kill_node NAME: kill -9, as a crash would. Returns once the process is gone and the bus has
+# let go of its name: the bus hears of the closed connection a little later, and a node started
+# again before that finds its name taken and exits.
+kill_node() {
+  local pid
+  pid=$(cat "$WORK/$1.pid")
+  kill -9 "$pid"
+  wait_exit "$pid" 30 2>/dev/null
+  rm -f "$WORK/$1.pid"
+  name_free() {
+    busctl --address="$VESTA_BUS" call org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus NameHasOwner s "org.vesta.Vestad1.Node.$1" | grep -q false
+  }
+  wait_for 30 name_free "$1"
 }
 
 # make_root DIR CORES AVAILABLE_MB: an idle machine (its /proc/stat never changes) with CORES

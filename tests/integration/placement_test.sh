@@ -73,8 +73,7 @@ scenario_lost_runner() {
   "$VESTA" -node pi4 --json cpu 100 --seed $SEED >"$WORK/c.json" 2>"$WORK/c.err" &
   submitter=$!
   check "laptop is lending to pi4 mid-job" wait_for 60 lending laptop
-  kill -9 "$(cat "$WORK/laptop.pid")"
-  rm -f "$WORK/laptop.pid"
+  kill_node laptop
   wait_exit "$submitter" 300
   rc=$?
   check "the job completes after its runner was killed (vesta exit 0)" test $rc -eq 0
@@ -92,8 +91,7 @@ scenario_dead_submitter() {
   "$VESTA" -node laptop cpu 500 >/dev/null 2>&1 &
   orphaned=$!
   check "pi4 lends to laptop's job" wait_for 60 lending pi4
-  kill -9 "$(cat "$WORK/laptop.pid")"
-  rm -f "$WORK/laptop.pid"
+  kill_node laptop
   wait_exit "$orphaned" 30 >/dev/null
   idle() { [ "$("$VESTA" -node "$1" --json status | json_get 'len(d["flows"])')" = 0 ]; }
   check "pi4 drops the dead submitter's work" wait_for 15 idle pi4
