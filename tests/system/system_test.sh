@@ -4,7 +4,8 @@
 # systemctl enable --now vestad, usermod -aG vesta), then checks what the shipped unit promises:
 # Type=notify, Landlock confinement and niced work under its syscall filter, the D-Bus policy for
 # members and non-members, the placeholder key and a missing config refused without a restart
-# loop, watchdog and kill -9 restarts, the journal's fields, systemd-analyze security; and two
+# loop, watchdog and kill -9 restarts, the journal's fields, systemd-analyze security, the GPU
+# drop-in (the unit still starts, closed devices, its groups, Landlock still on); and two
 # containers with one key on a private bridge federating and splitting a job while a third with
 # another key sees neither.
 #   tests/system/system_test.sh [dist/vesta_VERSION_amd64.deb]
@@ -288,6 +289,27 @@ in_c desk install -m 0640 -g vesta /root/vestad.json.good /etc/vesta/vestad.json
 in_c desk systemctl reset-failed vestad
 in_c desk systemctl start vestad
 check "with the config back, vestad runs again" wait_for 30 active desk
+
+# --- the GPU drop-in, installed as its header says ------------------------------------------------
+# Its groups are video (base-passwd) and render, which udev makes on a machine with a GPU; this
+# minimal root has no udev, so render is made here as udev's postinst would.
+in_c desk sh -c 'getent group render >/dev/null || groupadd --system render'
+in_c desk install -D -m 0644 /usr/share/doc/vesta/examples/vestad-gpu.conf \
+  /etc/systemd/system/vestad.service.d/gpu.conf
+in_c desk systemctl daemon-reload
+in_c desk systemctl restart vestad
+check "with the GPU drop-in, vestad runs" wait_for 30 active desk
+check "and answers" wait_for 30 vesta_ready
+check "its devices are closed but for the listed ones ($(show desk DevicePolicy))" test "$(show desk DevicePolicy)" = closed
+groups=$(in_c desk ps -o supgrp= -p "$(mainpid desk)")
+check "it is in the groups render and video ($groups)" \
+  bash -c '[[ ",$1," == *,render,* && ",$1," == *,video,* ]]' _ "$groups"
+out=$(in_c desk vesta exec --local -- sh -c '{ echo x >/etc/planted-gpu; } 2>/dev/null && echo written || echo refused' 2>&1)
+check "and an exec job still cannot write outside its scratch directory ($out)" test "$out" = refused
+in_c desk rm -rf /etc/systemd/system/vestad.service.d
+in_c desk systemctl daemon-reload
+in_c desk systemctl restart vestad
+check "without it, vestad runs as before" wait_for 30 active desk
 
 # --- a federation on a private bridge ------------------------------------------------------------
 check "a second node (pi4) with the same key installs" make_container pi4 "$KEY" idle || exit 1
