@@ -26,6 +26,7 @@
 #include "commands.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
+#include "exec_result.h"
 #include "exec_run.h"
 #include "fanout.h"
 #include "format.h"
@@ -386,15 +387,18 @@ int execOnce(Client& c, const CliOptions& o, Running& run, Attempt& attempt) {
     std::fprintf(stderr, "vesta: interrupted: job %s cancelled\n", id.c_str());
     return kExecInterrupted;
   }
-  // A command that ended normally is told whole by the Finished signal (result "exit N"); any
-  // other end (a timeout, a failure, a missed signal) asks for the job's ExitStatus and Error.
+  // A command that ended normally is told whole by the Finished signal (result "exit N" or
+  // "signal N"); any other end (a timeout, a failure, a missed signal) asks for the job's
+  // ExitStatus and Error.
   api::JobInfo j;
-  if (run.finished && run.finished->state == "done" &&
-      run.finished->result.rfind("exit ", 0) == 0) {
+  std::optional<ExecOutcome> outcome;
+  if (run.finished && run.finished->state == "done")
+    outcome = parseExecResult(run.finished->result);
+  if (outcome) {
     j.id = id;
     j.state = JobState::Done;
     j.error = run.finished->error;
-    j.exitStatus = std::atoi(run.finished->result.c_str() + 5);
+    j.exitStatus = outcome->exitStatus;
   } else {
     j = finalProperties(c, run);
   }
@@ -582,7 +586,13 @@ int commandExecEach(Client& c, const CliOptions& o) {
         e.runtimeSeconds = wallSeconds() - r.startedAt;
         e.sent = r.sent;
         e.received = r.out.size() + r.err.size();
-        e.exitStatus = attempt.exitCode;
+        // As GNU parallel logs it: a command killed by signal N has Exitval 0 and Signal N.
+        if (auto how = parseExecResult(j.result); how && how->signal) {
+          e.exitStatus = 0;
+          e.signal = how->signal;
+        } else {
+          e.exitStatus = attempt.exitCode;
+        }
         e.command = r.argv;
         if (auto ok = joblog->append(e); !ok && logError.empty()) logError = ok.error();
       }

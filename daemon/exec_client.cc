@@ -10,6 +10,7 @@
 
 #include "api.h"
 #include "arch_template.h"
+#include "exec_result.h"
 #include "log.h"
 #include "machine_arch.h"
 #include "proto.h"
@@ -467,12 +468,14 @@ void ExecClient::onExit(Run& run, const ExecExitMsg& exit) {
                              static_cast<double>(run.req.gpus));
   if (exit.status < 0) return finish(run, JobState::Failed, "", exit.error);
   job.exitStatus = exit.status;
+  // A timeout is told as timeout(1) tells it (exit 124), whatever signal ended the command.
+  std::string result = execResultText({exit.status, exit.timed_out ? 0 : int{exit.signal}});
   // An error beside a status: stopped there for its owner (max_pause_s, the memory reserve).
   if (exit.timed_out || !exit.error.empty())
-    return finish(run, JobState::Failed, "exit " + std::to_string(exit.status),
+    return finish(run, JobState::Failed, result,
                   exit.timed_out ? run.node + ": " + (exit.error.empty() ? "timed out" : exit.error)
                                  : exit.error);
-  finish(run, JobState::Done, "exit " + std::to_string(exit.status), "");
+  finish(run, JobState::Done, result, "");
 }
 
 void ExecClient::finish(Run& run, JobState state, const std::string& result,

@@ -139,6 +139,10 @@ scenario_joblog_format() {
   check "Host is the node" test "$(tail -n +2 ours.log | cut -f2 | sort -u)" = desk
   check "Starttime and JobRuntime as parallel writes them" \
     test "$(tail -n +2 ours.log | grep -cP '^\d+\t[^\t]+\t\d{10}\.\d{3}\t {0,9}\d+\.\d{3}\t')" -eq 4
+  # A command killed by a signal: Exitval 0 and the signal in Signal, as parallel logs it.
+  V exec --joblog ours-signal.log -- sh -c 'kill -{} $$' ::: TERM KILL >/dev/null 2>&1
+  parallel --will-cite -j1 --joblog theirs-signal.log sh -c "'kill -{} \$\$'" ::: TERM KILL >/dev/null 2>&1
+  if diff <(cols theirs-signal.log) <(cols ours-signal.log) >signal.diff; then ok "a command killed by SIGTERM or SIGKILL is logged as parallel logs it"; else not_ok "signals logged as parallel's" "$(cat signal.diff)"; fi
 }
 
 # A fan-out interrupted half-way, then --resume'd: every job ran exactly once in total, counted
