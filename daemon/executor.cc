@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 
 #include "idle_priority.h"
@@ -26,6 +27,12 @@ constexpr auto kSlotPoll = std::chrono::milliseconds(200);
 uint64_t threadCpuNs() {
   timespec ts{};
   ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t monotonicNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
@@ -53,14 +60,15 @@ void Task::requestCancel() {
   wake.notify_all();
 }
 
-Executor::Executor(uv_loop_t* loop, unsigned workers, int niceLevel)
+Executor::Executor(uv_loop_t* loop, unsigned workers, int niceLevel, unsigned borrowedWorkers)
     : wakeLoop_(loop, [this] { deliver(); }), niceLevel_(niceLevel) {
   unsigned n = std::max(1u, workers);
-  borrowedLimit_ = n;  // until the first budget says otherwise (OwnerFirst, every sample)
-  borrowedClocks_.resize(n);
+  unsigned nb = borrowedWorkers ? borrowedWorkers : n;
+  borrowedMillicores_ = nb * 1000;  // until the first budget says otherwise (OwnerFirst)
+  borrowedClocks_.resize(nb);
   for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { workerMain(own_, false, i); });
   // The clocks are read by borrowedCpuSeconds() before a worker could have set its own.
-  for (unsigned i = 0; i < n; ++i) {
+  for (unsigned i = 0; i < nb; ++i) {
     borrowedThreads_.emplace_back([this, i] { workerMain(borrowed_, true, i); });
     if (::pthread_getcpuclockid(borrowedThreads_.back().native_handle(), &borrowedClocks_[i]) != 0)
       borrowedClocks_[i] = -1;
@@ -88,38 +96,52 @@ void Executor::workerMain(Pool& pool, bool borrowed, size_t) {
   }
 }
 
-void Executor::setBorrowedLimit(unsigned workers) {
-  borrowedLimit_ = std::min<unsigned>(workers, static_cast<unsigned>(borrowedThreads_.size()));
+void Executor::setBorrowedLimit(double cores) {
+  double most = static_cast<double>(borrowedThreads_.size());
+  borrowedMillicores_ = static_cast<uint32_t>(std::lround(std::clamp(cores, 0.0, most) * 1000));
   slotFree_.notify_all();
 }
 
 unsigned Executor::borrowedWorkers() const {
-  return borrowedLimit_.load();
+  uint32_t m = borrowedMillicores_.load();
+  return m / 1000 + (m % 1000 ? 1 : 0);
 }
 
-bool Executor::takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next, uint64_t end) {
+Executor::Slot Executor::takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next,
+                                          uint64_t end) {
   std::unique_lock lock(slotMutex_);
   for (;;) {
-    if (task.cancel || stoppingFlag_ || next.load() >= end) return false;
-    if (borrowedBusy_ < borrowedLimit_) {
+    if (task.cancel || stoppingFlag_ || next.load() >= end) return Slot::None;
+    uint32_t m = borrowedMillicores_.load();
+    if (borrowedBusy_ < m / 1000) {
       ++borrowedBusy_;
-      return true;
+      return Slot::Whole;
+    }
+    if (!shareHeld_ && duty_.mayRun(static_cast<double>(m % 1000) / 1000, monotonicNs())) {
+      shareHeld_ = true;
+      return Slot::Share;
     }
     slotFree_.wait_for(lock, kSlotPoll);
   }
 }
 
-void Executor::releaseBorrowedSlot() {
+void Executor::releaseBorrowedSlot(Slot slot) {
   {
     std::lock_guard lock(slotMutex_);
-    --borrowedBusy_;
+    if (slot == Slot::Whole) --borrowedBusy_;
+    if (slot == Slot::Share) shareHeld_ = false;
   }
   slotFree_.notify_one();
 }
 
-bool Executor::overBorrowedLimit() {
+bool Executor::mustYield(Slot slot, uint64_t cpuNs) {
   std::lock_guard lock(slotMutex_);
-  return borrowedBusy_ > borrowedLimit_;
+  uint32_t m = borrowedMillicores_.load();
+  if (slot == Slot::Whole) return borrowedBusy_ > m / 1000;
+  duty_.charge(cpuNs);
+  // A whole slot free now (the budget grew) serves better than the share: take that instead.
+  return borrowedBusy_ < m / 1000 ||
+         !duty_.mayRun(static_cast<double>(m % 1000) / 1000, monotonicNs());
 }
 
 double Executor::borrowedCpuSeconds() const {
@@ -137,36 +159,39 @@ std::shared_ptr<Task> Executor::runCpu(const JobSeed& seed, uint64_t first, uint
   auto task = std::make_shared<Task>();
   task->total = end - first;
   task->onDone = std::move(onDone);
-  task->runnersLeft = workers();
+  // One runner per thread of its pool.
+  auto runners = static_cast<unsigned>((borrowed ? borrowedThreads_ : threads_).size());
+  task->runnersLeft = runners;
   task->outcome.ok = true;
   live_.push_back(task);
   auto next = std::make_shared<std::atomic<uint64_t>>(first);
   Pool& pool = borrowed ? borrowed_ : own_;
   std::lock_guard lock(pool.mutex);
-  for (unsigned i = 0; i < workers(); ++i) {
+  for (unsigned i = 0; i < runners; ++i) {
     pool.queue.push_back([this, task, next, seed, end, borrowed] {
       task->started = true;
       uint64_t cpuStart = threadCpuNs();
       Digest acc{};
       bool ok = true;
       // A borrowed worker hashes only while it holds a slot, and gives it back between two
-      // pieces when the limit has fallen below the workers hashing.
-      bool more = !borrowed || takeBorrowedSlot(*task, *next, end);
-      while (more) {
+      // pieces when the limit has fallen below the workers hashing, or its share is used up.
+      Slot slot = borrowed ? takeBorrowedSlot(*task, *next, end) : Slot::Whole;
+      while (slot != Slot::None) {
         uint64_t from = next->fetch_add(kChunk);
         if (from >= end || task->cancel) break;
+        uint64_t pieceStart = threadCpuNs();
         auto part = hashRange(seed, from, std::min(end, from + kChunk), &task->done, &task->cancel);
         if (!part) {
           ok = false;
           break;
         }
         xorInto(acc, *part);
-        if (borrowed && overBorrowedLimit()) {
-          releaseBorrowedSlot();
-          more = takeBorrowedSlot(*task, *next, end);
+        if (borrowed && mustYield(slot, threadCpuNs() - pieceStart)) {
+          releaseBorrowedSlot(slot);
+          slot = takeBorrowedSlot(*task, *next, end);
         }
       }
-      if (borrowed && more) releaseBorrowedSlot();
+      if (borrowed && slot != Slot::None) releaseBorrowedSlot(slot);
       task->cpuNs += threadCpuNs() - cpuStart;
       bool last;
       {

@@ -1,11 +1,13 @@
 // Runs the built-in jobs off the loop: cpu ranges on a pool of worker threads pulling chunks,
 // mem jobs on a thread of their own. Completions come back on the loop thread.
-// Two pools of the same size: the owner's own chunks run on threads at nice 10; borrowed chunks
-// (peers' work) on threads of their own at SCHED_IDLE with the idle I/O class, of which at most
-// setBorrowedLimit() hash at a time (the lending budget's whole cores): a worker over the limit
-// stops between two pieces of a chunk (a tenth of a second) and waits, so a shrinking budget
-// takes effect within one sample. Dedicated threads, because a thread cannot leave SCHED_IDLE
-// again without privileges, and because their CPU clocks are then the borrowed CPU time.
+// Two pools: the owner's own chunks run on threads at nice 10; borrowed chunks (peers' work) on
+// threads of their own at SCHED_IDLE with the idle I/O class, hashing within setBorrowedLimit()
+// (the lending budget, in cores): its whole cores are workers that hash all the time, and its
+// fraction one more worker that hashes that share of the time (lib/duty_cycle), so 1.5 cores
+// lend 1.5, not 1. A worker over the limit stops between two pieces of a chunk (a tenth of a
+// second) and waits, so a shrinking budget takes effect within one sample. Dedicated threads,
+// because a thread cannot leave SCHED_IDLE again without privileges, and because their CPU clocks
+// are then the borrowed CPU time.
 #pragma once
 
 #include <uv.h>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "cpujob.h"
+#include "duty_cycle.h"
 #include "uvpp.h"
 
 namespace vesta {
@@ -68,13 +71,17 @@ struct Task {
 class Executor {
  public:
   // `workers` threads for the owner's cpu work at nice `niceLevel` (owner first: jobs are batch
-  // work), and as many for borrowed work at SCHED_IDLE.
-  Executor(uv_loop_t* loop, unsigned workers, int niceLevel);
+  // work), and `borrowedWorkers` (0: as many) for borrowed work at SCHED_IDLE: the offer's
+  // cores rounded up, so its fraction has a thread.
+  Executor(uv_loop_t* loop, unsigned workers, int niceLevel, unsigned borrowedWorkers = 0);
   ~Executor();
 
   unsigned workers() const { return static_cast<unsigned>(threads_.size()); }
-  // Borrowed chunks hash on at most this many workers now (0: they wait). Any thread.
-  void setBorrowedLimit(unsigned workers);
+  // Borrowed chunks hash within this many cores now (0: they wait; 1.5: one worker all the
+  // time, another half of it). Any thread.
+  void setBorrowedLimit(double cores);
+  double borrowedLimit() const { return static_cast<double>(borrowedMillicores_.load()) / 1000; }
+  // The workers that may hash now, the fractional one included.
   unsigned borrowedWorkers() const;
   // CPU time of borrowed work so far, in seconds: the borrowed workers' thread clocks and the
   // borrowed mem jobs' threads. Monotonic. Loop thread.
@@ -105,9 +112,11 @@ class Executor {
   void workerMain(Pool& pool, bool borrowed, size_t index);
   // A borrowed worker waits here until it may hash (under the limit); false: stop instead
   // (the task was cancelled, its range is used up, or the executor stops).
-  bool takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next, uint64_t end);
-  void releaseBorrowedSlot();
-  bool overBorrowedLimit();
+  enum class Slot { None, Whole, Share };
+  Slot takeBorrowedSlot(const Task& task, const std::atomic<uint64_t>& next, uint64_t end);
+  void releaseBorrowedSlot(Slot slot);
+  // After a piece that took `cpuNs`: whether the worker must give its slot back now.
+  bool mustYield(Slot slot, uint64_t cpuNs);
   void finish(const std::shared_ptr<Task>& task);  // any thread
   void deliver();                                  // loop thread
 
@@ -120,8 +129,10 @@ class Executor {
   // threads hold; they wait with a timeout, so a missed notification costs at most that.
   std::mutex slotMutex_;
   std::condition_variable slotFree_;
-  std::atomic<unsigned> borrowedLimit_{0};
-  unsigned borrowedBusy_ = 0;               // under slotMutex_
+  std::atomic<uint32_t> borrowedMillicores_{0};
+  unsigned borrowedBusy_ = 0;               // whole slots held, under slotMutex_
+  bool shareHeld_ = false;                  // the fractional slot, under slotMutex_
+  DutyCycle duty_;                          // under slotMutex_
   std::atomic<uint64_t> borrowedMemNs_{0};  // CPU time of ended borrowed mem threads
 
   std::mutex finishedMutex_;

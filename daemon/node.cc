@@ -59,7 +59,8 @@ Node::~Node() {
 Result<void> Node::start() {
   // The first sample tells the core count, which sizes the worker pool.
   sampler_.start(std::min<uint64_t>(config_.advertise_spare_ms, 1000));
-  executor_ = std::make_unique<Executor>(loop_, workerCount(status().cores, config_), kJobNice);
+  executor_ = std::make_unique<Executor>(loop_, workerCount(status().cores, config_), kJobNice,
+                                         borrowedWorkerCount(status().cores, config_));
   jobs_ = std::make_unique<JobTable>(config_.name,
                                      [this](const Job& j, JobChange c) { onJobChange(j, c); });
   ledger_ = std::make_unique<LedgerStore>(loop_, config_, ledgerPath(stateDir_, config_.name));

@@ -37,7 +37,7 @@ void OwnerFirst::enforce(const NodeStatus& status, uint64_t nowMs) {
   size_t running = 0;
   for (auto& c : commands) running += !c.paused;
   running = running + plan.resume.size() - std::min(running, plan.pause.size());
-  executor_.setBorrowedLimit(slots > running ? slots - static_cast<unsigned>(running) : 0);
+  executor_.setBorrowedLimit(std::max(0.0, status.budget.cores - static_cast<double>(running)));
   enforceMemory(status);
 }
 

@@ -9,9 +9,15 @@ namespace vesta {
 
 unsigned workerCount(unsigned cores, const Config& config) {
   if (config.workers > 0) return config.workers;
-  // Never rounded up: 1.5 cores offered are 1 worker (borrowed chunks run on at most the
-  // budget's whole cores); at least 1, so the owner's own jobs run.
+  // Never rounded up: 1.5 cores offered are 1 worker for the owner's own jobs; at least 1, so
+  // they run.
   double offered = std::floor(cores * config.cpu_offer_pct / 100.0 + 1e-9);
+  return offered < 1 ? 1u : static_cast<unsigned>(offered);
+}
+
+unsigned borrowedWorkerCount(unsigned cores, const Config& config) {
+  if (config.workers > 0) return config.workers;
+  double offered = std::ceil(cores * config.cpu_offer_pct / 100.0 - 1e-9);
   return offered < 1 ? 1u : static_cast<unsigned>(offered);
 }
 

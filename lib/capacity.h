@@ -14,9 +14,12 @@
 
 namespace vesta {
 
-// Worker threads for cpu jobs: `workers` when set, else the offered share of the cores
-// (cores x cpu_offer_pct, rounded down, at least 1).
+// Worker threads for the owner's cpu jobs: `workers` when set, else the offered share of the
+// cores (cores x cpu_offer_pct, rounded down, at least 1).
 unsigned workerCount(unsigned cores, const Config& config);
+// Threads for borrowed chunks: `workers` when set, else the offered share of the cores rounded
+// up (1.5 cores are two threads, the second hashing half the time), at least 1.
+unsigned borrowedWorkerCount(unsigned cores, const Config& config);
 
 // The memory reserve kept for the owner, in MiB: reserve_pct of MemTotal.
 uint64_t reserveMb(const MemInfo& mem, const Config& config);

@@ -3,7 +3,8 @@
 // keyboard, combined into one budget of cores (docs/configuration.md has the table):
 //   budget = willingness x thermal factor x min(offer, cores x (1 - reserve) - owner's cores)
 // never negative, where the offer is cores x cpu_offer_pct, times in_use_offer_pct while a user
-// is active. Borrowed chunks run on at most floor(budget) workers. Pure.
+// is active. Borrowed chunks hash within it, its fraction included (lib/duty_cycle); borrowed
+// commands, whole processes, run on its whole cores. Pure.
 #pragma once
 
 #include <optional>
@@ -30,7 +31,7 @@ struct LendingBudget {
   double thermalFactor = 1;  // 1 at or below the soft limit, 0 at or above the hard one
   double offerCores = 0;     // what the owner offers now (the in-use rule applied)
   double cores = 0;          // the budget
-  // Worker threads borrowed chunks may use now: never rounded up.
+  // Whole cores: the borrowed commands that may run now. Never rounded up.
   unsigned workers() const;
   // For people: "owner 0.7 cores, lending 0.8 of 1.5 offered", with what cut it
   // ("hot 76 °C: lends 40%", "in use: offer 0%").

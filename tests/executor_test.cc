@@ -125,6 +125,42 @@ TEST_CASE("borrowed chunks hash on at most the limit's workers; 0 holds them", "
   CHECK(uv_loop_close(&loop) == 0);
 }
 
+TEST_CASE("a fraction of a core lends that share of one worker's time", "[executor]") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    Executor executor(&loop, 1, 0, 1);
+    CHECK(executor.borrowedWorkers() == 1);
+    executor.setBorrowedLimit(0.3);
+    CHECK(executor.borrowedLimit() == Approx(0.3));
+    CHECK(executor.borrowedWorkers() == 1);  // the fraction has its worker
+    bool done = false;
+    auto task =
+        executor.runCpu(kSeed, 0, uint64_t{1} << 30, true, [&](TaskOutcome) { done = true; });
+    // It hashes (a whole-core floor would give it nothing)...
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (task->done.load() == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(task->done.load() > 0);
+    // ...but no more than its share: over a while, at most 0.3 of it, plus the credit's cap and
+    // the piece that overdraws it (load elsewhere can only lower it).
+    double cpuBefore = cpuOf("vesta-borrowed");
+    auto start = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double used = cpuOf("vesta-borrowed") - cpuBefore;
+    CAPTURE(used, wall);
+    CHECK(used <= wall * 0.3 + 0.2 + 0.25);
+    task->requestCancel();
+    while (!done) uv_run(&loop, UV_RUN_ONCE);
+    executor.setBorrowedLimit(7);  // beyond the threads: as many as there are
+    CHECK(executor.borrowedLimit() == 1);
+    executor.shutdown();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
 TEST_CASE("borrowed CPU time counts the borrowed pool, not the owner's", "[executor]") {
   uv_loop_t loop;
   uv_loop_init(&loop);
