@@ -198,10 +198,17 @@ struct CommandStart {
   char* const* envp;
   const sigset_t* mask;
   int errorFd;
+  bool idle;
 };
 
 int commandMain(void* arg) {
   const auto* start = static_cast<const CommandStart*>(arg);
+  // SCHED_IDLE and the idle I/O class for the command, inherited by all it starts; there is no
+  // way back without privileges. Not for the reaper: its part (starting the command, reaping
+  // it) is vestad's work and runs at the job's nice alone, so a loaded machine does not hold a
+  // borrowed job's start and end until the CPU is idle.
+  if (start->idle)
+    if (int step = makeIdle(0); step != 0) childFail(start->errorFd, 9 + step);
   ::sigprocmask(SIG_SETMASK, start->mask, nullptr);
   ::execve(start->program, start->argv, start->envp);
   childFail(start->errorFd, 7);
@@ -342,9 +349,6 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     int current = ::getpriority(PRIO_PROCESS, 0);
     if (errno != 0) childFail(err, 8);
     if (spec.nice > current && ::setpriority(PRIO_PROCESS, 0, spec.nice) != 0) childFail(err, 8);
-    // Inherited by the command and all it starts; there is no way back without privileges.
-    if (spec.idle)
-      if (int step = makeIdle(0); step != 0) childFail(err, 9 + step);
     auto limit = [&](int resource, uint64_t value) {
       rlimit l{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
       if (::setrlimit(resource, &l) != 0) childFail(err, 4);
@@ -370,7 +374,7 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     // posix_spawn does): no copy of the page tables of this fork of vestad, no copy-on-write
     // faults. The reaper waits meanwhile; the child runs on its own stack below and only makes
     // syscalls, writing nothing of the reaper's.
-    CommandStart start{spec.program.c_str(), argv.data(), envp.data(), &none, err};
+    CommandStart start{spec.program.c_str(), argv.data(), envp.data(), &none, err, spec.idle};
     pid_t command = startCommand(start);
     if (command < 0) childFail(err, 9);
     // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it
