@@ -14,6 +14,7 @@
 #include "log.h"
 #include "plural.h"
 #include "spawn.h"
+#include "submitters.h"
 #include "vesta_version.h"
 
 namespace vesta {
@@ -144,6 +145,13 @@ Result<void> Node::start() {
   if (r >= 0) r = registerJobObjects(b, *this, &slots_.jobVtable, &slots_.jobEnumerator);
   if (r >= 0) r = sd_bus_add_object_manager(b, &slots_.objectManager, kObjectPath);
   if (r < 0) return fail(std::string("cannot register D-Bus objects: ") + std::strerror(-r));
+  // Every client's disconnection (its unique name's NameOwnerChanged to no owner), so an exec
+  // job ends with the vesta exec that submitted it. Sent before the name requests: no client
+  // can reach us by name before the bus has the match.
+  if (r >= 0)
+    r = sd_bus_add_match_async(b, &slots_.clientsGone, kClientGoneMatch, clientGoneHandler, nullptr,
+                               this);
+  if (r < 0) return fail(std::string("cannot watch the bus's clients: ") + std::strerror(-r));
   std::string own = nodeBusName(config_.name);
   r = sd_bus_request_name_async(b, &slots_.nodeName, own.c_str(), 0, nameReplyHandler, this);
   // The shared name is queued: with several vestad on one bus, the next takes it over when the
@@ -344,31 +352,28 @@ void Node::deliverLocal() {
 }
 
 void Node::watchSubmitter(uint64_t job, sd_bus_message* call) {
-  sd_bus_track* track = nullptr;
-  // sd-bus calls this again and again while the track is empty, until it is unref'd: so it
-  // always lets go of the track here (sd-bus holds a reference during the call).
-  auto gone = [](sd_bus_track* t, void* userdata) -> int {
-    auto* node = static_cast<Node*>(userdata);
-    auto spent = std::find(node->spentTracks_.begin(), node->spentTracks_.end(), t);
-    if (spent != node->spentTracks_.end()) node->spentTracks_.erase(spent);
-    for (auto& [id, tracked] : node->submitters_)
-      if (tracked == t) {
-        uint64_t jobId = id;
-        node->submitters_.erase(jobId);
-        if (Job* j = node->jobs_->find(jobId); j && !isTerminal(j->state))
-          node->jobs_->cancel(jobId, "the vesta exec that submitted it went away");
-        break;
-      }
-    sd_bus_track_unref(t);
-    return 0;
-  };
+  // No bus traffic here: the match on every client's disconnection (clientGoneHandler) is in
+  // place since the start, and the bus delivers that NameOwnerChanged after any call the
+  // client sent before it went.
+  const char* sender = sd_bus_message_get_sender(call);
+  if (!sender || !*sender) return;
   if (Job* j = jobs_->find(job); !j || isTerminal(j->state)) return;
-  if (sd_bus_track_new(bus_.get(), &track, gone, this) < 0) return;
-  if (sd_bus_track_add_sender(track, call) < 0) {
-    sd_bus_track_unref(track);
-    return;
+  submitters_[job] = sender;
+}
+
+int Node::clientGoneHandler(sd_bus_message* m, void* userdata, sd_bus_error*) {
+  auto* node = static_cast<Node*>(userdata);
+  const char *name = nullptr, *oldOwner = nullptr, *newOwner = nullptr;
+  if (sd_bus_message_read(m, "sss", &name, &oldOwner, &newOwner) < 0 || !name || !newOwner ||
+      *newOwner)
+    return 0;
+  std::vector<uint64_t> gone = submittedBy(node->submitters_, name);
+  for (uint64_t jobId : gone) {
+    node->submitters_.erase(jobId);
+    if (Job* j = node->jobs_->find(jobId); j && !isTerminal(j->state))
+      node->jobs_->cancel(jobId, "the vesta exec that submitted it went away");
   }
-  submitters_[job] = track;
+  return 0;
 }
 
 Result<Job*> Node::submitExec(ExecClient::Request request) {
@@ -423,12 +428,10 @@ void Node::shutdown(const std::string& why) {
 }
 
 void Node::closeBus() {
-  for (auto& [id, t] : submitters_) spentTracks_.push_back(t);
   submitters_.clear();
-  for (auto* t : spentTracks_) sd_bus_track_unref(t);
-  spentTracks_.clear();
-  for (sd_bus_slot** slot : {&slots_.manager, &slots_.jobVtable, &slots_.jobEnumerator,
-                             &slots_.objectManager, &slots_.nodeName, &slots_.sharedName})
+  for (sd_bus_slot** slot :
+       {&slots_.manager, &slots_.jobVtable, &slots_.jobEnumerator, &slots_.objectManager,
+        &slots_.clientsGone, &slots_.nodeName, &slots_.sharedName})
     *slot = sd_bus_slot_unref(*slot);
   if (bus_) sd_bus_flush(bus_.get());  // deliver the cancellations and Finished signals
   busLoop_.reset();
@@ -484,10 +487,7 @@ void Node::stopStress() {
 
 void Node::onJobChange(const Job& job, JobChange change) {
   if (change == JobChange::State && isTerminal(job.state)) {
-    if (auto t = submitters_.find(job.id); t != submitters_.end()) {
-      spentTracks_.push_back(t->second);
-      submitters_.erase(t);
-    }
+    submitters_.erase(job.id);
     std::string what = std::string(jobStateName(job.state));
     if (job.state == JobState::Done && job.kind == JobKind::Cpu) what += ", result " + job.result;
     if (!job.error.empty()) what += ": " + job.error;
@@ -519,8 +519,6 @@ void Node::updateProgressTimer() {
 
 void Node::onProgressTick() {
   router_->tick();
-  for (auto* t : spentTracks_) sd_bus_track_unref(t);
-  spentTracks_.clear();
   jobs_->tick();
   bool anyFlows = !flows().empty();
   if (bus_ && (anyFlows || hadFlows_)) emitManagerChanged(bus_.get(), {"Flows"});

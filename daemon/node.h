@@ -75,7 +75,7 @@ class Node {
   Result<Job*> submitExec(ExecClient::Request request);
   // This node's consent to exec jobs.
   ExecPolicy execPolicy() const { return cluster_.execPolicy(); }
-  // Cancels exec job `job` when the bus client that sent `call` disconnects (sd_bus_track).
+  // Cancels exec job `job` when the bus client that sent `call` disconnects.
   void watchSubmitter(uint64_t job, sd_bus_message* call);
   // Work moving between this node and its peers now: lending first, then borrowing.
   std::vector<Flow> flows() const { return router_ ? router_->flows() : std::vector<Flow>{}; }
@@ -110,6 +110,7 @@ class Node {
   void updateProgressTimer();
   void notifyStatus();
   static int nameReplyHandler(sd_bus_message* m, void* userdata, sd_bus_error* error);
+  static int clientGoneHandler(sd_bus_message* m, void* userdata, sd_bus_error* error);
 
   uv_loop_t* loop_;
   Config config_;
@@ -118,17 +119,16 @@ class Node {
   Sampler sampler_;
   std::unique_ptr<Executor> executor_;  // made in start(), sized by the measured core count
   std::unique_ptr<JobTable> jobs_;
-  std::unique_ptr<Coordinator> coordinator_;      // our jobs, wherever they run
-  std::unique_ptr<Lender> lender_;                // peers' work running here
-  std::unique_ptr<LedgerStore> ledger_;           // what we lent to and borrowed from each peer
-  std::unique_ptr<ExecClient> execClient_;        // our exec jobs, wherever they run
-  std::unique_ptr<ExecRunner> execRunner_;        // exec jobs running here, ours and peers'
-  std::unique_ptr<OwnerFirst> ownerFirst_;        // the budget enforced on running work
-  Cluster cluster_;                               // placement's inputs, peers' exec policies
-  std::unique_ptr<Router> router_;                // frames to engines by type; the fan-outs
-  std::deque<Frame> localFrames_;                 // the loopback queue
-  std::map<uint64_t, sd_bus_track*> submitters_;  // exec jobs' submitters, by job id
-  std::vector<sd_bus_track*> spentTracks_;        // unref'd on the next tick, not in callbacks
+  std::unique_ptr<Coordinator> coordinator_;    // our jobs, wherever they run
+  std::unique_ptr<Lender> lender_;              // peers' work running here
+  std::unique_ptr<LedgerStore> ledger_;         // what we lent to and borrowed from each peer
+  std::unique_ptr<ExecClient> execClient_;      // our exec jobs, wherever they run
+  std::unique_ptr<ExecRunner> execRunner_;      // exec jobs running here, ours and peers'
+  std::unique_ptr<OwnerFirst> ownerFirst_;      // the budget enforced on running work
+  Cluster cluster_;                             // placement's inputs, peers' exec policies
+  std::unique_ptr<Router> router_;              // frames to engines by type; the fan-outs
+  std::deque<Frame> localFrames_;               // the loopback queue
+  std::map<uint64_t, std::string> submitters_;  // exec jobs' submitters' unique names, by job
   bool hadFlows_ = false;
   std::unique_ptr<Discovery> discovery_;
   std::unique_ptr<Links> links_;
@@ -152,8 +152,9 @@ class Node {
     sd_bus_slot* jobVtable = nullptr;
     sd_bus_slot* jobEnumerator = nullptr;
     sd_bus_slot* objectManager = nullptr;
-    sd_bus_slot* nodeName = nullptr;    // the name request for vestad's own per-node name
-    sd_bus_slot* sharedName = nullptr;  // the name request for the shared, queued name
+    sd_bus_slot* clientsGone = nullptr;  // the match on clients' disconnections
+    sd_bus_slot* nodeName = nullptr;     // the name request for vestad's own per-node name
+    sd_bus_slot* sharedName = nullptr;   // the name request for the shared, queued name
   } slots_;
   bool stopping_ = false;
   bool progressTimerRunning_ = false;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -190,6 +191,39 @@ void killAll(pid_t command, int& status, bool& commandDone) {
   }
 }
 
+// What the command's child needs between clone and execve, all prepared by the reaper.
+struct CommandStart {
+  const char* program;
+  char* const* argv;
+  char* const* envp;
+  const sigset_t* mask;
+  int errorFd;
+  bool idle;
+};
+
+int commandMain(void* arg) {
+  const auto* start = static_cast<const CommandStart*>(arg);
+  // SCHED_IDLE and the idle I/O class for the command, inherited by all it starts; there is no
+  // way back without privileges. Not for the reaper: its part (starting the command, reaping
+  // it) is vestad's work and runs at the job's nice alone, so a loaded machine does not hold a
+  // borrowed job's start and end until the CPU is idle.
+  if (start->idle)
+    if (int step = makeIdle(0); step != 0) childFail(start->errorFd, 9 + step);
+  ::sigprocmask(SIG_SETMASK, start->mask, nullptr);
+  ::execve(start->program, start->argv, start->envp);
+  childFail(start->errorFd, 7);
+}
+
+// A stack for commandMain, in the reaper's own memory (its copy of vestad's): used by one
+// child at a time, since CLONE_VFORK holds the reaper until that child has exec'd or exited.
+alignas(64) char gCommandStack[64 * 1024];
+
+pid_t startCommand(CommandStart& start) {
+  // Stacks grow down on every architecture vesta is built for.
+  return ::clone(commandMain, gCommandStack + sizeof gCommandStack,
+                 CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+}
+
 [[noreturn]] void reaper(pid_t command, const sigset_t& waitFor) {
   int status = 0;
   bool commandDone = false;
@@ -315,9 +349,6 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
     int current = ::getpriority(PRIO_PROCESS, 0);
     if (errno != 0) childFail(err, 8);
     if (spec.nice > current && ::setpriority(PRIO_PROCESS, 0, spec.nice) != 0) childFail(err, 8);
-    // Inherited by the command and all it starts; there is no way back without privileges.
-    if (spec.idle)
-      if (int step = makeIdle(0); step != 0) childFail(err, 9 + step);
     auto limit = [&](int resource, uint64_t value) {
       rlimit l{static_cast<rlim_t>(value), static_cast<rlim_t>(value)};
       if (::setrlimit(resource, &l) != 0) childFail(err, 4);
@@ -339,13 +370,13 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
         ::prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0) != 0)
       childFail(err, 5);
     if (::getppid() != parent) ::_exit(127);  // vestad died before PDEATHSIG was set
-    pid_t command = ::fork();
+    // The command shares the reaper's memory until its execve (CLONE_VM | CLONE_VFORK, as
+    // posix_spawn does): no copy of the page tables of this fork of vestad, no copy-on-write
+    // faults. The reaper waits meanwhile; the child runs on its own stack below and only makes
+    // syscalls, writing nothing of the reaper's.
+    CommandStart start{spec.program.c_str(), argv.data(), envp.data(), &none, err, spec.idle};
+    pid_t command = startCommand(start);
     if (command < 0) childFail(err, 9);
-    if (command == 0) {
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::execve(spec.program.c_str(), argv.data(), envp.data());
-      childFail(err, 7);
-    }
     // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it
     // (a stdin pipe it held would keep vestad's writes from failing once the command is gone).
     ::dup2(devNull.get(), 0);

@@ -128,6 +128,14 @@ scenario_interrupt() {
   kill -9 $vpid
   wait_exit $vpid 30 2>/dev/null
   check "killing vesta exec kills the remote command too" wait_for 5 eval '! running2'
+  # A fan-out's jobs share one submitter: all of them end with it, here and on the peer.
+  "$VESTA" -node desk exec --each 9891 9892 9893 -- sleep &
+  vpid=$!
+  fanned() { test "$(pgrep -fc "^sleep 989[123]")" -eq 3; }
+  check "a fan-out's commands run" wait_for 10 fanned
+  kill -9 $vpid
+  wait_exit $vpid 30 2>/dev/null
+  check "killing its vesta exec kills all of them" wait_for 5 eval '! pgrep -f "^sleep 989[123]" >/dev/null'
 }
 
 # --put, --get, the cache, and shipped programs.

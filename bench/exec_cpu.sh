@@ -1,0 +1,51 @@
+#!/bin/bash
+# CPU time per `true` job of a fan-out, which a shared machine's load inflates far less than
+# wall time: each vestad's utime + stime + cutime + cstime (its reapers and commands included,
+# from /proc/PID/stat) and the bus daemon's over one `vesta exec --each-from` of N jobs, and the
+# CLI's task-clock. desk + pi4 on loopback as in bench/exec.sh (pi4 admitting as if idle).
+# Usage: bench/exec_cpu.sh [jobs] [rounds] [build dir]   (defaults 1000, 3, build). Needs perf.
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+jobs=${1:-1000}
+rounds=${2:-3}
+b=${3:-build}
+bench_bus
+dport=$((20000 + RANDOM % 10000))
+port=$((dport + 1))
+mkdir -p "$work/root-pi4/proc" "$work/root-pi4/sys/class/power_supply"
+{
+  echo "cpu  100 0 100 4000 0 0 0 0 0 0"
+  for i in 0 1 2 3; do echo "cpu$i 25 0 25 1000 0 0 0 0 0 0"; done
+} >"$work/root-pi4/proc/stat"
+printf 'MemTotal: 8192000 kB\nMemFree: 4096000 kB\nMemAvailable: 4096000 kB\n' >"$work/root-pi4/proc/meminfo"
+declare -A pid
+for name in desk pi4; do
+  sysroot=()
+  [ "$name" = pi4 ] && sysroot=(-sysroot "$work/root-pi4")
+  "$b/daemon/vestad" -name "$name" -key bench-federation-key-0000 -state-dir "$work/state-$name" \
+    -broadcast 127.255.255.255 -dport "$dport" -port "$port" -allow-exec "${sysroot[@]}" 2>"$work/$name.log" &
+  PIDS_TO_KILL+=($!)
+  pid[$name]=$!
+  port=$((port + 1))
+done
+for _ in $(seq 100); do
+  [ "$("$b/cli/vesta" -node desk --json peers 2>/dev/null | grep -o '"link":"up"' | wc -l)" -eq 1 ] && break
+  sleep 0.1
+done
+sleep 1
+seq "$jobs" >"$work/args"
+cpu() { awk '{print $14 + $15 + $16 + $17}' "/proc/$1/stat"; }
+bus=$(cat "$work/dbus.pid")
+hz=$(getconf CLK_TCK)
+"$b/cli/vesta" -node desk exec --each-from "$work/args" -- true >/dev/null 2>&1  # warm
+echo "CPU ms per job over $jobs true jobs (vestad: itself, its reapers and commands):"
+for r in $(seq "$rounds"); do
+  d0=$(cpu "${pid[desk]}") p0=$(cpu "${pid[pi4]}") b0=$(cpu "$bus") start=$(date +%s.%N)
+  perf stat -x, -e task-clock -o "$work/cli.stat" "$b/cli/vesta" -node desk exec --each-from "$work/args" -- true >/dev/null 2>&1
+  end=$(date +%s.%N) d1=$(cpu "${pid[desk]}") p1=$(cpu "${pid[pi4]}") b1=$(cpu "$bus")
+  cli=$(grep task-clock "$work/cli.stat" | cut -d, -f1)
+  python3 -c "
+t = lambda a, b: (b - a) / $hz / $jobs * 1000
+d, p, b = t($d0, $d1), t($p0, $p1), t($b0, $b1)
+print(f'  round $r: vestad desk {d:.2f} + pi4 {p:.2f} = {d + p:.2f}, dbus-daemon {b:.2f}, CLI {$cli / $jobs:.2f}; {$jobs / ($end - $start):.0f} jobs/s')"
+done
