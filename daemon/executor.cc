@@ -131,7 +131,9 @@ void Executor::releaseBorrowedSlot(Slot slot) {
     if (slot == Slot::Whole) --borrowedBusy_;
     if (slot == Slot::Share) shareHeld_ = false;
   }
-  slotFree_.notify_one();
+  // All: a worker waiting on its share's credit must also hear that its task's range is used
+  // up (the task ends only when every runner has), not sleep out kSlotPoll first.
+  slotFree_.notify_all();
 }
 
 bool Executor::mustYield(Slot slot, uint64_t cpuNs) {
