@@ -84,7 +84,14 @@ for arch in "${archs[@]}"; do
     [ -e "$f" ] && mv -f "$f" dist/
   done
   deb="dist/vesta_${version}_${arch}.deb"
-  tests=$(grep -oE 'vesta:unit / unit +OK +[0-9.]+s' "$log" | tail -n 1 | sed 's/.* OK */passed in /' || true)
+  # The unit tests are two meson tests (tests/meson.build: unit and unit-coordinator, run side by
+  # side); both must have passed.
+  tests=""
+  for t in unit unit-coordinator; do
+    took=$(grep -oE "vesta:unit / $t +OK +[0-9.]+s" "$log" | tail -n 1 | sed 's/.* OK *//' || true)
+    [ -n "$took" ] || { tests=""; break; }
+    tests="${tests:+$tests, }$t passed in $took"
+  done
   lintian --tag-display-limit 0 --info "dist/vesta_${version}_${arch}.changes" >"dist/lintian-$arch.txt" 2>&1 || true
   errors=$(grep -c '^E: ' "dist/lintian-$arch.txt" || true)
   warnings=$(grep -c '^W: ' "dist/lintian-$arch.txt" || true)
