@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "proc_pid_stat.h"
 #include "spawn.h"
 #include "test_util.h"
 #include "unique_fd.h"
@@ -17,13 +18,10 @@ using namespace vesta;
 
 namespace {
 
-// The scheduling policy in a /proc/PID/stat line (field 41; comm may hold spaces).
+// The scheduling policy in a /proc/PID/stat line; -1 when the line does not parse.
 int policyOf(const std::string& stat) {
-  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  for (int i = 3; i <= 41 && rest >> field; ++i) {
-  }
-  return std::stoi(field);
+  auto parsed = parseProcPidStat(stat);
+  return parsed ? static_cast<int>(parsed->policy) : -1;
 }
 
 }  // namespace
