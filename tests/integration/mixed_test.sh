@@ -74,13 +74,24 @@ scenario_arm64() {
   check "pi4's own status says aarch64 too" \
     test "$("$VESTA" -node pi4 --json status | json_get 'd["node"]["machine"]')" = aarch64
 
+  # How many chunks pi4 finishes in a split is a race it may lose: its borrowed worker runs at
+  # SCHED_IDLE on this machine's real CPUs, under emulation, and desk takes a copy of a chunk
+  # that is long overdue. So the split only asserts who took part; pi4's arithmetic is checked
+  # on a job of its own, whose every iteration it must compute.
   split=$("$VESTA" -node desk --json cpu 60 --seed $SEED)
   check "a 60M cpu job splits over desk and pi4" \
-    test "$(echo "$split" | json_get '",".join(sorted(p["node"] for p in d["parts"] if p["iterations"] > 0))')" = desk,pi4
+    test "$(echo "$split" | json_get '",".join(sorted(p["node"] for p in d["parts"]))')" = desk,pi4
   local single
   single=$("$VESTA" -node desk --json cpu 60 --seed $SEED --local)
   check "its result equals --local bit for bit" \
     test "$(echo "$split" | json_get 'd["result"]')" = "$(echo "$single" | json_get 'd["result"]')"
+  local there here
+  there=$("$VESTA" -node desk --json cpu 4 --seed $SEED --on pi4)
+  here=$("$VESTA" -node desk --json cpu 4 --seed $SEED --local)
+  check "a 4M cpu job is computed on pi4, all of it" \
+    test "$(echo "$there" | json_get 'd["node"] + " " + str(d["iterations"])')" = "pi4 4000000"
+  check "and pi4's AArch64 result equals desk's x86-64 result bit for bit" \
+    test "$(echo "$there" | json_get 'd["result"]')" = "$(echo "$here" | json_get 'd["result"]')"
 
   mem=$("$VESTA" -node desk --json mem 64 200 --on pi4)
   check "a mem job runs on pi4" test "$(echo "$mem" | json_get 'd["state"] + " " + d["node"]')" = "done pi4"
