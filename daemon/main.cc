@@ -16,6 +16,7 @@
 #include "log.h"
 #include "node.h"
 #include "spawn.h"
+#include "spawner.h"
 #include "vesta_version.h"
 
 namespace {
@@ -59,6 +60,12 @@ int run(int argc, char** argv) {
   if (invocation->action == vesta::Invocation::Action::Version) {
     std::printf("vestad %s\n", VESTA_VERSION);
     return 0;
+  }
+  // The exec jobs' spawner, forked while vestad is small, one thread and has read no key file,
+  // identity or session key (daemon/spawner.h). A vestad that exits below takes it along.
+  if (auto r = vesta::spawner::start(); !r) {
+    std::fprintf(stderr, "vestad: %s\n", r.error().c_str());
+    return 1;
   }
   vesta::Config config = invocation->config;
   if (auto r = vesta::validateConfig(config, hostName()); !r) {

@@ -15,6 +15,7 @@
 #include <initializer_list>
 
 #include "idle_priority.h"
+#include "spawner.h"
 #include "unique_fd.h"
 
 namespace vesta {
@@ -309,8 +310,11 @@ const std::string& confinementSummary() {
   return summary;
 }
 
-Result<Spawned> spawnConfined(const SpawnSpec& spec) {
-  // Everything the child needs is prepared here: after fork only syscalls are safe.
+namespace spawner {
+
+SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
+  auto fail = [](std::string why) { return SpawnReply{-1, std::move(why)}; };
+  // Everything the child needs is prepared here: after the clone only syscalls are safe.
   std::vector<char*> argv, envp;
   for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -328,8 +332,11 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
                 "; the job is not started unconfined");
   }
 
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
+  // A fork of the spawner, as vestad's child (CLONE_PARENT; with no new stack the child goes on
+  // from here like fork's). The raw syscall leaves glibc's cached thread id stale in the child,
+  // which only a pthread call would read: the reaper makes none.
+  pid_t parent = vestad;
+  pid_t pid = static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0));
   if (pid == 0) {
     // The child uses the descriptors as they are and never returns here: it execs or exits.
     int err = errorWrite.get();
@@ -395,14 +402,31 @@ Result<Spawned> spawnConfined(const SpawnSpec& spec) {
   do n = ::read(errorRead.get(), report, sizeof report);
   while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof report)) {
-    ::waitpid(pid, nullptr, 0);
+    // It exits at once; vestad, its parent, reaps it.
     static const char* kSteps[] = {"",      "setpgid",  "redirect", "chdir",       "setrlimit",
                                    "prctl", "landlock", "execve",   "setpriority", "fork"};
-    if (report[0] == 10 || report[0] == 11)
-      return fail(spec.program + ": " + idleFailure(report[0] - 9, report[1]) +
-                  "; a peer's command is not started above idle priority");
-    int step = report[0] >= 1 && report[0] <= 9 ? report[0] : 0;
-    return fail(std::string(kSteps[step]) + " " + spec.program + ": " + std::strerror(report[1]));
+    std::string why;
+    if (report[0] == 10 || report[0] == 11) {
+      why = spec.program + ": " + idleFailure(report[0] - 9, report[1]) +
+            "; a peer's command is not started above idle priority";
+    } else {
+      int step = report[0] >= 1 && report[0] <= 9 ? report[0] : 0;
+      why = std::string(kSteps[step]) + " " + spec.program + ": " + std::strerror(report[1]);
+    }
+    return {pid, why};
+  }
+  return {pid, ""};
+}
+
+}  // namespace spawner
+
+Result<Spawned> spawnConfined(const SpawnSpec& spec) {
+  auto reply = spawner::request(spec);
+  if (!reply) return fail(reply.error());
+  pid_t pid = reply->pid;
+  if (!reply->error.empty()) {
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    return fail(reply->error);
   }
   Spawned out;
   out.pid = pid;
@@ -435,7 +459,9 @@ void becomeSubreaper() {
 size_t killStrays(const std::vector<pid_t>& reapers) {
   size_t n = readProcs();
   pid_t self = ::getpid();
-  markBelow(n, self, reapers.data(), reapers.size());
+  std::vector<pid_t> keep = reapers;  // and the spawner, the one child of vestad not a job's
+  if (pid_t s = spawner::pid(); s > 0) keep.push_back(s);
+  markBelow(n, self, keep.data(), keep.size());
   size_t count = 0;
   for (size_t i = 0; i < n; ++i)
     if (gBelow[i]) {

@@ -1,7 +1,8 @@
 // Starts one exec job's process: its own process group, niced, with resource limits, an
 // explicit environment, stdin from a pipe or /dev/null, stdout and stderr into the given pipes, no
-// new privileges, and (where the kernel has Landlock) no writes outside its scratch directory. fork
-// + execve directly: no shell ever sees the arguments.
+// new privileges, and (where the kernel has Landlock) no writes outside its scratch directory.
+// execve directly: no shell ever sees the arguments. The process is created by the spawner
+// (daemon/spawner.h), not by a fork of vestad, and is vestad's child all the same.
 #pragma once
 
 #include <sys/types.h>
@@ -43,8 +44,9 @@ struct Spawned {
   int pidfd = -1;  // readable once the reaper has exited (close it after reaping)
 };
 
-// Forks and execs. Fails (with errno's text) when the program could not be started; the child
-// reports a failed execve back through a close-on-exec pipe, so the error is the real one.
+// Starts the job through the spawner and returns once its command has exec'd. Fails (with
+// errno's text) when the program could not be started; the child reports a failed execve back
+// through a close-on-exec pipe, so the error is the real one.
 Result<Spawned> spawnConfined(const SpawnSpec& spec);
 
 // Kills every process of a job now (SIGCONT and SIGUSR1 to its reaper; SIGKILL would take the
