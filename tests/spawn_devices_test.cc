@@ -1,16 +1,11 @@
 // A GPU job's device nodes under Landlock, on a real confined process: a device the job was
 // handed (SpawnSpec::devices) may be opened for writing, any other stays refused. /dev/zero
 // stands in for a GPU's render node: this machine may have none, and the rule is the same.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
-#include "spawn.h"
-#include "test_util.h"
-#include "unique_fd.h"
+#include "shell_job.h"
 
 using namespace vesta;
 
@@ -18,27 +13,9 @@ namespace {
 
 // What `sh -c script` prints, confined, with `devices` handed to it.
 std::string runConfined(const std::string& script, const std::vector<std::string>& devices) {
-  TempDir dir;
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  UniqueFd out(fds[0]), in(fds[1]);
-  SpawnSpec spec;
-  spec.program = "/bin/sh";
-  spec.argv = {"sh", "-c", script};
-  spec.env = {"PATH=/usr/bin:/bin"};
-  spec.cwd = dir.path;
-  spec.devices = devices;
-  spec.stdoutFd = spec.stderrFd = in.get();
-  auto spawned = spawnConfined(spec);
-  REQUIRE(spawned);
-  UniqueFd pidfd(spawned->pidfd);
-  in.reset();
-  std::string said;
-  char buf[256];
-  for (ssize_t n; (n = ::read(out.get(), buf, sizeof buf)) > 0;)
-    said.append(buf, static_cast<size_t>(n));
-  int status = 0;
-  REQUIRE(::waitpid(spawned->pid, &status, 0) == spawned->pid);
+  ShellJob job(script, [&](SpawnSpec& spec) { spec.devices = devices; });
+  std::string said = job.readAll();
+  job.wait();
   return said;
 }
 

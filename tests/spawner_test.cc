@@ -12,11 +12,9 @@
 #include <string>
 
 #include "proc_pid_stat.h"
-#include "spawn.h"
+#include "shell_job.h"
 #include "spawn_wire.h"
 #include "spawner.h"
-#include "test_util.h"
-#include "unique_fd.h"
 
 using namespace vesta;
 
@@ -39,32 +37,6 @@ SpawnSpec fullSpec() {
   spec.stderrFd = 6;
   spec.stdinFd = 7;
   return spec;
-}
-
-// Runs `script` under sh through spawnConfined and returns what it printed; `status` gets the
-// reaper's wait status and `reaper` its pid.
-std::string run(const std::string& script, int& status, pid_t& reaper) {
-  TempDir dir;
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  UniqueFd out(fds[0]), in(fds[1]);
-  SpawnSpec spec;
-  spec.program = "/bin/sh";
-  spec.argv = {"sh", "-c", script};
-  spec.env = {"PATH=/usr/bin:/bin"};
-  spec.cwd = dir.path;
-  spec.stdoutFd = spec.stderrFd = in.get();
-  auto spawned = spawnConfined(spec);
-  REQUIRE(spawned);
-  UniqueFd pidfd(spawned->pidfd);
-  in.reset();
-  std::string said;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(out.get(), buf, sizeof buf)) > 0;)
-    said.append(buf, static_cast<size_t>(n));
-  reaper = spawned->pid;
-  REQUIRE(::waitpid(spawned->pid, &status, 0) == spawned->pid);
-  return said;
 }
 
 pid_t parentOf(pid_t pid) {
@@ -161,9 +133,10 @@ TEST_CASE("the spawner's reaper is the caller's child, and the spawner keeps non
     highest = std::max(highest, std::stoi(e.path().filename().string()));
   CHECK(highest == 3);
 
-  int status = 0;
-  pid_t reaper = -1;
-  std::string said = run("echo $PPID; cat /proc/$PPID/stat", status, reaper);
+  ShellJob job("echo $PPID; cat /proc/$PPID/stat");
+  std::string said = job.readAll();
+  pid_t reaper = job.reaper;
+  int status = job.wait();
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   std::istringstream lines(said);
@@ -206,10 +179,9 @@ TEST_CASE("a killed spawner is replaced by the next job, which still runs", "[sp
     if (stateOf(first) == 'Z') break;
     ::usleep(1000);
   }
-  int status = 0;
-  pid_t reaper = -1;
-  CHECK(run("echo ran", status, reaper) == "ran\n");
-  CHECK(WIFEXITED(status));
+  ShellJob job("echo ran");
+  CHECK(job.readAll() == "ran\n");
+  CHECK(WIFEXITED(job.wait()));
   pid_t second = spawner::pid();
   CHECK(second > 0);
   CHECK(second != first);

@@ -1,16 +1,10 @@
 // TermThenKill on a real loop with real confined processes: a command that stops on SIGTERM
 // ends by it; one that ignores SIGTERM is killed, whole, when the grace period is over.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <optional>
 #include <string>
 
-#include "spawn.h"
-#include "test_util.h"
-#include "unique_fd.h"
+#include "shell_job.h"
 
 using namespace vesta;
 
@@ -21,43 +15,26 @@ namespace {
 int stopAndReap(const std::string& script, uint64_t graceMs) {
   uv_loop_t loop;
   uv_loop_init(&loop);
-  TempDir dir;
-  int fds[2];
-  REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-  UniqueFd out(fds[0]), in(fds[1]);
-  SpawnSpec spec;
-  spec.program = "/bin/sh";
-  spec.argv = {"sh", "-c", script + "; echo ready; exec sleep 1000"};
-  spec.env = {"PATH=/usr/bin:/bin"};
-  spec.cwd = dir.path;
-  spec.stdoutFd = spec.stderrFd = in.get();
-  auto spawned = spawnConfined(spec);
-  REQUIRE(spawned);
-  UniqueFd pidfd(spawned->pidfd);
-  in.reset();
+  ShellJob job(script + "; echo ready; exec sleep 1000");
   // Blocks until the script has set up its signal handling, however long that takes here.
-  std::string said;
-  char c;
-  while (said.find("ready") == std::string::npos && ::read(out.get(), &c, 1) == 1) said += c;
-  REQUIRE(said.find("ready") != std::string::npos);
+  REQUIRE(job.readUntil("ready").find("ready") != std::string::npos);
 
   std::optional<TermThenKill> stop;
-  stop.emplace(&loop, spawned->pid, graceMs);
+  stop.emplace(&loop, job.reaper, graceMs);
   bool exited = false;
   {
     // Only for a broken TermThenKill: the job would otherwise run on; killed, it fails the test.
     uv::Timer guard(&loop);
-    pid_t pid = spawned->pid;
+    pid_t pid = job.reaper;
     guard.start(60'000, 0, [pid] { killJob(pid); });
-    uv::Poll reaped(&loop, pidfd.get());
+    uv::Poll reaped(&loop, job.pidfd.get());
     reaped.start(UV_READABLE, [&](int, int) {
       exited = true;
       reaped.stop();
     });
     while (!exited) uv_run(&loop, UV_RUN_ONCE);
   }
-  int status = 0;
-  REQUIRE(::waitpid(spawned->pid, &status, 0) == spawned->pid);
+  int status = job.wait();
   stop.reset();  // reaped: the pending kill, if any, is cancelled
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
