@@ -62,11 +62,14 @@ int run(int argc, char** argv) {
     return 0;
   }
   // The exec jobs' spawner, forked while vestad is small, one thread and has read no key file,
-  // identity or session key (daemon/spawner.h). A vestad that exits below takes it along.
+  // identity or session key (daemon/spawner.h).
   if (auto r = vesta::spawner::start(); !r) {
     std::fprintf(stderr, "vestad: %s\n", r.error().c_str());
     return 1;
   }
+  struct StopSpawner {
+    ~StopSpawner() { vesta::spawner::stop(); }
+  } stopSpawner;  // on every way out of run(), after the node and its jobs are gone
   vesta::Config config = invocation->config;
   if (auto r = vesta::validateConfig(config, hostName()); !r) {
     std::fprintf(stderr, "vestad: %s\n", r.error().c_str());

@@ -191,6 +191,11 @@ Result<void> start() {
   return startLocked();
 }
 
+void stop() {
+  std::lock_guard lock(gMutex);
+  stopLocked();
+}
+
 pid_t pid() {
   std::lock_guard lock(gMutex);
   return gPid;

@@ -22,6 +22,12 @@ namespace vesta::spawner {
 // is one thread holding no secrets.
 Result<void> start();
 
+// Ends the spawner and reaps it. vestad calls it on its way out, so that its service's cgroup
+// empties with the main process: a spawner still dying when systemd looks is reported as
+// "remains running after unit stopped", and a container's systemd has then waited out the
+// whole stop timeout.
+void stop();
+
 // Has the spawner create the job's reaper: sends `spec` and its descriptors, waits until the
 // command has been exec'd or has failed to start. Starts the spawner first when none runs (a unit
 // test, or one that died: a fork of this process then, with a notice). One caller at a time.

@@ -187,3 +187,17 @@ TEST_CASE("a killed spawner is replaced by the next job, which still runs", "[sp
   CHECK(second != first);
   CHECK(::waitpid(first, nullptr, WNOHANG) < 0);  // reaped already, by the replacement
 }
+
+TEST_CASE("a stopped spawner is gone and reaped, and the next job starts another", "[spawn]") {
+  REQUIRE(spawner::start());
+  pid_t first = spawner::pid();
+  REQUIRE(first > 0);
+  spawner::stop();
+  CHECK(spawner::pid() == -1);
+  CHECK(::waitpid(first, nullptr, WNOHANG) < 0);  // no zombie of it is left to reap
+  CHECK(stateOf(first) == '?');
+  ShellJob job("echo ran");
+  CHECK(job.readAll() == "ran\n");
+  CHECK(WIFEXITED(job.wait()));
+  CHECK(spawner::pid() > 0);
+}

@@ -361,5 +361,8 @@ check "nor does desk see stranger" linked desk pi4
 
 for name in desk pi4 stranger; do
   check "vestad on $name stops cleanly" in_c "$name" systemctl stop vestad
+  # Its exec spawner goes before it does: systemd finds no process of the unit left behind.
+  check "  and leaves no process of it running" bash -c "! nsenter -t ${LEADER[$name]} -a \
+    journalctl -u vestad --no-pager -n 30 | sed -n '/Stopping vestad/,\$p' | grep 'remains running'"
 done
 finish
