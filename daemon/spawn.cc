@@ -80,8 +80,8 @@ UniqueFd makeRuleset(const std::string& dir, const std::vector<std::string>& dev
 // The job's reaper: the first process of the job, in between vestad and the command. It is a
 // child subreaper (PR_SET_CHILD_SUBREAPER), so whatever the command starts stays below it even
 // through setsid and a double fork; when the command ends, or vestad says so, it kills every
-// descendant, reaps them, and exits as the command did. Only syscalls: it runs in a fork of a
-// threaded vestad and never execs.
+// descendant, reaps them, and exits as the command did. Only syscalls: it is a fork of the
+// spawner (a copy of vestad from its start, daemon/spawner.h) and never execs.
 
 // Every process on the machine (pid, parent), read from /proc/N/stat; false when /proc cannot
 // be read.
