@@ -64,6 +64,8 @@ std::string realPath(const std::string& path) {
 
 // Makes everything under `dir` removable (a job may leave read-only directories), then removes it.
 void removeTree(const std::string& dir) {
+  // Most jobs leave nothing behind: an empty directory is one rmdir, not a walk of it.
+  if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
   std::error_code ec;
   for (auto it =
            fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
