@@ -774,6 +774,13 @@ void ExecRunner::tick() {
   std::erase_if(unreaped_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
+std::vector<pid_t> ExecRunner::ownersReapers() const {
+  std::vector<pid_t> out;
+  for (auto& [key, job] : jobs_.live())
+    if (job->local && job->alive()) out.push_back(job->pid);
+  return out;
+}
+
 void ExecRunner::sweepStrays() {
   if (clockMs() >= sweepUntilMs_) return;
   std::vector<pid_t> reapers = unreaped_;

@@ -72,6 +72,8 @@ class ExecRunner : public Engine {
   std::vector<Flow> flows() const override;  // peers' commands running here
   size_t active() const override { return jobs_.size(); }
   unsigned borrowedRunning() const;
+  // The reapers of the owner's own running jobs (--local ones, submitted on this node).
+  std::vector<pid_t> ownersReapers() const;
   // Which GPU each --gpu job holds (daemon/exec_gpus.cc); what this node's beacons advertise.
   const GpuSlots& gpuSlots() const { return gpuSlots_; }
   GpuAdvert gpuAdvert(bool forPeers) const;

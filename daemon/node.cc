@@ -14,6 +14,7 @@
 #include "log.h"
 #include "plural.h"
 #include "spawn.h"
+#include "spawner.h"
 #include "submitters.h"
 #include "vesta_version.h"
 
@@ -51,7 +52,12 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       watchdogTimer_(loop),
       closeTimer_(loop),
       ledgerTimer_(loop),
-      localWake_(loop, [this] { deliverLocal(); }) {}
+      localWake_(loop, [this] { deliverLocal(); }),
+      jobCallers_([this] {
+        std::vector<pid_t> own = execRunner_ ? execRunner_->ownersReapers() : std::vector<pid_t>{};
+        if (pid_t s = spawner::pid(); s > 0) own.push_back(s);
+        return own;
+      }) {}
 
 Node::~Node() {
   shutdown("vestad is exiting");
@@ -144,6 +150,7 @@ Result<void> Node::start() {
   int r = registerManagerInterface(b, *this, &slots_.manager);
   if (r >= 0) r = registerJobObjects(b, *this, &slots_.jobVtable, &slots_.jobEnumerator);
   if (r >= 0) r = sd_bus_add_object_manager(b, &slots_.objectManager, kObjectPath);
+  if (r >= 0) r = jobCallers_.install(b, &slots_.jobCallers);
   if (r < 0) return fail(std::string("cannot register D-Bus objects: ") + std::strerror(-r));
   // Every client's disconnection (its unique name's NameOwnerChanged to no owner), so an exec
   // job ends with the vesta exec that submitted it. Sent before the name requests: no client
@@ -367,6 +374,7 @@ int Node::clientGoneHandler(sd_bus_message* m, void* userdata, sd_bus_error*) {
   if (sd_bus_message_read(m, "sss", &name, &oldOwner, &newOwner) < 0 || !name || !newOwner ||
       *newOwner)
     return 0;
+  node->jobCallers_.forget(name);
   std::vector<uint64_t> gone = submittedBy(node->submitters_, name);
   for (uint64_t jobId : gone) {
     node->submitters_.erase(jobId);
@@ -431,7 +439,7 @@ void Node::closeBus() {
   submitters_.clear();
   for (sd_bus_slot** slot :
        {&slots_.manager, &slots_.jobVtable, &slots_.jobEnumerator, &slots_.objectManager,
-        &slots_.clientsGone, &slots_.nodeName, &slots_.sharedName})
+        &slots_.clientsGone, &slots_.jobCallers, &slots_.nodeName, &slots_.sharedName})
     *slot = sd_bus_slot_unref(*slot);
   if (bus_) sd_bus_flush(bus_.get());  // deliver the cancellations and Finished signals
   busLoop_.reset();

@@ -21,6 +21,7 @@
 #include "exec_runner.h"
 #include "executor.h"
 #include "identity.h"
+#include "job_callers.h"
 #include "jobs.h"
 #include "ledger_store.h"
 #include "lender.h"
@@ -143,6 +144,7 @@ class Node {
   // timer re-armed in its own callback again in the same pass, so a local --put of gigabytes
   // went through frame by frame without the loop ever polling D-Bus or the links.
   uv::Async localWake_;
+  JobCallers jobCallers_;
   bool ledgerSignalPending_ = false;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;
@@ -153,6 +155,7 @@ class Node {
     sd_bus_slot* jobEnumerator = nullptr;
     sd_bus_slot* objectManager = nullptr;
     sd_bus_slot* clientsGone = nullptr;  // the match on clients' disconnections
+    sd_bus_slot* jobCallers = nullptr;   // the filter refusing peers' jobs' method calls
     sd_bus_slot* nodeName = nullptr;     // the name request for vestad's own per-node name
     sd_bus_slot* sharedName = nullptr;   // the name request for the shared, queued name
   } slots_;

@@ -185,4 +185,38 @@ scenario_processes() {
 
 }
 
+# A peer's command runs as vestad's own user, whom the bus policy lets call every method: it must
+# not turn that into control of the node it runs on. It may read, as everyone may.
+scenario_calls_home() {
+  make_root "$WORK/root-pi4" 4 4000  # idle, whatever else loads this machine
+  start_nodes desk -allow-exec -- pi4 -allow-exec -sysroot "$WORK/root-pi4"
+  desk_links 1
+  # home ARGS...: what desk's job on pi4 runs: vesta ARGS against pi4's own vestad.
+  home() { V exec --on pi4 -- env "VESTA_BUS=$VESTA_BUS" "$VESTA" -node pi4 "$@" 2>&1; }
+  stress_cores() { prop pi4 /org/vesta/Vestad1 org.vesta.Vestad1.Manager StressCores; }
+  out=$(home stress 1 5)
+  check "a peer's job cannot make its runner stress its CPUs" test $? -ne 0
+  expect_contains "  and is told why, in one line" "a peer's exec job may not call vestad's methods" "$out"
+  check "  and pi4 stresses nothing" test "$(stress_cores)" = "u 0"
+  out=$(home exec --local -- true)
+  check "nor submit work in pi4's owner's name" test $? -ne 0
+  out=$(V exec --on pi4 -- sh -c "setsid sh -c 'env VESTA_BUS=$VESTA_BUS $VESTA -node pi4 stress 1 5 2>&1' & wait")
+  expect_contains "nor after leaving its session with setsid" "may not call vestad's methods" "$out"
+  check "  and pi4 still stresses nothing" test "$(stress_cores)" = "u 0"
+  out=$(home --json peers)
+  check "it may still read, as everyone may" test $? -eq 0
+  expect_contains "  (pi4's peers, desk among them)" '"name":"desk"' "$out"
+  out=$("$VESTA" -node pi4 exec --local -- env "VESTA_BUS=$VESTA_BUS" "$VESTA" -node pi4 stress 1 1 2>&1)
+  check "pi4's owner's own job may call pi4's methods" test $? -eq 0
+  # Nor kill it, where Landlock confines signals (ABI 6, Linux 6.12; the unit tests say more).
+  if prop pi4 /org/vesta/Vestad1 org.vesta.Vestad1.Manager ExecConfinement | grep -q "signals only to its own"; then
+    out=$(V exec --on pi4 -- sh -c "kill -9 $(cat "$WORK/pi4.pid") $(pgrep -P "$(cat "$WORK/pi4.pid")" -x vestad-spawner) 2>&1; echo rc=\$?")
+    expect_contains "a peer's job cannot kill pi4's vestad or its spawner" "rc=1" "$out"
+    check "  and pi4 runs on" node_up pi4
+  else
+    echo "# signals are not confined here (Landlock below ABI 6): a job could kill pi4's vestad"
+  fi
+  for n in desk pi4; do check "vestad $n stops cleanly" stop_node "$n"; done
+}
+
 run_scenarios "$@"
