@@ -21,6 +21,10 @@
 namespace vesta {
 namespace {
 
+// Landlock's scopes (ABI 6), from linux/landlock.h of Linux 6.12.
+constexpr uint64_t kScopeAbstractUnixSocket = 1ULL << 0;
+constexpr uint64_t kScopeSignal = 1ULL << 1;
+
 // Write rights Landlock can withhold, by ABI version (1: the basics, 2: REFER, 3: TRUNCATE).
 uint64_t writeRights(int abi) {
   uint64_t rights = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |
@@ -51,9 +55,17 @@ bool addRule(int ruleset, const char* path, uint64_t rights) {
 UniqueFd makeRuleset(const std::string& dir, const std::vector<std::string>& devices) {
   int abi = landlockAbi();
   if (abi <= 0) return {};
-  landlock_ruleset_attr attr{};
-  attr.handled_access_fs = writeRights(abi);
-  UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
+  // The attribute as ABI 6 knows it (Linux 6.12), which this system's header may predate: with
+  // `scoped`, the job may signal only processes of its own (not vestad, the spawner or the
+  // owner's programs, which run as the same user) and connect only to abstract Unix sockets of
+  // its own (not, say, the owner's X server). An older kernel reads the first field alone.
+  struct {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;  // 0: the network is not Landlock's to restrict here
+    uint64_t scoped;
+  } attr{writeRights(abi), 0, kScopeAbstractUnixSocket | kScopeSignal};
+  size_t size = abi >= 6 ? sizeof attr : sizeof attr.handled_access_fs;
+  UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, size, 0)));
   if (!ruleset) return {};
   uint64_t fileRights = LANDLOCK_ACCESS_FS_WRITE_FILE;
 #ifdef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -289,7 +301,10 @@ const std::string& confinementSummary() {
     const LandlockProbe& p = probe();
     if (p.abi > 0)
       return "Landlock ABI " + std::to_string(p.abi) +
-             ": writes only in the job's scratch directory";
+             ": writes only in the job's scratch directory" +
+             (p.abi >= 6 ? ", signals only to its own processes"
+                         : "; it can still signal vestad's user's processes (Landlock ABI 6, "
+                           "Linux 6.12, confines signals)");
     std::string why;
     switch (p.error) {
       case ENOSYS:
