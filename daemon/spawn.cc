@@ -210,7 +210,6 @@ struct CommandStart {
   char* const* argv;
   char* const* envp;
   const sigset_t* mask;
-  const cpu_set_t* cpus;  // the affinity the command gets back, see startReaper
   int errorFd;
   bool idle;
 };
@@ -224,7 +223,6 @@ int commandMain(void* arg) {
   if (start->idle)
     if (int step = makeIdle(0); step != 0) childFail(start->errorFd, 9 + step);
   ::sigprocmask(SIG_SETMASK, start->mask, nullptr);
-  if (start->cpus) ::sched_setaffinity(0, sizeof *start->cpus, start->cpus);
   ::execve(start->program, start->argv, start->envp);
   childFail(start->errorFd, 7);
 }
@@ -349,23 +347,6 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
                 "; the job is not started unconfined");
   }
 
-  // The reaper stays on the CPU the spawner runs on now, and so does the command until just
-  // before its execve. The reaper's memory is a copy of the spawner's, and freeing it at the
-  // reaper's exit flushes the TLB of every CPU that ever ran it: on another CPU that is an
-  // interprocessor interrupt, waited for, and in a virtual machine a trip through the hypervisor.
-  // Unpinned, the reaper and its command (which shares that memory until execve) were often put
-  // on different CPUs; pinned, a fan-out of `true` took about 8% less CPU here. The command gets
-  // the spawner's CPUs back before execve, so nothing it starts inherits the pin; where pinning
-  // fails, jobs only cost a little more.
-  cpu_set_t cpus, here;
-  bool pinned = false;
-  if (int cpu = ::sched_getcpu();
-      cpu >= 0 && cpu < CPU_SETSIZE && ::sched_getaffinity(0, sizeof cpus, &cpus) == 0) {
-    CPU_ZERO(&here);
-    CPU_SET(cpu, &here);
-    pinned = ::sched_setaffinity(0, sizeof here, &here) == 0;
-  }
-
   // A fork of the spawner, as vestad's child (CLONE_PARENT; with no new stack the child goes on
   // from here like fork's). The raw syscall leaves glibc's cached thread id stale in the child,
   // which only a pthread call would read: the reaper makes none.
@@ -415,8 +396,7 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
     // posix_spawn does): no copy of the page tables of this fork of vestad, no copy-on-write
     // faults. The reaper waits meanwhile; the child runs on its own stack below and only makes
     // syscalls, writing nothing of the reaper's.
-    CommandStart start{spec.program.c_str(),     argv.data(), envp.data(), &none,
-                       pinned ? &cpus : nullptr, err,         spec.idle};
+    CommandStart start{spec.program.c_str(), argv.data(), envp.data(), &none, err, spec.idle};
     pid_t command = startCommand(start);
     if (command < 0) childFail(err, 9);
     // The reaper holds nothing of the job's or of vestad's: no pipe stays open because of it
@@ -429,7 +409,6 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
     reaper(command, waitFor);
   }
   int forkErrno = errno;
-  if (pinned) ::sched_setaffinity(0, sizeof cpus, &cpus);
   // Only the child holds the write end now: the read below ends at its execve or its exit.
   errorWrite.reset();
   if (pid < 0) return fail(std::string("fork: ") + std::strerror(forkErrno));

@@ -2,7 +2,6 @@
 // creates is the caller's child, that it keeps none of the caller's descriptors, that a failed
 // start reports the real error, and that a killed spawner is replaced.
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,27 +200,4 @@ TEST_CASE("a stopped spawner is gone and reaped, and the next job starts another
   CHECK(job.readAll() == "ran\n");
   CHECK(WIFEXITED(job.wait()));
   CHECK(spawner::pid() > 0);
-}
-
-TEST_CASE("the reaper stays on one CPU, and its command gets the spawner's CPUs back", "[spawn]") {
-  cpu_set_t ours;
-  REQUIRE(::sched_getaffinity(0, sizeof ours, &ours) == 0);
-  // The command prints its own and its reaper's allowed CPUs, as /proc shows them.
-  ShellJob job(
-      "grep Cpus_allowed_list /proc/self/status; grep Cpus_allowed_list /proc/$PPID/status");
-  std::string said = job.readAll();
-  CHECK(WIFEXITED(job.wait()));
-  std::istringstream lines(said);
-  std::string commandCpus, reaperCpus;
-  REQUIRE(std::getline(lines, commandCpus));
-  REQUIRE(std::getline(lines, reaperCpus));
-  std::string mine;
-  for (std::istringstream status(readText("/proc/self/status")); std::getline(status, mine);)
-    if (mine.rfind("Cpus_allowed_list", 0) == 0) break;
-  CHECK(commandCpus == mine);  // not left pinned: it may use every CPU this process may
-  if (CPU_COUNT(&ours) > 1) {
-    // One CPU, written as a single number: "Cpus_allowed_list:\t1".
-    std::string list = reaperCpus.substr(reaperCpus.find('\t') + 1);
-    CHECK(list.find_first_not_of("0123456789") == std::string::npos);
-  }
 }
