@@ -37,12 +37,16 @@ bool isOpenCall(const char* interface, const char* member) {
   return false;
 }
 
-std::string JobCallers::whyRefused(pid_t pid) const {
+std::string JobCallers::whyRefused(pid_t pid, bool* outside) const {
+  *outside = false;
   // A parent that ends while we walk re-parents its children: walk again from the start.
   for (int attempt = 0; attempt < 3; ++attempt) {
     Lineage l = lineageFrom(pid, ::getpid(), parentFromProc);
     if (!l.known) continue;
-    if (!l.child) return "";  // not below vestad: the owner, or another local user
+    if (!l.child) {  // not below vestad: the owner, or another local user
+      *outside = true;
+      return "";
+    }
     auto own = ownChildren_();
     if (std::find(own.begin(), own.end(), *l.child) != own.end()) return "";
     return "a peer's exec job may not call vestad's methods (only read its properties and "
@@ -63,7 +67,7 @@ int JobCallers::filter(sd_bus_message* m, void* userdata, sd_bus_error*) {
   if (!startsWith(sd_bus_message_get_path(m), kObjectPath)) return 0;
   if (isOpenCall(sd_bus_message_get_interface(m), sd_bus_message_get_member(m))) return 0;
   const char* sender = sd_bus_message_get_sender(m);
-  Caller caller{-1, 0};
+  Caller caller{-1, 0, false};
   if (auto it = sender ? self->callers_.find(sender) : self->callers_.end();
       it != self->callers_.end()) {
     caller = it->second;
@@ -77,10 +81,11 @@ int JobCallers::filter(sd_bus_message* m, void* userdata, sd_bus_error*) {
     sd_bus_creds_unref(creds);
     if (caller.pid > 0 && sender) self->callers_[sender] = caller;
   }
-  if (caller.pid > 0 && caller.uid != ::geteuid()) return 0;  // not a job of ours
-  pid_t pid = caller.pid;
-  std::string why = pid > 0 ? self->whyRefused(pid)
-                            : std::string("cannot tell who is calling: the bus gave no pid");
+  if (caller.pid > 0 && (caller.outside || caller.uid != ::geteuid())) return 0;  // not a job's
+  bool outside = false;
+  std::string why = caller.pid > 0 ? self->whyRefused(caller.pid, &outside)
+                                   : std::string("cannot tell who is calling: the bus gave no pid");
+  if (outside && sender) self->callers_[sender].outside = true;
   if (why.empty()) return 0;
   sd_bus_reply_method_errorf(m, kErrorRefused, "%s", why.c_str());
   return 1;  // handled: no method runs

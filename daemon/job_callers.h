@@ -10,6 +10,10 @@
 // ProtectProc=invisible would not allow anyway. Every job's reaper is vestad's child and a
 // subreaper, so nothing a job starts (double forks and setsid included) leaves that line; a process
 // whose reaper was killed is vestad's own child until the sweep kills it, and is refused meanwhile.
+//
+// The caller's pid and user come from the bus daemon (GetConnectionCredentials), asked on the
+// client's first method call and kept until it leaves: the daemon's one blocking bus call, since a
+// method must not run before the answer, and sd-bus cannot hold a message back to dispatch later.
 #pragma once
 
 #include <sys/types.h>
@@ -37,8 +41,9 @@ class JobCallers {
   // A client left the bus: its pid is not needed any more.
   void forget(const std::string& uniqueName) { callers_.erase(uniqueName); }
 
-  // Why `pid` may not call a method; empty when it may.
-  std::string whyRefused(pid_t pid) const;
+  // Why `pid` may not call a method; empty when it may. `outside`: it is not below vestad at all,
+  // and never will be (only a process below vestad is ever re-parented to it).
+  std::string whyRefused(pid_t pid, bool* outside) const;
 
  private:
   static int filter(sd_bus_message* m, void* userdata, sd_bus_error* error);
@@ -46,6 +51,7 @@ class JobCallers {
   struct Caller {
     pid_t pid;
     uid_t uid;
+    bool outside;  // not below vestad: no walk needed again
   };
   std::map<std::string, Caller> callers_;  // by unique name: a connection's never change
 };
