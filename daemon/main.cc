@@ -61,6 +61,30 @@ int run(int argc, char** argv) {
     std::printf("vestad %s\n", VESTA_VERSION);
     return 0;
   }
+  vesta::Config config = invocation->config;
+  if (auto r = vesta::validateConfig(config, hostName()); !r) {
+    std::fprintf(stderr, "vestad: %s\n", r.error().c_str());
+    return kExitUsage;
+  }
+  vesta::log::init(config.name);
+  auto stateDir = vesta::resolveStateDir(config.state_dir, env("STATE_DIRECTORY"),
+                                         env("XDG_STATE_HOME"), env("HOME"));
+  if (!stateDir) {
+    vesta::log::error(stateDir.error());
+    return 1;
+  }
+  // Absolute from here on: the exec runner changes into a job's scratch directory before it
+  // runs a shipped program from under the state dir, so a relative one would name nothing.
+  std::error_code absoluteError;
+  if (auto absolute = std::filesystem::absolute(*stateDir, absoluteError); !absoluteError)
+    *stateDir = absolute.lexically_normal().string();
+  while (stateDir->size() > 1 && stateDir->back() == '/') stateDir->pop_back();
+  // Exec jobs read nothing of vestad's own: its state (the identity's secret key, the ledger),
+  // config and key files. Before the spawner starts, which takes this with it.
+  std::vector<std::string> hidden = {*stateDir};
+  for (const auto* file : {&config.config, &config.key_file})
+    if (!file->empty()) hidden.push_back(std::filesystem::absolute(*file, absoluteError).string());
+  vesta::spawner::hideFromJobs(hidden, {*stateDir + "/scratch"});
   // The exec jobs' spawner, forked while vestad is small, one thread and has read no key file,
   // identity or session key (daemon/spawner.h).
   if (auto r = vesta::spawner::start(); !r) {
@@ -70,11 +94,6 @@ int run(int argc, char** argv) {
   struct StopSpawner {
     ~StopSpawner() { vesta::spawner::stop(); }
   } stopSpawner;  // on every way out of run(), after the node and its jobs are gone
-  vesta::Config config = invocation->config;
-  if (auto r = vesta::validateConfig(config, hostName()); !r) {
-    std::fprintf(stderr, "vestad: %s\n", r.error().c_str());
-    return kExitUsage;
-  }
   if (!config.key_file.empty()) {
     auto key = readKeyFile(config.key_file);
     if (!key) {
@@ -87,7 +106,6 @@ int run(int argc, char** argv) {
       return kExitUsage;
     }
   }
-  vesta::log::init(config.name);
   if (config.key.size() < 16)
     vesta::log::warning(
         "the federation key is shorter than 16 characters; anyone who guesses it "
@@ -103,18 +121,6 @@ int run(int argc, char** argv) {
     config.mem_offer_mb = capped;
   }
 
-  auto stateDir = vesta::resolveStateDir(config.state_dir, env("STATE_DIRECTORY"),
-                                         env("XDG_STATE_HOME"), env("HOME"));
-  if (!stateDir) {
-    vesta::log::error(stateDir.error());
-    return 1;
-  }
-  // Absolute from here on: the exec runner changes into a job's scratch directory before it
-  // runs a shipped program from under the state dir, so a relative one would name nothing.
-  std::error_code absoluteError;
-  if (auto absolute = std::filesystem::absolute(*stateDir, absoluteError); !absoluteError)
-    *stateDir = absolute.lexically_normal().string();
-  while (stateDir->size() > 1 && stateDir->back() == '/') stateDir->pop_back();
   if (auto r = vesta::makePrivateDirs(*stateDir); !r) {
     // The path comes from the configuration (or the environment): fixing it is the user's move.
     vesta::log::error("state dir: " + r.error());

@@ -15,6 +15,7 @@
 #include <initializer_list>
 
 #include "idle_priority.h"
+#include "read_layer.h"
 #include "spawner.h"
 #include "unique_fd.h"
 
@@ -300,6 +301,9 @@ const std::string& confinementSummary() {
     if (p.abi > 0)
       return "Landlock ABI " + std::to_string(p.abi) +
              ": writes only in the job's scratch directory" +
+             (spawner::hiddenFromJobs().empty()
+                  ? ""
+                  : ", reads nothing of vestad's state, config or key") +
              (p.abi >= 6 ? ", signals only to its own processes"
                          : "; it can still signal vestad's user's processes (Landlock ABI 6, "
                            "Linux 6.12, confines signals)");
@@ -340,6 +344,10 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
   int pipeFds[2];
   if (::pipe2(pipeFds, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
   UniqueFd errorRead(pipeFds[0]), errorWrite(pipeFds[1]);
+  const ReadLayer& reads = readLayer();
+  if (!reads.error.empty())
+    return fail("cannot keep the job from reading vestad's files: " + reads.error +
+                "; the job is not started");
   UniqueFd ruleset = makeRuleset(spec.cwd, spec.devices);
   if (!ruleset && landlockAbi() > 0) {
     int e = errno;
@@ -381,6 +389,8 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
     if (spec.maxOpenFiles) limit(RLIMIT_NOFILE, spec.maxOpenFiles);
     limit(RLIMIT_CORE, 0);
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) childFail(err, 5);
+    if (reads.ruleset && ::syscall(SYS_landlock_restrict_self, reads.ruleset.get(), 0) != 0)
+      childFail(err, 6);
     if (ruleset && ::syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0) childFail(err, 6);
     // This process becomes the job's reaper; the command is its child. Its signals wait in
     // sigwaitinfo, and a vestad that dies takes the job with it (PR_SET_PDEATHSIG).

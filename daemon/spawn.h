@@ -80,7 +80,8 @@ size_t killStrays(const std::vector<pid_t>& reapers);
 int landlockAbi();
 
 // How exec jobs are confined here, for the owner: "Landlock ABI 3: writes only in the job's
-// scratch directory", or "NOT confined: ..." with the cause and its fix. Checked once.
+// scratch directory, reads nothing of vestad's state, config or key; ...", or "NOT confined:
+// ..." with the cause and its fix. Checked once (after spawner::hideFromJobs, in vestad).
 const std::string& confinementSummary();
 inline bool confined() {
   return landlockAbi() > 0;

@@ -27,6 +27,7 @@ std::mutex gMutex;
 int gSocket = -1;  // vestad's end of the pair
 pid_t gPid = -1;
 bool gEverStarted = false;
+std::vector<std::string> gHidden, gReopened;
 
 bool sendAll(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
@@ -199,6 +200,20 @@ void stop() {
 pid_t pid() {
   std::lock_guard lock(gMutex);
   return gPid;
+}
+
+void hideFromJobs(std::vector<std::string> hidden, std::vector<std::string> reopened) {
+  std::lock_guard lock(gMutex);
+  gHidden = std::move(hidden);
+  gReopened = std::move(reopened);
+}
+
+const std::vector<std::string>& hiddenFromJobs() {
+  return gHidden;
+}
+
+const std::vector<std::string>& reopenedForJobs() {
+  return gReopened;
 }
 
 Result<SpawnReply> request(const SpawnSpec& spec) {

@@ -12,6 +12,9 @@
 
 #include <sys/types.h>
 
+#include <string>
+#include <vector>
+
 #include "result.h"
 #include "spawn.h"
 #include "spawn_wire.h"
@@ -35,6 +38,14 @@ Result<SpawnReply> request(const SpawnSpec& spec);
 
 // The spawner's pid, -1 when none runs: a child of vestad that is not a job's.
 pid_t pid();
+
+// What exec jobs may not read: vestad's state directory, its config and key files (`hidden`),
+// with the jobs' scratch directories' root readable again (`reopened`). Set before the spawner
+// starts (it is a fork: it sees what was set then); it builds that Landlock layer at its first
+// job and keeps it. Nothing set: jobs may read all their user may.
+void hideFromJobs(std::vector<std::string> hidden, std::vector<std::string> reopened);
+const std::vector<std::string>& hiddenFromJobs();
+const std::vector<std::string>& reopenedForJobs();
 
 // The spawner's side (daemon/spawn.cc): creates the reaper as a child of `vestad` and starts the
 // command in it; returns once the command has exec'd or failed.

@@ -354,6 +354,29 @@ kill $borrowed_exec $borrowed_cpu 2>/dev/null
 in_c desk vesta cancel 3 >/dev/null 2>&1
 in_c desk vesta cancel 4 >/dev/null 2>&1
 
+# --- a peer's job and the node it runs on: it runs as the vesta user, whom the bus policy lets
+# call everything, yet it may not turn that into control of pi4 --------------------------------
+out=$(in_c desk vesta exec --on pi4 -- sh -c 'vesta stress 1 5 2>&1; echo rc=$?')
+expect_contains "a peer's job cannot make pi4 stress its CPUs" "may not call vestad's methods" "$out"
+expect_contains "  (vesta in that job exited 1)" "rc=1" "$out"
+out=$(in_c desk vesta exec --on pi4 -- sh -c 'vesta peers >/dev/null 2>&1; echo rc=$?')
+check "  but may read, as everyone may ($out)" test "$out" = rc=0
+for secret in /var/lib/vesta/vestad-identity-pi4.json /etc/vesta/vestad.json; do
+  check "pi4 has $secret, readable by its vesta user" in_c pi4 runuser -u vesta -- test -r "$secret"
+  out=$(in_c desk vesta exec --on pi4 -- sh -c "cat $secret >/dev/null 2>&1; echo rc=\$?")
+  check "  yet a peer's job on pi4 cannot read it ($out)" test "$out" = rc=1
+done
+out=$(in_c desk vesta exec --on pi4 -- sh -c 'cat /etc/os-release >/dev/null && ls /var/lib/vesta >/dev/null && echo read')
+check "  while it reads the system's files, and lists vestad's ($out)" test "$out" = read
+if in_c pi4 vesta status | grep -q "signals only to its own"; then
+  vpid=$(mainpid pi4)
+  out=$(in_c desk vesta exec --on pi4 -- sh -c "kill -9 $vpid 2>&1; echo rc=\$?")
+  expect_contains "a peer's job cannot kill pi4's vestad" "rc=1" "$out"
+  check "  which runs on, never restarted" test "$(mainpid pi4)" = "$vpid"
+else
+  echo "# this kernel's Landlock is below ABI 6: a job could signal pi4's vestad"
+fi
+
 strangers() { in_c stranger vesta --json status | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)['dropped'].get('bad_key', 0) > 0 else 1)"; }
 check "stranger hears the others' beacons but cannot open them" wait_for 30 strangers
 check "and has no peers" linked stranger ""
