@@ -64,3 +64,12 @@ struct ShellJob {
     return status;
   }
 };
+
+// What `sh -c script` prints, confined, with the spec changed by `adjust`; once it has ended.
+inline std::string runShellJob(const std::string& script,
+                               const std::function<void(vesta::SpawnSpec&)>& adjust = {}) {
+  ShellJob job(script, adjust);
+  std::string said = job.readAll();
+  job.wait();
+  return said;
+}

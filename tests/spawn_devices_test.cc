@@ -13,10 +13,7 @@ namespace {
 
 // What `sh -c script` prints, confined, with `devices` handed to it.
 std::string runConfined(const std::string& script, const std::vector<std::string>& devices) {
-  ShellJob job(script, [&](SpawnSpec& spec) { spec.devices = devices; });
-  std::string said = job.readAll();
-  job.wait();
-  return said;
+  return runShellJob(script, [&](SpawnSpec& spec) { spec.devices = devices; });
 }
 
 }  // namespace

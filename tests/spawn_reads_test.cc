@@ -20,10 +20,7 @@ void writeFile(const std::string& path, const std::string& text) {
 
 // What `script` prints, confined, run in `cwd`.
 std::string runIn(const std::string& cwd, const std::string& script) {
-  ShellJob job(script, [&](SpawnSpec& spec) { spec.cwd = cwd; });
-  std::string said = job.readAll();
-  job.wait();
-  return said;
+  return runShellJob(script, [&](SpawnSpec& spec) { spec.cwd = cwd; });
 }
 
 }  // namespace
