@@ -85,8 +85,16 @@ ReadLayer buildReadLayer() {
     out.error = why;
     return out;
   }
+  const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+  // REFER (ABI 2: a link or rename into another directory) is denied by every layer that does
+  // not grant it, handled or not: this one grants it beneath the jobs' scratch root, where the
+  // write layer allows it, or git, cargo and `ln a/x b/y` would fail there with EXDEV.
+  uint64_t refer = 0;
+#ifdef LANDLOCK_ACCESS_FS_REFER
+  if (landlockAbi() >= 2) refer = LANDLOCK_ACCESS_FS_REFER;
+#endif
   landlock_ruleset_attr attr{};
-  attr.handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+  attr.handled_access_fs = read | refer;
   UniqueFd ruleset(static_cast<int>(::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0)));
   if (!ruleset) {
     out.error = std::string("landlock_create_ruleset: ") + std::strerror(errno);
@@ -95,9 +103,13 @@ ReadLayer buildReadLayer() {
   // Listing stays open everywhere (`ls /`, `find` work): names are not what is kept from jobs,
   // the contents of vestad's files are. So "/" gets READ_DIR, and READ_FILE goes by the grants.
   auto grant = [&](const std::string& path, uint64_t rights) {
-    // O_NOFOLLOW: an entry swapped for a symlink since it was listed grants nothing.
+    // O_NOFOLLOW: an entry swapped for a symlink since it was listed grants nothing. Its rights
+    // go by what it is now, not by what the listing said: a directory's rights on a file are
+    // refused.
     UniqueFd fd(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) return true;  // gone since it was listed: nothing there to read
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || S_ISLNK(st.st_mode)) return true;  // nothing to read
+    if (!S_ISDIR(st.st_mode)) rights &= LANDLOCK_ACCESS_FS_READ_FILE;
     landlock_path_beneath_attr rule{};
     rule.allowed_access = rights;
     rule.parent_fd = fd.get();
@@ -108,7 +120,9 @@ ReadLayer buildReadLayer() {
   };
   if (!grant("/", LANDLOCK_ACCESS_FS_READ_DIR)) return out;
   for (const auto& g : *grants)
-    if (!grant(g.path, g.dir ? attr.handled_access_fs : LANDLOCK_ACCESS_FS_READ_FILE)) return out;
+    if (!grant(g.path, read)) return out;
+  for (const auto& r : reopened)
+    if (refer && !grant(r, read | refer)) return out;
   out.ruleset = std::move(ruleset);
   return out;
 }

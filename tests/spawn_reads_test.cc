@@ -54,8 +54,13 @@ TEST_CASE("a confined job reads nothing vestad hides, but its scratch and all el
   CHECK(said.find(elsewhere.path + "/notes.txt ok") != std::string::npos);
   CHECK(said.find("/etc/passwd ok") != std::string::npos);
   CHECK(said.find("own.txt ok") != std::string::npos);
+  // Links and renames from one directory of its scratch to another (git, cargo do them); ln,
+  // unlike mv, does not fall back to a copy when the kernel refuses.
+  said = runIn(scratch, "mkdir a b && echo x >a/f && ln a/f b/g && echo linked");
+  CHECK(said.find("linked") != std::string::npos);
   // Made after the spawner built its grants, in a directory it granted entry by entry (/tmp,
-  // where the state directory is): the next job reads it.
+  // where the state directory is): the next job reads it (the layer is built again, because
+  // /tmp changed, and changed lately).
   TempDir later;
   writeFile(later.path + "/new.txt", "new");
   said = runIn(scratch, readable(later.path + "/new.txt") + readable(state.path + "/identity"));
