@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
+#include <utility>
 
 #include "idle_priority.h"
 #include "read_layer.h"
@@ -79,6 +80,19 @@ UniqueFd makeRuleset(const std::string& dir, const std::vector<std::string>& dev
     if (!addRule(ruleset.get(), d.c_str(), fileRights)) return {};
   ::fcntl(ruleset.get(), F_SETFD, FD_CLOEXEC);
   return ruleset;
+}
+
+// Closes every descriptor from 3 up but `a` and `b`. Only syscalls: the reaper calls it.
+void closeAllBut(int a, int b) {
+  if (a > b) std::swap(a, b);
+  auto closeRange = [](int from, int to) {  // [from, to]
+    if (from > to) return;
+    if (::syscall(SYS_close_range, from, static_cast<unsigned>(to), 0) != 0)
+      for (int fd = from; fd <= to && fd < 1024; ++fd) ::close(fd);
+  };
+  closeRange(3, a - 1);
+  closeRange(a + 1, b - 1);
+  closeRange(b + 1, ~0U >> 1);
 }
 
 // In the child, between fork and execve: only async-signal-safe calls. Reports errno through
@@ -406,6 +420,10 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
     // posix_spawn does): no copy of the page tables of this fork of vestad, no copy-on-write
     // faults. The reaper waits meanwhile; the child runs on its own stack below and only makes
     // syscalls, writing nothing of the reaper's.
+    // Before the command exists, every descriptor goes but its three, the error pipe and
+    // /dev/null: the spawner's socket and the rulesets must not be in this process while the
+    // command runs beside it, in its Landlock domain, where pidfd_getfd could take them.
+    closeAllBut(err, devNull.get());
     CommandStart start{spec.program.c_str(), argv.data(), envp.data(), &none, err, spec.idle};
     pid_t command = startCommand(start);
     if (command < 0) childFail(err, 9);
