@@ -91,6 +91,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "vestad: %s\n", r.error().c_str());
     return 1;
   }
+  vesta::spawner::seal();  // the key file and the identity are read next
   struct StopSpawner {
     ~StopSpawner() { vesta::spawner::stop(); }
   } stopSpawner;  // on every way out of run(), after the node and its jobs are gone

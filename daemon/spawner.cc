@@ -27,6 +27,7 @@ std::mutex gMutex;
 int gSocket = -1;  // vestad's end of the pair
 pid_t gPid = -1;
 bool gEverStarted = false;
+bool gSealed = false;  // vestad holds its secrets now: never fork a spawner of it again
 std::vector<std::string> gHidden, gReopened;
 
 bool sendAll(int fd, const uint8_t* p, size_t n) {
@@ -202,6 +203,11 @@ pid_t pid() {
   return gPid;
 }
 
+void seal() {
+  std::lock_guard lock(gMutex);
+  gSealed = true;
+}
+
 void hideFromJobs(std::vector<std::string> hidden, std::vector<std::string> reopened) {
   std::lock_guard lock(gMutex);
   gHidden = std::move(hidden);
@@ -226,6 +232,11 @@ Result<SpawnReply> request(const SpawnSpec& spec) {
   int fds[3] = {spec.stdoutFd, spec.stderrFd, spec.stdinFd};
   for (int attempt = 0;; ++attempt) {
     if (gPid < 0) {
+      if (gSealed)
+        return fail(
+            "exec: vestad's spawner has ended (killed, maybe by a job), and a new one would be "
+            "a copy of vestad with its secrets; exec jobs start again once vestad is restarted "
+            "(systemctl restart vestad)");
       bool again = gEverStarted;
       if (auto r = startLocked(); !r) return fail(r.error());
       if (again) log::notice("exec: the spawner had ended; a new one was started");

@@ -33,11 +33,17 @@ void stop();
 
 // Has the spawner create the job's reaper: sends `spec` and its descriptors, waits until the
 // command has been exec'd or has failed to start. Starts the spawner first when none runs (a unit
-// test, or one that died: a fork of this process then, with a notice). One caller at a time.
+// test, or one that died before seal(): a fork of this process then, with a notice). One caller
+// at a time.
 Result<SpawnReply> request(const SpawnSpec& spec);
 
 // The spawner's pid, -1 when none runs: a child of vestad that is not a job's.
 pid_t pid();
+
+// vestad calls it once it has read its key file and identity: from then on a spawner that ended
+// is not replaced by a fork of this process, whose copy a job could read through its reaper
+// (ptrace within its Landlock domain), but exec jobs fail with a line saying to restart vestad.
+void seal();
 
 // What exec jobs may not read: vestad's state directory, its config and key files (`hidden`),
 // with the jobs' scratch directories' root readable again (`reopened`). Set before the spawner

@@ -201,3 +201,42 @@ TEST_CASE("a stopped spawner is gone and reaped, and the next job starts another
   CHECK(WIFEXITED(job.wait()));
   CHECK(spawner::pid() > 0);
 }
+
+TEST_CASE("once sealed, a spawner that ended is not replaced: the job fails saying to restart",
+          "[spawn]") {
+  // In a child process of the test's own, since a seal is for good; with no spawner of this
+  // process's for it to inherit.
+  spawner::stop();
+  int report[2];
+  REQUIRE(::pipe(report) == 0);
+  pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    ::close(report[0]);
+    bool ok = static_cast<bool>(spawner::start());
+    pid_t first = spawner::pid();
+    spawner::seal();
+    ok = ok && first > 0 && ::kill(first, SIGKILL) == 0;
+    ::waitpid(first, nullptr, 0);
+    SpawnSpec spec;
+    spec.program = "/bin/true";
+    spec.argv = {"true"};
+    spec.cwd = "/";
+    spec.stdoutFd = spec.stderrFd = 2;
+    auto reply = spawner::request(spec);
+    std::string said = reply ? "started" : reply.error();
+    ok = ok && spawner::pid() == -1;
+    std::string out = (ok ? "ok " : "bad ") + said;
+    ssize_t ignored = ::write(report[1], out.data(), out.size());
+    (void)ignored;
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  std::string said;
+  char buf[512];
+  for (ssize_t n; (n = ::read(report[0], buf, sizeof buf)) > 0;) said.append(buf, n);
+  ::close(report[0]);
+  ::waitpid(child, nullptr, 0);
+  CHECK(said.rfind("ok ", 0) == 0);
+  CHECK(said.find("exec jobs start again once vestad is restarted") != std::string::npos);
+}
