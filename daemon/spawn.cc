@@ -60,7 +60,8 @@ UniqueFd makeRuleset(const std::string& dir, const std::vector<std::string>& dev
   // The attribute as ABI 6 knows it (Linux 6.12), which this system's header may predate: with
   // `scoped`, the job may signal only processes of its own (not vestad, the spawner or the
   // owner's programs, which run as the same user) and connect only to abstract Unix sockets of
-  // its own (not, say, the owner's X server). An older kernel reads the first field alone.
+  // its own (sockets with a path are not Landlock's to close). An older kernel reads the first
+  // field alone.
   struct {
     uint64_t handled_access_fs;
     uint64_t handled_access_net;  // 0: the network is not Landlock's to restrict here

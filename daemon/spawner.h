@@ -48,7 +48,8 @@ void seal();
 // What exec jobs may not read: vestad's state directory, its config and key files (`hidden`),
 // with the jobs' scratch directories' root readable again (`reopened`). Set before the spawner
 // starts (it is a fork: it sees what was set then); it builds that Landlock layer at its first
-// job and keeps it. Nothing set: jobs may read all their user may.
+// job, and again when what it was built from has changed (daemon/read_layer). Nothing set: jobs
+// may read all their user may.
 void hideFromJobs(std::vector<std::string> hidden, std::vector<std::string> reopened);
 const std::vector<std::string>& hiddenFromJobs();
 const std::vector<std::string>& reopenedForJobs();
