@@ -1,8 +1,10 @@
 #include "job_callers.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "bus.h"
@@ -14,11 +16,19 @@
 namespace vesta {
 namespace {
 
-pid_t parentFromProc(pid_t pid) {
+std::optional<ProcLink> linkFromProc(pid_t pid) {
   auto text = readSysFile("", "/proc/" + std::to_string(pid) + "/stat");
-  if (!text) return -1;
+  if (!text) return std::nullopt;
   auto stat = parseProcPidStat(*text);
-  return stat ? static_cast<pid_t>(stat->ppid) : -1;
+  if (!stat) return std::nullopt;
+  return ProcLink{static_cast<pid_t>(stat->ppid), stat->startTicks};
+}
+
+// Does `pid` belong to another user? A process below vestad never does (a job gets no new
+// privileges), and one the unit's ProtectProc=invisible hides from /proc is still signalable
+// enough to tell: EPERM.
+bool anotherUsers(pid_t pid) {
+  return ::kill(pid, 0) != 0 && errno == EPERM;
 }
 
 bool startsWith(const char* s, const char* prefix) {
@@ -41,7 +51,12 @@ std::string JobCallers::whyRefused(pid_t pid, bool* outside) const {
   *outside = false;
   // A parent that ends while we walk re-parents its children: walk again from the start.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    Lineage l = lineageFrom(pid, ::getpid(), parentFromProc);
+    Lineage l = lineageFrom(pid, ::getpid(), linkFromProc);
+    // An ancestor of another user's (sudo -u vesta, a cron job of the vesta user) means the
+    // caller is not below vestad. Not the caller itself: its pid may have been reused since it
+    // connected, by anyone's process.
+    if (!l.known && l.lost > 0 && l.lost != pid && anotherUsers(l.lost))
+      l = {true, std::nullopt, 0};
     if (!l.known) continue;
     if (!l.child) {  // not below vestad: the owner, or another local user
       *outside = true;
@@ -67,7 +82,7 @@ int JobCallers::filter(sd_bus_message* m, void* userdata, sd_bus_error*) {
   if (!startsWith(sd_bus_message_get_path(m), kObjectPath)) return 0;
   if (isOpenCall(sd_bus_message_get_interface(m), sd_bus_message_get_member(m))) return 0;
   const char* sender = sd_bus_message_get_sender(m);
-  Caller caller{-1, 0, false};
+  Caller caller{-1, 0, 0, false};
   if (auto it = sender ? self->callers_.find(sender) : self->callers_.end();
       it != self->callers_.end()) {
     caller = it->second;
@@ -79,7 +94,22 @@ int JobCallers::filter(sd_bus_message* m, void* userdata, sd_bus_error*) {
          sd_bus_creds_get_euid(creds, &caller.uid) < 0))
       caller.pid = -1;
     sd_bus_creds_unref(creds);
+    if (auto link = caller.pid > 0 ? linkFromProc(caller.pid) : std::nullopt) {
+      caller.start = link->start;
+    } else if (caller.uid == ::geteuid()) {
+      caller.pid = -1;  // ours, yet gone or hidden: nothing it says can be checked
+    }
     if (caller.pid > 0 && sender) self->callers_[sender] = caller;
+  }
+  // The process that connected must still be the one with that pid: one that ended lets
+  // another take its pid, which must not speak for the connection it left behind.
+  auto now = caller.pid > 0 ? linkFromProc(caller.pid) : std::nullopt;
+  if (caller.pid > 0 && caller.uid == ::geteuid() && (!now || now->start != caller.start)) {
+    sd_bus_reply_method_errorf(m, kErrorRefused,
+                               "the process that opened this connection to vestad (pid %d) has "
+                               "ended; connect again",
+                               static_cast<int>(caller.pid));
+    return 1;
   }
   if (caller.pid > 0 && (caller.outside || caller.uid != ::geteuid())) return 0;  // not a job's
   bool outside = false;

@@ -19,6 +19,7 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -51,7 +52,8 @@ class JobCallers {
   struct Caller {
     pid_t pid;
     uid_t uid;
-    bool outside;  // not below vestad: no walk needed again
+    uint64_t start;  // its start time (/proc/PID/stat), to tell it from a later owner of its pid
+    bool outside;    // not below vestad: no walk needed again
   };
   std::map<std::string, Caller> callers_;  // by unique name: a connection's never change
 };

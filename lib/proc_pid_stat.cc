@@ -18,7 +18,7 @@ std::optional<ProcPidStat> parseProcPidStat(std::string_view line) {
   while (!pid.empty() && pid.back() == ' ') pid.remove_suffix(1);
   if (!number(pid, s.pid)) return std::nullopt;
   // Fields after comm, numbered as proc(5) does: 3 state, 4 ppid, 5 pgrp, ... 14 utime,
-  // 15 stime, 16 cutime, 17 cstime, 24 rss, 41 policy.
+  // 15 stime, 16 cutime, 17 cstime, 22 starttime, 24 rss, 41 policy.
   std::vector<std::string_view> f;
   std::string_view rest = line.substr(close + 1);
   while (!rest.empty()) {
@@ -34,7 +34,7 @@ std::optional<ProcPidStat> parseProcPidStat(std::string_view line) {
   int64_t cutime = 0, cstime = 0, rss = 0;
   if (!number(field(4), s.ppid) || !number(field(5), s.pgrp) || !number(field(14), s.utime) ||
       !number(field(15), s.stime) || !number(field(16), cutime) || !number(field(17), cstime) ||
-      !number(field(24), rss))
+      !number(field(22), s.startTicks) || !number(field(24), rss))
     return std::nullopt;
   // Signed in the kernel's format; never negative in practice.
   s.cutime = cutime > 0 ? static_cast<uint64_t>(cutime) : 0;

@@ -1,6 +1,6 @@
 // One process's line of /proc/PID/stat, the fields the owner-first rules need: its process
 // group (an exec job's processes share the reaper's), its CPU time and that of its reaped
-// children, its resident memory and its scheduling policy. Pure.
+// children, its resident memory, its scheduling policy and its start time. Pure.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,8 @@ struct ProcPidStat {
   // Clock ticks (sysconf(_SC_CLK_TCK)); cutime and cstime: its waited-for children's.
   uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;
   uint64_t rssPages = 0;
-  unsigned policy = 0;  // 0 SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE
+  uint64_t startTicks = 0;  // when it started, in ticks since boot: a reused pid starts later
+  unsigned policy = 0;      // 0 SCHED_OTHER, 3 SCHED_BATCH, 5 SCHED_IDLE
   // Its own and its reaped children's CPU time: summed over the live processes of a group, no
   // tick is counted twice (a live process's time is in no other live process's cutime).
   uint64_t allTicks() const { return utime + stime + cutime + cstime; }

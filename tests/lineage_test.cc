@@ -5,16 +5,20 @@
 #include <map>
 
 using vesta::lineageFrom;
+using vesta::ProcLink;
 
 namespace {
 
 // 1 <- 50 (vestad) <- 60 (reaper) <- 61 (sh) <- 62 (vesta); 50 <- 70 (spawner); 1 <- 80 <- 81.
-const std::map<pid_t, pid_t> kTree = {{50, 1},  {60, 50}, {61, 60}, {62, 61},
-                                      {70, 50}, {80, 1},  {81, 80}};
+// Each started after its parent (the second number).
+const std::map<pid_t, ProcLink> kTree = {{50, {1, 10}},  {60, {50, 20}}, {61, {60, 21}},
+                                         {62, {61, 22}}, {70, {50, 11}}, {80, {1, 5}},
+                                         {81, {80, 30}}};
 
-pid_t parentOf(pid_t pid) {
+std::optional<ProcLink> parentOf(pid_t pid) {
   auto it = kTree.find(pid);
-  return it == kTree.end() ? -1 : it->second;
+  if (it == kTree.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace
@@ -37,9 +41,23 @@ TEST_CASE("a process elsewhere in the tree is known not to descend from the ance
 }
 
 TEST_CASE("a walk that loses a parent, or goes round in a loop, is not known") {
-  CHECK_FALSE(lineageFrom(999, 50, parentOf).known);  // gone before it could be read
-  auto loop = [](pid_t pid) { return pid == 5 ? 6 : 5; };
+  auto gone = lineageFrom(999, 50, parentOf);
+  CHECK_FALSE(gone.known);  // gone, or hidden, before it could be read
+  CHECK(gone.lost == 999);
+  auto loop = [](pid_t pid) { return std::optional<ProcLink>({pid == 5 ? 6 : 5, 0}); };
   auto l = lineageFrom(5, 50, loop);
   CHECK_FALSE(l.known);
   CHECK_FALSE(l.child);
+}
+
+TEST_CASE("a parent that started after its child is a reused pid: the walk is not known") {
+  // 90's parent was 60, which ended; its pid now names a process started at 95, after 90.
+  auto reused = [](pid_t pid) -> std::optional<ProcLink> {
+    if (pid == 90) return ProcLink{60, 40};
+    if (pid == 60) return ProcLink{1, 95};
+    return std::nullopt;
+  };
+  auto l = lineageFrom(90, 50, reused);
+  CHECK_FALSE(l.known);
+  CHECK(l.lost == 0);
 }

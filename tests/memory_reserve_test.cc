@@ -28,7 +28,7 @@ TEST_CASE("the reason names MemAvailable and the reserve", "[memory_reserve]") {
         "the owner needs the memory (MemAvailable 300 MiB, reserve 800 MiB)");
 }
 
-TEST_CASE("a /proc/PID/stat line gives group, times, memory and policy", "[proc_pid_stat]") {
+TEST_CASE("a /proc/PID/stat line gives group, times, start, memory and policy", "[proc_pid_stat]") {
   // A comm with spaces and a parenthesis, as a command may name itself.
   std::string line =
       "4242 (my (odd) cmd) S 4000 4100 4100 0 -1 4194560 100 0 0 0 "
@@ -42,6 +42,7 @@ TEST_CASE("a /proc/PID/stat line gives group, times, memory and policy", "[proc_
   CHECK(s->utime == 150);
   CHECK(s->stime == 25);
   CHECK(s->allTicks() == 185);
+  CHECK(s->startTicks == 12345);
   CHECK(s->rssPages == 321);
   CHECK(s->policy == 5);
   CHECK_FALSE(parseProcPidStat("4242 (cut short) S 1 2"));
