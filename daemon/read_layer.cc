@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -51,10 +52,14 @@ bool stale(const ReadLayer& layer) {
   for (const auto& [dir, then] : layer.stamps) {
     auto now = mtimeOf(dir);
     if (!now || now->tv_sec != then.tv_sec || now->tv_nsec != then.tv_nsec) return true;
-    // A file system's clock may tick coarsely (a jiffy, a second): an entry made in the same
-    // tick as the listing leaves the mtime as it was. A directory changed within a second of the
-    // build is built again at the next job, until its change is older than that.
-    if (then.tv_sec + 1 >= layer.builtAt.tv_sec) return true;
+    // A file system's clock ticks coarsely (a jiffy; a whole second where its times have no
+    // nanoseconds): an entry made in the same tick as the listing leaves the mtime as it was.
+    // A directory changed within a tick of the build is built again at the next job, until its
+    // change is older than that. Not a wider margin: in a busy /tmp every job would rebuild.
+    int64_t tickNs = then.tv_nsec == 0 ? 1'000'000'000 : 20'000'000;
+    int64_t sinceNs = (layer.builtAt.tv_sec - then.tv_sec) * 1'000'000'000LL +
+                      (layer.builtAt.tv_nsec - then.tv_nsec);
+    if (sinceNs <= tickNs) return true;
   }
   return false;
 }
