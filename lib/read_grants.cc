@@ -22,8 +22,7 @@ std::string join(const std::string& dir, const std::string& name) {
 
 std::optional<std::vector<ReadGrant>> readGrants(const std::vector<std::string>& hidden,
                                                  const std::vector<std::string>& reopened,
-                                                 const ListDir& list, std::string* why,
-                                                 std::vector<std::string>* listed) {
+                                                 const ListDir& list, std::string* why) {
   std::set<std::string> hide, onTheWay;  // the hidden paths; the directories above them
   for (const auto& h : hidden) {
     std::string p = normal(h);
@@ -52,7 +51,6 @@ std::optional<std::vector<ReadGrant>> readGrants(const std::vector<std::string>&
       *why = "cannot list " + dir + " to hide what is below it from jobs";
       return std::nullopt;
     }
-    if (listed) listed->push_back(dir);
     for (const auto& e : *entries) {
       std::string p = join(dir, e.name);
       if (hide.count(p) || onTheWay.count(p) || e.symlink) continue;

@@ -27,13 +27,12 @@ struct ReadGrant {
 
 // The grants that let a job read everything except what is beneath `hidden` (absolute paths
 // without symlinks), with `reopened` (paths beneath a hidden one: the jobs' scratch directories'
-// root) readable again. `listed` gets the directories whose entries were granted one by one:
-// what is created in them later is not among the grants, so the caller makes them again when one
-// of those changes. Nullopt, with `why`, when a hidden path is "/" or not absolute, or a
-// directory on the way to one cannot be listed.
+// root) readable again. The directories `list` is asked for are those whose entries are granted
+// one by one: what is created in them later is not among the grants, so the caller makes them
+// again when one of those changes. Nullopt, with `why`, when a hidden path is "/" or not absolute,
+// or a directory on the way to one cannot be listed.
 std::optional<std::vector<ReadGrant>> readGrants(const std::vector<std::string>& hidden,
                                                  const std::vector<std::string>& reopened,
-                                                 const ListDir& list, std::string* why,
-                                                 std::vector<std::string>* listed = nullptr);
+                                                 const ListDir& list, std::string* why);
 
 }  // namespace vesta

@@ -35,9 +35,14 @@ std::vector<std::string> paths(const std::vector<ReadGrant>& grants) {
 
 TEST_CASE("read grants cover everything but the hidden paths, and reopen the scratch root") {
   std::string why;
-  std::vector<std::string> listed;
-  auto g = readGrants({"/var/lib/vesta", "/etc/vesta/vestad.json"}, {"/var/lib/vesta/scratch"},
-                      list, &why, &listed);
+  std::vector<std::string> listed;  // what the caller stamps to know when to ask again
+  auto g = readGrants(
+      {"/var/lib/vesta", "/etc/vesta/vestad.json"}, {"/var/lib/vesta/scratch"},
+      [&](const std::string& dir) {
+        listed.push_back(dir);
+        return list(dir);
+      },
+      &why);
   REQUIRE(g);
   CHECK(listed == std::vector<std::string>{"/", "/etc", "/etc/vesta", "/var", "/var/lib"});
   CHECK(paths(*g) == std::vector<std::string>{"/etc/passwd", "/etc/vesta/idle-root/", "/usr/",
