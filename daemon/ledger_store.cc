@@ -3,11 +3,11 @@
 #include <ctime>
 
 #include "log.h"
+#include "save_schedule.h"
 
 namespace vesta {
 namespace {
 
-constexpr uint64_t kCoalesceMs = 1000;
 constexpr int64_t kCapNoteSeconds = 600;
 
 int64_t nowUnix() {
@@ -17,7 +17,7 @@ int64_t nowUnix() {
 }  // namespace
 
 LedgerStore::LedgerStore(uv_loop_t* loop, const Config& config, std::string path)
-    : config_(config), path_(std::move(path)), saveTimer_(loop) {
+    : config_(config), path_(std::move(path)), loop_(loop), saveTimer_(loop) {
   gate_.max_borrow_ratio = config_.max_borrow_ratio;
   gate_.goodwill_floor_core_s = config_.goodwill_core_s;
 }
@@ -68,13 +68,29 @@ void LedgerStore::noteCappedThere(const std::string& fp) {
   capNotes_[fp] = {e ? e->lent_core_s : 0, nowUnix()};
 }
 
-void LedgerStore::changed(bool now) {
+void LedgerStore::jobEnded() {
+  if (dirty_) changed(true);
+}
+
+void LedgerStore::changed(bool jobEnded) {
   dirty_ = true;
-  if (now || closed_) return flush();
-  if (timerArmed_) return;
+  if (closed_) return flush();
+  uint64_t now = uv_now(loop_);
+  uint64_t delay = saveDelayMs(now, lastUrgentWriteMs_, jobEnded);
+  if (delay == 0) {
+    lastUrgentWriteMs_ = now;
+    return flush();
+  }
+  if (timerArmed_ && timerDueMs_ <= now + delay) {  // an earlier write covers this one
+    timerUrgent_ = timerUrgent_ || jobEnded;
+    return;
+  }
   timerArmed_ = true;
-  saveTimer_.start(kCoalesceMs, 0, [this] {
+  timerUrgent_ = jobEnded;
+  timerDueMs_ = now + delay;
+  saveTimer_.start(delay, 0, [this] {
     timerArmed_ = false;
+    if (timerUrgent_) lastUrgentWriteMs_ = uv_now(loop_);
     flush();
   });
 }

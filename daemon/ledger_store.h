@@ -1,12 +1,15 @@
 // The node's ledger on disk and in memory: records what is lent and borrowed as work ends,
 // answers the borrowing gate, and keeps vestad-ledger-NAME.json current. A finished job is
-// written at once; usage of work still running is coalesced to one write a second. A kill at
-// any moment leaves the old file or the new one (lib/atomic_file). Loop thread only.
+// written at once, or, in a burst of them (a fan-out of short jobs), within 200 ms of the
+// last ending written; usage of work still running is coalesced to one write a second
+// (lib/save_schedule). A kill at any moment leaves the old file or the new one
+// (lib/atomic_file). Loop thread only.
 #pragma once
 
 #include <uv.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,7 +28,7 @@ class LedgerStore {
   // empty ledger starts: never silently reset, never lost.
   Result<void> load(std::string* warning);
 
-  // `jobEnded`: write now rather than within the second.
+  // `jobEnded`: write now (or soon, in a burst) rather than within the second.
   void recordLent(const std::string& fingerprint, const std::string& name, double coreSeconds,
                   double mibSeconds, bool jobEnded);
   void recordBorrowed(const std::string& fingerprint, const std::string& name, double coreSeconds,
@@ -46,19 +49,24 @@ class LedgerStore {
   std::vector<LedgerEntry> entries() const { return ledger_.entries(); }
   const BorrowGate& gate() const { return gate_; }
   const std::string& path() const { return path_; }
+  // A job or loan ended: write what is pending now, or soon in a burst of endings.
+  void jobEnded();
   // Writes pending changes now (shutdown). Idempotent.
   void flush();
   void close();
 
  private:
-  void changed(bool now);
+  void changed(bool jobEnded);
 
   const Config& config_;
   std::string path_;
   Ledger ledger_;
   BorrowGate gate_;
+  uv_loop_t* loop_;
   uv::Timer saveTimer_;
-  bool dirty_ = false, timerArmed_ = false, closed_ = false;
+  bool dirty_ = false, timerArmed_ = false, timerUrgent_ = false, closed_ = false;
+  uint64_t timerDueMs_ = 0;                    // when the armed timer fires, on uv_now's clock
+  std::optional<uint64_t> lastUrgentWriteMs_;  // when an ending was last written, same clock
   std::string lastError_;
   struct CapNote {
     double lentThen;  // what we had lent it when it refused

@@ -84,7 +84,7 @@ Result<void> Node::start() {
                            ledger_->recordBorrowed(fp, peerName(fp), core, mib, false);
                            ledgerChanged();
                          },
-                         [this] { ledger_->flush(); },
+                         [this] { ledger_->jobEnded(); },
                          [this](const std::string& fp) { ledger_->noteCappedThere(fp); },
                          {}});
   jobs_->setCanceller([this](Job& job, const std::string& why) {
@@ -104,7 +104,7 @@ Result<void> Node::start() {
             ledger_->recordLent(fp, name, core, mib, ended);
             ledgerChanged();
           },
-          [this] { ledger_->flush(); }});
+          [this] { ledger_->jobEnded(); }});
 
   execRunner_ = std::make_unique<ExecRunner>(
       loop_, config_, stateDir_,
@@ -116,7 +116,6 @@ Result<void> Node::start() {
                  bool ended) {
             ledger_->recordLent(fp, name, core, mib, ended);
             ledgerChanged();
-            if (ended) ledger_->flush();
           }});
   ownerFirst_ = std::make_unique<OwnerFirst>(config_, *executor_, *lender_, *execRunner_);
   ownerFirst_->enforce(status(), uv_now(loop_));  // the first budget, before any work arrives
@@ -126,7 +125,6 @@ Result<void> Node::start() {
                         [this](const std::string& fp, double core, double mib) {
                           ledger_->recordBorrowed(fp, peerName(fp), core, mib, true);
                           ledgerChanged();
-                          ledger_->flush();
                         },
                         [this] { updateProgressTimer(); }});
   // GPU-seconds beside the core-seconds: a peer's --gpu job held our GPUs, or ours held its.
