@@ -22,6 +22,7 @@ namespace vesta {
 namespace {
 
 constexpr uint64_t kProgressMs = 250;  // progress updates while jobs run
+constexpr uint64_t kJobCountSignalMs = 100;
 constexpr int kJobNice = 10;           // jobs are batch work: the owner's programs come first
 
 // Replies of org.freedesktop.DBus.RequestName (the D-Bus specification); sd-bus has no names.
@@ -52,6 +53,7 @@ Node::Node(uv_loop_t* loop, Config config, Identity identity, std::string stateD
       watchdogTimer_(loop),
       closeTimer_(loop),
       ledgerTimer_(loop),
+      jobCountTimer_(loop),
       localWake_(loop, [this] { deliverLocal(); }),
       jobCallers_([this] {
         std::vector<pid_t> own = execRunner_ ? execRunner_->ownersReapers() : std::vector<pid_t>{};
@@ -419,6 +421,7 @@ void Node::shutdown(const std::string& why) {
   localWake_.close();
   if (ledger_) ledger_->close();
   ledgerTimer_.close();
+  jobCountTimer_.close();
   stress_.stop();
   if (executor_) executor_->shutdown();
   sampler_.stop();
@@ -501,15 +504,24 @@ void Node::onJobChange(const Job& job, JobChange change) {
         "job " + job.idText() + " " + what + " after " + std::to_string(job.elapsedMs()) + " ms",
         {{"VESTA_JOB", job.idText()}, {"VESTA_JOB_STATE", jobStateName(job.state)}});
   }
-  if (bus_) {
-    emitJobChange(bus_.get(), job, change);
-    if (change == JobChange::Created || change == JobChange::State)
-      emitManagerChanged(bus_.get(), {"JobsActive"});
-  }
+  if (bus_) emitJobChange(bus_.get(), job, change);
   if (change == JobChange::Created || change == JobChange::State) {
     updateProgressTimer();
-    notifyStatus();
+    jobCountChanged();
   }
+}
+
+void Node::jobCountChanged() {
+  // A fan-out of short jobs changes the count three times a job: each a signal through the bus
+  // daemon and, under systemd, a message to PID 1. People and status lines read it; a tenth of
+  // a second late is soon enough for them.
+  if (jobCountPending_) return;
+  jobCountPending_ = true;
+  jobCountTimer_.start(kJobCountSignalMs, 0, [this] {
+    jobCountPending_ = false;
+    if (bus_) emitManagerChanged(bus_.get(), {"JobsActive"});
+    notifyStatus();
+  });
 }
 
 void Node::updateProgressTimer() {

@@ -104,6 +104,7 @@ class Node {
   MemInfo freshMeminfo() const;
   void onProgressTick();
   void ledgerChanged();
+  void jobCountChanged();  // JobsActive and the status line, coalesced
   void maybeReady();
   void onNameReply(sd_bus_message* reply, bool nodeName);
   void fatal(const std::string& message);
@@ -140,12 +141,14 @@ class Node {
   uv::Timer watchdogTimer_;  // systemd's watchdog
   uv::Timer closeTimer_;     // closes the bus on a fresh loop iteration after shutdown
   uv::Timer ledgerTimer_;    // at most one Ledger change signal a second
+  uv::Timer jobCountTimer_;  // at most one JobsActive signal (and STATUS=) per kJobCountSignalMs
   // Delivers localFrames_, one batch per loop iteration. Not a 0 ms timer: libuv 1.44 runs a
   // timer re-armed in its own callback again in the same pass, so a local --put of gigabytes
   // went through frame by frame without the loop ever polling D-Bus or the links.
   uv::Async localWake_;
   JobCallers jobCallers_;
   bool ledgerSignalPending_ = false;
+  bool jobCountPending_ = false;
   BusPtr bus_;
   std::unique_ptr<BusLoop> busLoop_;
   // Our registrations on the bus, dropped in closeBus().
