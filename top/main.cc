@@ -216,18 +216,18 @@ int main(int argc, char** argv) {
       if (!value && i + 1 < argc) value = argv[++i];
       if (!value) {
         std::fprintf(stderr, "vestatop: %s: missing value (run vestatop -help)\n", a.c_str());
-        return 2;
+        return kExitUsage;
       }
       (name == "bus" ? o.bus : o.node) = *value;
     } else {
       std::fprintf(stderr, "vestatop: unknown option %s (run vestatop -help)\n", a.c_str());
-      return 2;
+      return kExitUsage;
     }
   }
   if (o.once) return runOnce(o);
   if (!::isatty(STDIN_FILENO) || !::isatty(STDOUT_FILENO)) {
     std::fprintf(stderr, "vestatop: needs a terminal; use --once for a text frame\n");
-    return 2;
+    return kExitUsage;
   }
   std::setlocale(LC_ALL, "");
   if (std::strcmp(nl_langinfo(CODESET), "UTF-8") != 0) o.ascii = true;
