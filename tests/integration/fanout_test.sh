@@ -110,8 +110,11 @@ scenario_retries() {
   check "the job log has a line for each failed attempt on pi4" test "$failed_lines" -ge 1
   check "and one ok line on desk per job" test "$ok_lines" -eq 6
   # A single command that fails wherever it runs first: the retry goes to the other node.
-  # (It reads the count before adding itself: the listener appends once the job has closed.)
-  cmd1=(bash -c 'n=$(wc -l <'"$WORK"'/counter); echo $VESTA_NODE >/dev/tcp/127.0.0.1/'$(spare_port 1)'; [ "$n" -ge 1 ]')
+  # It reads the count before adding itself, and ends only once the listener has appended its
+  # line (which the listener does after the connection closes): else, on a loaded machine, the
+  # retry could read the count before the first attempt's line is in.
+  cmd1=(bash -c 'c='"$WORK"'/counter; n=$(wc -l <$c); echo $VESTA_NODE >/dev/tcp/127.0.0.1/'$(spare_port 1)'
+    for _ in $(seq 200); do [ "$(wc -l <$c)" -gt "$n" ] && break; sleep 0.05; done; [ "$n" -ge 1 ]')
   start_counter
   V exec --retries 1 -- "${cmd1[@]}" 2>single.err; rc=$?
   check "a single job with --retries 1 ends ok on its second attempt" test $rc -eq 0
