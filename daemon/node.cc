@@ -23,7 +23,7 @@ namespace {
 
 constexpr uint64_t kProgressMs = 250;  // progress updates while jobs run
 constexpr uint64_t kJobCountSignalMs = 100;
-constexpr int kJobNice = 10;           // jobs are batch work: the owner's programs come first
+constexpr int kJobNice = 10;  // jobs are batch work: the owner's programs come first
 
 // Replies of org.freedesktop.DBus.RequestName (the D-Bus specification); sd-bus has no names.
 constexpr uint32_t kNamePrimaryOwner = 1, kNameInQueue = 2, kNameAlreadyOwner = 4;

@@ -9,8 +9,8 @@
 namespace vesta {
 
 struct SaveTiming {
-  uint64_t urgentGapMs = 200;   // an urgent change waits at most this long after the last write
-  uint64_t coalesceMs = 1000;   // any other change is written within this
+  uint64_t urgentGapMs = 200;  // an urgent change waits at most this long after the last one
+  uint64_t coalesceMs = 1000;  // any other change is written within this
 };
 
 // How long from `nowMs` the next write should wait (0: write now), given whether this change
