@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
+
+#include "test_util.h"
 
 using namespace vesta;
 
@@ -25,21 +25,12 @@ double lentCore(const std::string& path) {
   return e ? e->lent_core_s : 0;
 }
 
-struct Dir {
-  std::string path;
-  Dir() {
-    char tmpl[] = "/tmp/vesta-ledger-store-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~Dir() { std::filesystem::remove_all(path); }
-};
-
 }  // namespace
 
 // Each write is a new file renamed over the old one, so its inode says whether a write happened.
 TEST_CASE("a lone ending is on disk at once; a burst of endings is one more write, soon",
           "[ledger_store]") {
-  Dir dir;
+  TempDir dir;
   uv_loop_t loop;
   uv_loop_init(&loop);
   Config config;
