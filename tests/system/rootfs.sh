@@ -24,10 +24,15 @@ if [ -x "$root/usr/lib/systemd/systemd" ] || [ -x "$root/lib/systemd/systemd" ];
 fi
 
 # The mirror apt uses here: the first http(s) URI of a Debian main archive in the sources.
+# Only the files that exist (Debian 12's cloud images have no sources.list, and a failing cat
+# would end this script, silently, under pipefail), and the first match taken by reading all
+# of them (head would close the pipe early: a SIGPIPE, which pipefail counts too).
 mirror=$(
-  cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    if [ -f "$f" ]; then cat "$f"; fi
+  done |
     sed -n -e 's/^URIs: *\(http[^ ]*\/debian\/\{0,1\}\)$/\1/p' \
-      -e 's/^deb  *\(\[[^]]*\] *\)\{0,1\}\(http[^ ]*\/debian\/\{0,1\}\) .*/\2/p' | head -n 1
+      -e 's/^deb  *\(\[[^]]*\] *\)\{0,1\}\(http[^ ]*\/debian\/\{0,1\}\) .*/\2/p' | sed -n 1p
 )
 mirror=${mirror:-http://deb.debian.org/debian}
 mkdir -p "$cache"
