@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "batch_stream.h"
+
 namespace vesta {
 namespace {
 
@@ -59,7 +61,14 @@ Bytes encode(const ExecOfferMsg& m) {
   }
   w.u16(static_cast<uint16_t>(m.gets.size()));
   for (auto& g : m.gets) w.shortString(g);
-  w.u8(m.stdin_piped);
+  w.u8(static_cast<uint8_t>(m.stdin_piped | (m.framed ? 2 : 0)));
+  if (m.framed) {
+    w.u16(static_cast<uint16_t>(m.batch.size()));
+    for (auto& command : m.batch) {
+      w.u16(static_cast<uint16_t>(command.size()));
+      for (auto& a : command) w.blob(a);
+    }
+  }
   if (m.gpus) w.u8(m.gpus);
   return std::move(w.data());
 }
@@ -103,14 +112,42 @@ Result<ExecOfferMsg> decodeExecOffer(std::span<const uint8_t> p) {
     if (r.ok())
       if (auto ok = checkGetPattern(m.gets.back()); !ok) return fail("exec offer: " + ok.error());
   }
-  uint8_t piped = r.u8();
+  uint8_t flags = r.u8();
+  if (r.ok() && (flags & 2)) {
+    m.framed = true;
+    size_t commands = r.u16();
+    if (commands + 1 > kMaxBatchCommands)
+      return fail("exec offer: a batch of " + std::to_string(commands + 1) + " commands (at most " +
+                  std::to_string(kMaxBatchCommands) + ")");
+    for (size_t c = 0; c < commands && r.ok(); ++c) {
+      std::vector<std::string> argv;
+      size_t n = r.u16();
+      if (n == 0 || n > kMaxArgs)
+        return fail("exec offer: a batch command of " + std::to_string(n) + " arguments");
+      for (size_t i = 0; i < n && r.ok(); ++i) {
+        argv.push_back(r.blob(kMaxArgvBytes));
+        total += argv.back().size();
+        if (argv.back().find('\0') != std::string::npos)
+          return fail("exec offer: an argument holds a NUL byte");
+      }
+      if (r.ok() && argv[0] != m.argv[0])
+        return fail("exec offer: the commands of a batch run one program, " + m.argv[0] + ", not " +
+                    argv[0]);
+      m.batch.push_back(std::move(argv));
+    }
+    if (total > kMaxArgvBytes) return fail("exec offer: the arguments are over 256 KiB");
+    if (r.ok() && (!m.files.empty() || !m.gets.empty() || (flags & 1) || m.timeout_ms))
+      return fail("exec offer: a batch has no files, --get, stdin or timeout");
+  }
+  uint8_t piped = flags & 1;
+  if (flags > 3) return fail("exec offer: the flags byte is " + std::to_string(flags));
   if (r.ok() && !r.done()) {
     m.gpus = r.u8();
     if (m.gpus == 0 || m.gpus > kMaxGpusPerJob)
       return fail("exec offer: " + std::to_string(m.gpus) + " GPUs asked for");
+    if (m.framed) return fail("exec offer: a batch holds no GPUs");
   }
   if (auto ok = finished(r, "exec offer"); !ok) return fail(ok.error());
-  if (piped > 1) return fail("exec offer: the stdin flag is neither 0 nor 1");
   m.stdin_piped = piped;
   for (size_t i = 0; i < m.files.size(); ++i)
     for (size_t j = 0; j < i; ++j)

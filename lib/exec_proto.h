@@ -51,6 +51,12 @@ struct ExecOfferMsg {
   std::vector<std::string> gets;  // --get patterns
   bool stdin_piped = false;       // ExecStdin frames follow; else the command's stdin is /dev/null
   uint8_t gpus = 0;               // --gpu=N; an optional byte after the stdin flag, absent when 0
+  // A batch (lib/batch_stream.h): `argv` and the commands in `batch` after it, each a whole
+  // argv with the same program as argv[0], run one after another; the job's stdout then
+  // carries their records. Flagged by bit 1 of the stdin byte (a batch of `argv` alone has an
+  // empty `batch`); never with files, gets, stdin, GPUs or a timeout.
+  bool framed = false;
+  std::vector<std::vector<std::string>> batch;
   bool operator==(const ExecOfferMsg&) const = default;
 };
 

@@ -21,7 +21,9 @@ namespace vesta {
 // this one hands to its cpu engines: versions 1 (no policy) and 2 are refused, not misrouted.
 // 4: an exec offer carries a stdin flag and stdin travels as ExecStdin/StdinCredit; a version 3
 // runner would refuse every offer as malformed, so the link is refused instead.
-inline constexpr uint8_t kHelloVersion = 4;
+// 5: an exec offer may be a batch (bit 1 of that flag, lib/batch_stream.h), which a version 4
+// runner would refuse as malformed.
+inline constexpr uint8_t kHelloVersion = 5;
 
 struct Hello {
   PublicKey key{};

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "batch_stream.h"
 #include "exec_proto.h"
 #include "fanout.h"
 
@@ -144,4 +145,46 @@ TEST_CASE("arguments after ::: are taken whole, dashes included", "[fanout]") {
             .rfind("a second \":::\": only one group", 0) == 0);
   CHECK_FALSE(splitCommandArgs({"echo", "::::"}));
   CHECK_FALSE(splitCommandArgs({"echo", "::::", "a", "b"}));
+}
+
+TEST_CASE("a batch offer survives encode and decode, and a bad one is refused", "[exec_proto]") {
+  ExecOfferMsg offer;
+  offer.job = 9;
+  offer.argv = {"sh", "-c", "echo 1"};
+  offer.framed = true;
+  offer.batch = {{"sh", "-c", "echo 2"}, {"sh", "-c", ""}};
+  auto back = decodeExecOffer(encode(offer));
+  REQUIRE(back);
+  CHECK(*back == offer);
+  ExecOfferMsg alone = offer;  // a batch of argv alone: framed, nothing after it
+  alone.batch.clear();
+  auto aloneBack = decodeExecOffer(encode(alone));
+  REQUIRE(aloneBack);
+  CHECK(aloneBack->framed);
+  CHECK(aloneBack->batch.empty());
+  auto refusal = [](const ExecOfferMsg& m) {
+    auto r = decodeExecOffer(encode(m));
+    return r ? std::string() : r.error();
+  };
+  ExecOfferMsg other = offer;
+  other.batch[1][0] = "rm";
+  CHECK_THAT(refusal(other), Catch::Contains("run one program, sh, not rm"));
+  ExecOfferMsg timed = offer;
+  timed.timeout_ms = 5;
+  CHECK_THAT(refusal(timed), Catch::Contains("a batch has no files, --get, stdin or timeout"));
+  ExecOfferMsg piped = offer;
+  piped.stdin_piped = true;
+  CHECK_THAT(refusal(piped), Catch::Contains("a batch has no files"));
+  ExecOfferMsg gpus = offer;
+  gpus.gpus = 1;
+  CHECK_THAT(refusal(gpus), Catch::Contains("a batch holds no GPUs"));
+  ExecOfferMsg many = offer;
+  many.batch.assign(kMaxBatchCommands, {"sh"});
+  CHECK_THAT(refusal(many), Catch::Contains("a batch of 257 commands"));
+  ExecOfferMsg emptyCommand = offer;
+  emptyCommand.batch[0].clear();
+  CHECK_THAT(refusal(emptyCommand), Catch::Contains("a batch command of 0 arguments"));
+  Bytes flags = encode(alone);
+  flags[flags.size() - 3] = 6;  // the flags byte, before the empty batch's u16 count
+  CHECK_THAT(decodeExecOffer(flags).error(), Catch::Contains("flags byte is 6"));
 }

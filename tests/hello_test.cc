@@ -32,17 +32,20 @@ TEST_CASE("a Hello carries the sender's exec policy, so it is known at link-up",
   CHECK_FALSE(off->exec->allow_exec);
 }
 
-TEST_CASE("a Hello of an older vestad (version 1, 2 or 3) is refused, not misrouted", "[hello]") {
+TEST_CASE("a Hello of an older vestad (version 1 to 4) is refused, not misrouted", "[hello]") {
   auto bytes = vesta::encodeHello(sample());
-  CHECK(bytes[96] == 4);
+  CHECK(bytes[96] == 5);
+  auto v4 = bytes;
+  v4[96] = 4;  // the same layout, but its runners take no batch
+  CHECK_THAT(vesta::decodeHello(v4).error(), Catch::Contains("version 4; expected 5"));
   auto v3 = bytes;
   v3[96] = 3;  // the same layout, but its exec offers have no stdin flag
-  CHECK_THAT(vesta::decodeHello(v3).error(), Catch::Contains("version 3; expected 4"));
+  CHECK_THAT(vesta::decodeHello(v3).error(), Catch::Contains("version 3; expected 5"));
   auto v2 = bytes;
   v2[96] = 2;  // the same layout, but exec work came in the cpu frame types
-  CHECK_THAT(vesta::decodeHello(v2).error(), Catch::Contains("version 2; expected 4"));
+  CHECK_THAT(vesta::decodeHello(v2).error(), Catch::Contains("version 2; expected 5"));
   bytes.resize(96);  // version 1: the proof alone
-  CHECK_THAT(vesta::decodeHello(bytes).error(), Catch::Contains("version 1; expected 4"));
+  CHECK_THAT(vesta::decodeHello(bytes).error(), Catch::Contains("version 1; expected 5"));
 }
 
 TEST_CASE("a malformed Hello is refused with a reason", "[hello]") {
@@ -57,8 +60,8 @@ TEST_CASE("a malformed Hello is refused with a reason", "[hello]") {
   trailing.push_back(0);
   CHECK_FALSE(vesta::decodeHello(trailing));
   auto version = bytes;
-  version[96] = 5;
-  CHECK_THAT(vesta::decodeHello(version).error(), Catch::Contains("version 5; expected 4"));
+  version[96] = 6;
+  CHECK_THAT(vesta::decodeHello(version).error(), Catch::Contains("version 6; expected 5"));
   auto flag = bytes;
   flag[97] = 2;  // allow_exec neither 0 nor 1
   CHECK_FALSE(vesta::decodeHello(flag));
