@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +18,7 @@
 #include <initializer_list>
 #include <utility>
 
+#include "batch_stream.h"
 #include "idle_priority.h"
 #include "read_layer.h"
 #include "spawner.h"
@@ -228,19 +232,33 @@ struct CommandStart {
   const sigset_t* mask;
   int errorFd;
   bool idle;
+  // A batch's command: its stdout and stderr (the reaper reads them), and where it leaves its
+  // errno when it cannot start, in the reaper's memory it shares until execve; errorFd is -1.
+  int outFd = -1, errFd = -1;
+  volatile int* startErrno = nullptr;
 };
+
+[[noreturn]] void commandFail(const CommandStart* start, int step) {
+  if (start->startErrno) {
+    *start->startErrno = errno ? errno : EINVAL;
+    ::_exit(127);
+  }
+  childFail(start->errorFd, step);
+}
 
 int commandMain(void* arg) {
   const auto* start = static_cast<const CommandStart*>(arg);
+  if (start->outFd >= 0 && (::dup2(start->outFd, 1) < 0 || ::dup2(start->errFd, 2) < 0))
+    commandFail(start, 2);
   // SCHED_IDLE and the idle I/O class for the command, inherited by all it starts; there is no
   // way back without privileges. Not for the reaper: its part (starting the command, reaping
   // it) is vestad's work and runs at the job's nice alone, so a loaded machine does not hold a
   // borrowed job's start and end until the CPU is idle.
   if (start->idle)
-    if (int step = makeIdle(0); step != 0) childFail(start->errorFd, 9 + step);
+    if (int step = makeIdle(0); step != 0) commandFail(start, 9 + step);
   ::sigprocmask(SIG_SETMASK, start->mask, nullptr);
   ::execve(start->program, start->argv, start->envp);
-  childFail(start->errorFd, 7);
+  commandFail(start, 7);
 }
 
 // A stack for commandMain, in the reaper's own memory (its copy of vestad's): used by one
@@ -287,6 +305,149 @@ pid_t startCommand(CommandStart& start) {
   ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
 }
 
+// A batch's reaper (lib/batch_stream.h): runs `commands` one after another, each as its child
+// with fresh pipes for stdout and stderr, and writes what they print and how they ended as
+// records to its stdout (vestad's pipe, made non-blocking here). Each command ends as a job
+// would: what it left running is killed and reaped before its end is written, so no output of
+// one is taken for the next's. SIGTERM (a cancel) is passed on and no further command starts;
+// SIGUSR1 (vestad: kill it all) or a closed stream ends everything at once.
+struct BatchReaper {
+  int signals = -1;  // a signalfd of `waitFor`
+  bool stopAfterThis = false;
+  int64_t batchStartUs = 0;
+};
+
+int64_t monotonicUs() {
+  timespec t{};
+  ::clock_gettime(CLOCK_MONOTONIC, &t);
+  return int64_t{t.tv_sec} * 1000000 + t.tv_nsec / 1000;
+}
+
+[[noreturn]] void abortBatch(pid_t command) {
+  int status = 0;
+  bool done = false;
+  killAll(command, status, done);
+  ::_exit(128 + SIGKILL);
+}
+
+// The signals that came; false when the batch must end now (SIGUSR1).
+bool takeSignals(BatchReaper& b) {
+  signalfd_siginfo info[8];
+  ssize_t n = ::read(b.signals, info, sizeof info);
+  for (ssize_t i = 0; i < n / static_cast<ssize_t>(sizeof info[0]); ++i) {
+    auto sig = static_cast<int>(info[i].ssi_signo);
+    if (sig == SIGUSR1) return false;
+    if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+      b.stopAfterThis = true;
+      signalDescendants(SIGTERM, true);
+    }
+  }
+  return true;
+}
+
+// Writes all of it to the stream, waiting on it and on signals; ends the batch when vestad
+// says so or is no longer reading.
+void writeStream(BatchReaper& b, pid_t command, const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(1, p, n);
+    if (w > 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno != EAGAIN) abortBatch(command);  // EPIPE: the job is gone
+    pollfd fds[2] = {{1, POLLOUT, 0}, {b.signals, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) abortBatch(command);
+    if ((fds[1].revents & POLLIN) && !takeSignals(b)) abortBatch(command);
+  }
+}
+
+void writeRecord(BatchReaper& b, pid_t command, BatchRecord kind, uint32_t index,
+                 const uint8_t* body, uint32_t length) {
+  uint8_t head[kBatchHeaderBytes];
+  encodeBatchHeader(head, kind, index, length);
+  writeStream(b, command, head, sizeof head);
+  writeStream(b, command, body, length);
+}
+
+// Reads what one of the command's pipes has now into records; false at its end (or when
+// nothing is left to read after the command's end, `untilEmpty`).
+alignas(64) uint8_t gOutputPiece[64 * 1024];
+bool forward(BatchReaper& b, pid_t command, UniqueFd& fd, BatchRecord kind, uint32_t index) {
+  for (;;) {
+    ssize_t n = ::read(fd.get(), gOutputPiece, sizeof gOutputPiece);
+    if (n > 0) {
+      writeRecord(b, command, kind, index, gOutputPiece, static_cast<uint32_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    fd.reset();
+    return false;
+  }
+}
+
+[[noreturn]] void batchReaper(const char* program, std::vector<std::vector<char*>>& commands,
+                              char* const* envp, const sigset_t& none, const sigset_t& waitFor,
+                              bool idle) {
+  BatchReaper b;
+  b.signals = ::signalfd(-1, &waitFor, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (b.signals < 0) ::_exit(127);
+  ::fcntl(1, F_SETFL, ::fcntl(1, F_GETFL) | O_NONBLOCK);
+  ::dup2(0, 2);  // the job's stderr pipe carries nothing: the records go to stdout
+  b.batchStartUs = monotonicUs();
+  for (size_t i = 0; i < commands.size() && !b.stopAfterThis; ++i) {
+    auto index = static_cast<uint32_t>(i);
+    int outPipe[2], errPipe[2];
+    if (::pipe2(outPipe, O_CLOEXEC | O_NONBLOCK) != 0) ::_exit(127);
+    if (::pipe2(errPipe, O_CLOEXEC | O_NONBLOCK) != 0) ::_exit(127);
+    UniqueFd out(outPipe[0]), err(errPipe[0]);
+    // The command's ends block, as a job's pipes do: a command that prints faster than vestad
+    // takes it waits.
+    ::fcntl(outPipe[1], F_SETFL, 0);
+    ::fcntl(errPipe[1], F_SETFL, 0);
+    volatile int startErrno = 0;
+    CommandStart start{program, commands[i].data(), envp, &none, -1, idle};
+    start.outFd = outPipe[1];
+    start.errFd = errPipe[1];
+    start.startErrno = &startErrno;
+    int64_t startedUs = monotonicUs();
+    pid_t command = startCommand(start);
+    ::close(outPipe[1]);
+    ::close(errPipe[1]);
+    if (command < 0 || startErrno != 0) {
+      int e = command < 0 ? errno : startErrno;
+      if (command > 0) ::waitpid(command, nullptr, 0);
+      uint8_t body[kBatchNotStartedBytes];
+      putLe(body, static_cast<uint32_t>(e), 4);
+      writeRecord(b, -1, BatchRecord::NotStarted, index, body, sizeof body);
+      continue;
+    }
+    int status = 0;
+    bool ended = false;
+    while (!ended) {
+      pollfd fds[3] = {{b.signals, POLLIN, 0}, {out.get(), POLLIN, 0}, {err.get(), POLLIN, 0}};
+      if (::poll(fds, 3, -1) < 0 && errno != EINTR) abortBatch(command);
+      if ((fds[0].revents & POLLIN) && !takeSignals(b)) abortBatch(command);
+      if (out && fds[1].revents) forward(b, command, out, BatchRecord::Stdout, index);
+      if (err && fds[2].revents) forward(b, command, err, BatchRecord::Stderr, index);
+      if (::waitpid(command, &status, WNOHANG) == command) ended = true;
+    }
+    int64_t endedUs = monotonicUs();
+    // What it left running goes now; what they all wrote is in the pipes, then.
+    int ignored = 0;
+    bool done = true;
+    killAll(-1, ignored, done);
+    if (out) forward(b, command, out, BatchRecord::Stdout, index);
+    if (err) forward(b, command, err, BatchRecord::Stderr, index);
+    uint8_t body[kBatchEndBytes];
+    encodeBatchEnd(body, status, static_cast<uint64_t>(startedUs - b.batchStartUs),
+                   static_cast<uint64_t>(endedUs - startedUs));
+    writeRecord(b, -1, BatchRecord::End, index, body, sizeof body);
+  }
+  ::_exit(b.stopAfterThis ? 128 + SIGTERM : 0);
+}
 }  // namespace
 
 namespace {
@@ -354,6 +515,15 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
   argv.push_back(nullptr);
   for (auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  std::vector<std::vector<char*>> commands;  // a batch's, the first included
+  if (spec.framed) {
+    commands.push_back(argv);
+    for (auto& more : spec.batch) {
+      commands.emplace_back();
+      for (auto& a : more) commands.back().push_back(const_cast<char*>(a.c_str()));
+      commands.back().push_back(nullptr);
+    }
+  }
   UniqueFd devNull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!devNull) return fail(std::string("/dev/null: ") + std::strerror(errno));
   int pipeFds[2];
@@ -425,6 +595,17 @@ SpawnReply startReaper(const SpawnSpec& spec, pid_t vestad) {
     // /dev/null: the spawner's socket and the rulesets must not be in this process while the
     // command runs beside it, in its Landlock domain, where pidfd_getfd could take them.
     closeAllBut(err, devNull.get());
+    if (spec.framed) {
+      // Set up: the spawner hears of it when the error pipe closes. The commands' own
+      // failures to start are the batch's records, not the job's.
+      ::close(err);
+      ::close(devNull.get());
+      sigset_t pipeSignal;
+      sigemptyset(&pipeSignal);
+      sigaddset(&pipeSignal, SIGPIPE);  // a write to a gone stream fails instead
+      ::sigprocmask(SIG_BLOCK, &pipeSignal, nullptr);
+      batchReaper(spec.program.c_str(), commands, envp.data(), none, waitFor, spec.idle);
+    }
     CommandStart start{spec.program.c_str(), argv.data(), envp.data(), &none, err, spec.idle};
     pid_t command = startCommand(start);
     if (command < 0) childFail(err, 9);

@@ -32,6 +32,11 @@ struct SpawnSpec {
   uint64_t maxOpenFiles = 1024;
   int stdoutFd = -1, stderrFd = -1;  // write ends; the caller closes its copies afterwards
   int stdinFd = -1;                  // a read end, or -1 for /dev/null
+  // A batch (lib/batch_stream.h): `argv`, then the commands in `batch`, each a whole argv of
+  // `program`, one after another, each with fresh pipes the reaper reads; it writes their
+  // output and ends as records to stdoutFd. stdin is /dev/null.
+  bool framed = false;
+  std::vector<std::vector<std::string>> batch;
 };
 
 // pid is the job's reaper, not the command: a child subreaper that runs the command as its

@@ -1,5 +1,6 @@
 #include "spawn_wire.h"
 
+#include "batch_stream.h"
 #include "bytes.h"
 
 namespace vesta {
@@ -35,6 +36,9 @@ std::vector<uint8_t> encodeSpawnRequest(const SpawnSpec& spec) {
   w.u64(spec.cpuSeconds);
   w.u64(spec.maxProcesses);
   w.u64(spec.maxOpenFiles);
+  w.u8(spec.framed ? 1 : 0);
+  w.u32(static_cast<uint32_t>(spec.batch.size()));
+  for (const auto& command : spec.batch) strings(w, command);
   w.u8(spec.stdinFd >= 0 ? 1 : 0);
   return std::move(w.data());
 }
@@ -52,6 +56,14 @@ Result<SpawnSpec> decodeSpawnRequest(std::span<const uint8_t> in, bool& withStdi
   spec.cpuSeconds = r.u64();
   spec.maxProcesses = r.u64();
   spec.maxOpenFiles = r.u64();
+  uint8_t framed = r.u8();
+  spec.framed = framed == 1;
+  uint32_t batch = r.u32();
+  lists = lists && batch <= kMaxBatchCommands && framed <= 1 && (spec.framed || batch == 0);
+  for (uint32_t i = 0; i < batch && lists; ++i) {
+    spec.batch.emplace_back();
+    lists = strings(r, spec.batch.back()) && !spec.batch.back().empty();
+  }
   uint8_t stdinFlag = r.u8();
   if (!lists || !r.done() || idle > 1 || stdinFlag > 1)
     return fail("spawner: a malformed request (" + std::to_string(in.size()) + " bytes)");

@@ -36,6 +36,8 @@ SpawnSpec fullSpec() {
   spec.stdoutFd = 5;
   spec.stderrFd = 6;
   spec.stdinFd = 7;
+  spec.framed = true;
+  spec.batch = {{"env", "second"}, {"env", "", "third"}};
   return spec;
 }
 
@@ -82,6 +84,8 @@ TEST_CASE("a spawn request and its reply survive the wire, every field") {
   CHECK(back->cpuSeconds == 7);
   CHECK(back->maxProcesses == 64);
   CHECK(back->maxOpenFiles == 99);
+  CHECK(back->framed);
+  CHECK(back->batch == spec.batch);
   // Descriptors never travel as numbers: the receiver's are its own.
   CHECK(back->stdoutFd == -1);
   CHECK(back->stdinFd == -1);
