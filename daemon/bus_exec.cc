@@ -11,6 +11,7 @@
 
 #include "api.h"
 #include "arch_placement.h"
+#include "batch_stream.h"
 #include "bus_util.h"
 #include "hex.h"
 #include "node.h"
@@ -73,9 +74,31 @@ int takeStdin(int fd, std::string& why) {
 
 int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request& req) {
   return readOptionDict(
-      m, error, "on, local, avoid, arch, arch_files, timeout_ms, mem_mb, cpu_s, stdin, gpus",
+      m, error, "on, local, avoid, arch, arch_files, timeout_ms, mem_mb, cpu_s, stdin, gpus, batch",
       [&](const std::string& k) {
-        if (k == "stdin") {
+        if (k == "batch") {
+          // Commands to run after argv, one after another, as one job (lib/batch_stream.h).
+          int r = sd_bus_message_enter_container(m, 'v', "aas");
+          if (r >= 0) r = sd_bus_message_enter_container(m, 'a', "as");
+          while (r >= 0 && (r = sd_bus_message_at_end(m, false)) == 0) {
+            char** words = nullptr;
+            r = sd_bus_message_read_strv(m, &words);
+            if (r < 0) break;
+            std::vector<std::string> argv;
+            for (char** w = words; w && *w; ++w) {
+              argv.emplace_back(*w);
+              free(*w);
+            }
+            free(words);
+            req.batch.push_back(std::move(argv));
+          }
+          if (r >= 0) r = sd_bus_message_exit_container(m);
+          if (r >= 0) r = sd_bus_message_exit_container(m);
+          if (r < 0)
+            return replyError(error, kErrorInvalidArgument,
+                              "option \"batch\" takes an array of commands (aas)");
+          req.framed = true;
+        } else if (k == "stdin") {
           int fd = -1;
           if (sd_bus_message_read(m, "v", "h", &fd) < 0)
             return replyError(error, kErrorInvalidArgument,
@@ -149,6 +172,30 @@ int readExecOptions(sd_bus_message* m, sd_bus_error* error, ExecClient::Request&
       });
 }
 
+// A batch runs one program, short commands one after another into one stream: nothing that
+// belongs to a single command (its files, stdin, GPUs, a timeout) goes with it.
+std::string batchRefusal(const ExecClient::Request& req) {
+  if (req.batch.size() + 1 > kMaxBatchCommands)
+    return "option \"batch\": " + std::to_string(req.batch.size() + 1) +
+           " commands; a batch holds at most " + std::to_string(kMaxBatchCommands);
+  size_t bytes = 0;
+  for (auto& a : req.argv) bytes += a.size();
+  for (auto& command : req.batch) {
+    if (command.empty() || command[0] != req.argv[0])
+      return "option \"batch\": every command runs argv's program " + req.argv[0] +
+             " (a command of " + (command.empty() ? "no words" : command[0]) + ")";
+    if (command.size() > kMaxArgs) return "option \"batch\": a command of too many arguments";
+    for (auto& a : command) bytes += a.size();
+  }
+  if (bytes > kMaxArgvBytes)
+    return "option \"batch\": the commands' arguments are over 256 KiB; send fewer at once";
+  if (!req.puts.empty() || !req.gets.empty() || req.in || req.gpus || req.timeoutMs ||
+      !req.archFiles.empty())
+    return "option \"batch\": not with puts, gets, stdin, gpus, timeout_ms or arch_files; "
+           "submit such commands one by one";
+  return "";
+}
+
 int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
   Node& node = *static_cast<Node*>(userdata);
   ExecClient::Request req;  // descriptors taken so far close with it on any early return
@@ -214,6 +261,9 @@ int execMethod(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         req.gets.size() > kMaxGetPatterns)
       return replyError(error, kErrorInvalidArgument, "too many arguments, files or patterns");
     if ((r = readExecOptions(m, error, req)) < 0) return r;
+    if (req.framed)
+      if (auto refusal = batchRefusal(req); !refusal.empty())
+        return replyError(error, kErrorInvalidArgument, refusal);
     if (auto ok = api::checkOnLocal(req.on, req.local, kOnAndLocal); !ok)
       return replyError(error, kErrorInvalidArgument, ok.error());
     auto job = node.submitExec(std::move(req));

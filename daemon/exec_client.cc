@@ -128,11 +128,13 @@ Result<Job*> ExecClient::submit(Request req) {
     sink.poll = std::make_unique<uv::Poll>(loop_, fd);
   }
   run->arch = {shippedProgramArch(req.argv[0], req.puts, run->putFds), req.argv[0], req.archs};
+  std::string batchNote =
+      req.framed ? " (a batch of " + std::to_string(req.batch.size() + 1) + ")" : "";
   run->req = std::move(req);
   runs_.add(job.id, std::move(run));
   queue_.push_back(job.id);
   jobs_.publish(job);
-  log::info("job " + job.idText() + " exec " + commandLine(job.argv),
+  log::info("job " + job.idText() + " exec " + commandLine(job.argv) + batchNote,
             {{"VESTA_JOB", job.idText()}});
   dispatch();
   return &job;
@@ -242,6 +244,11 @@ void ExecClient::offer(Run& run, const NodeView& node, const std::string& reason
   run.gets = m.gets;
   m.stdin_piped = run.input != nullptr;
   m.gpus = static_cast<uint8_t>(run.req.gpus);
+  m.framed = run.req.framed;
+  for (auto& command : run.req.batch) {
+    m.batch.emplace_back();
+    for (auto& a : command) m.batch.back().push_back(expandArch(a, machine));
+  }
   log::info("job " + job.idText() + " offered to " + node.name + ": " + reason,
             {{"VESTA_JOB", job.idText()}});
   if (!hooks_.send(run.fp, {FrameType::ExecOffer, encode(m)})) requeue(run, "could not be reached");

@@ -62,6 +62,9 @@ class ExecClient : public Engine {
     // gets them expanded to its machine, with only its own variants of these files.
     std::vector<std::string> archFiles;
     std::vector<std::string> avoid;  // --retries: nodes that failed it (placeExec's `avoid`)
+    // A batch (option "batch"): argv, then these, one after another into one framed stdout.
+    bool framed = false;
+    std::vector<std::vector<std::string>> batch;
     // The submitter's pipes (write ends); `files` may be empty (no --get).
     UniqueFd out, err, files;
     // The submitter's stdin pipe (a read end), forwarded to the command; empty: /dev/null.

@@ -509,6 +509,8 @@ void ExecRunner::run(Job& job) {
   SpawnSpec spec;
   spec.program = program->path;
   spec.argv = job.offer.argv;
+  spec.framed = job.offer.framed;
+  spec.batch = job.offer.batch;
   const char* lang = std::getenv("LANG");
   spec.env = {
       "PATH=" + searchPath(),       "HOME=" + job.scratch,
@@ -546,6 +548,7 @@ void ExecRunner::run(Job& job) {
   for (int i = 0; i < 2; ++i) job.fds[i] = std::move(readEnds[i]);
   std::string running = "running job " + std::to_string(job.key.second) + " from " + job.origin +
                         ": " + program->path;
+  if (spec.framed) running += " (a batch of " + std::to_string(spec.batch.size() + 1) + ")";
   if (confined())
     log::info(running, {{"VESTA_PEER", job.key.first}});
   else
