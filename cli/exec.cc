@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "arch_placement.h"
 #include "arch_template.h"
 #include "arg_source.h"
+#include "batch_stream.h"
 #include "commands.h"
 #include "exec_policy.h"
 #include "exec_proto.h"
@@ -48,13 +50,11 @@ int appendStrings(sd_bus_message* m, const std::vector<std::string>& words) {
   return r < 0 ? r : sd_bus_message_close_container(m);
 }
 
-ClientResult<std::string> callExec(Client& c, const CliOptions& o,
-                                   const std::vector<std::string>& argv,
-                                   const std::vector<PutSpec>& puts,
-                                   const std::vector<std::string>& gets, const UniqueFd (&w)[3],
-                                   const UniqueFd& in, const std::string& arch,
-                                   const std::vector<std::string>& archTemplates,
-                                   const std::vector<std::string>& avoid) {
+ClientResult<std::string> callExec(
+    Client& c, const CliOptions& o, const std::vector<std::string>& argv,
+    const std::vector<PutSpec>& puts, const std::vector<std::string>& gets, const UniqueFd (&w)[3],
+    const UniqueFd& in, const std::string& arch, const std::vector<std::string>& archTemplates,
+    const std::vector<std::string>& avoid, const std::vector<std::vector<std::string>>* batch) {
   auto call = c.newCall("Exec");
   if (!call) return tl::unexpected(call.error());
   sd_bus_message* m = call->get();
@@ -96,6 +96,15 @@ ClientResult<std::string> callExec(Client& c, const CliOptions& o,
   if (r >= 0 && in) r = sd_bus_message_append(m, "{sv}", "stdin", "h", in.get());
   if (r >= 0 && o.gpus)
     r = sd_bus_message_append(m, "{sv}", "gpus", "u", static_cast<uint32_t>(o.gpus));
+  if (r >= 0 && batch) {
+    r = sd_bus_message_open_container(m, 'e', "sv");
+    if (r >= 0) r = sd_bus_message_append(m, "s", "batch");
+    if (r >= 0) r = sd_bus_message_open_container(m, 'v', "aas");
+    if (r >= 0) r = sd_bus_message_open_container(m, 'a', "as");
+    for (auto& command : *batch)
+      if (r >= 0) r = appendStrings(m, command);
+    for (int i = 0; i < 3 && r >= 0; ++i) r = sd_bus_message_close_container(m);
+  }
   if (r >= 0) r = sd_bus_message_close_container(m);
   if (r < 0) return tl::unexpected(ClientError{kExecFailed, "cannot build the D-Bus call"});
   auto path = c.callForJob(std::move(*call), kExecFailed);
@@ -112,7 +121,8 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
                                        std::vector<std::string> argv,
                                        std::vector<std::string> putPaths,
                                        const std::vector<std::string>& gets, Running& run,
-                                       bool withStdin) {
+                                       bool withStdin,
+                                       const std::vector<std::vector<std::string>>* batch) {
   // {arch}: every variant that exists here travels, and the job goes only to nodes of those
   // machines (and of --arch, when given); vestad gives each node its own variant.
   std::string arch = o.arch;
@@ -158,7 +168,7 @@ tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
   // vestad holds its own copies of the write ends, the stdin read end and the files once the
   // call returns.
   auto path = callExec(c, o, argv, *puts, gets, writes, stdinRead, arch, variants.templates,
-                       run.plan.avoid());
+                       run.plan.avoid(), batch);
   if (!path) return tl::unexpected(path.error());
   run.input = std::move(feed);
   run.path = *path;
@@ -436,6 +446,24 @@ int commandExec(Client& c, const CliOptions& o) {
 
 namespace {
 
+// Batches of short commands (commandExecEach): about this much work in each, at most this many
+// commands, and this many batches at a time while there are enough commands for them.
+constexpr double kBatchTargetMs = 50;
+constexpr size_t kMaxBatch = 64;
+constexpr size_t kBatchLanes = 16;
+
+// Whether the commands may go in batches: one program for all (no placeholder in it), not a
+// file shipped with them, no {arch} anywhere.
+bool commandBatchable(const std::vector<std::string>& command) {
+  bool used = false;
+  expandPlaceholders(command[0], "x", 1, &used);
+  if (used || namesShippedProgram(command[0]) ||
+      (command[0].find('/') != std::string::npos && command[0][0] != '/'))
+    return false;
+  return std::none_of(command.begin(), command.end(),
+                      [](const std::string& w) { return hasArchPlaceholder(w); });
+}
+
 // A command to (re)submit: its argument, its number and its attempts so far.
 struct Task {
   size_t index = 0;
@@ -529,6 +557,122 @@ int commandExecEach(Client& c, const CliOptions& o) {
     exhausted = true;
     return false;
   };
+  // One command's end: logged, run again (--retries), or printed and counted.
+  auto endCommand = [&](size_t index, const std::string& label, RetryPlan& plan,
+                        const std::vector<std::string>& argv, const std::string& node,
+                        const Attempt& attempt, int signal, bool cancelled, bool stopping,
+                        double startedAt, double runtime, uint64_t sent, const std::string& out,
+                        const std::string& err) {
+    // A job cancelled by our Ctrl-C did not end: the log leaves it out, --resume runs it.
+    if (joblog && !cancelled) {
+      JobLogEntry e;
+      e.seq = index + 1;
+      e.host = node;
+      e.startSeconds = startedAt;
+      e.runtimeSeconds = runtime;
+      e.sent = sent;
+      e.received = out.size() + err.size();
+      // As GNU parallel logs it: a command killed by signal N has Exitval 0 and Signal N.
+      e.exitStatus = signal ? 0 : attempt.exitCode;
+      e.signal = signal;
+      e.command = argv;
+      if (auto ok = joblog->append(e); !ok && logError.empty()) logError = ok.error();
+    }
+    bool retry = !cancelled && !stopping && plan.ended(attempt);
+    if (retry) {
+      // Its output is left out, as parallel does: only the attempt that counts is shown.
+      retried.push_back(label + ": attempt " + std::to_string(plan.nextNumber() - 1) + " " +
+                        describeAttempt(attempt));
+      again.push_back(Task{index, label, std::move(plan)});
+      return;
+    }
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    writeAll(1, out.data(), out.size());
+    writeAll(2, err.data(), err.size());
+    ++done;
+    if (!node.empty()) ++perNode[node];
+    if (attempt.exitCode != 0) {
+      ++failed;
+      std::string history = plan.history();
+      failures.push_back(label + " " + (history.empty() ? describeAttempt(attempt) : history));
+    } else if (!plan.history().empty()) {
+      retried.push_back(label + ": " + plan.history());
+    }
+  };
+  // Short commands of one program, with nothing of their own (files, stdin, GPUs, a timeout),
+  // go in batches (lib/batch_stream.h): one job runs many of them one after another on one
+  // node, so the costs of a job (its offer, its reaper, its bus traffic) are paid once for
+  // them all. The first ones go one per batch; from their run times on, a batch holds about
+  // kBatchTargetMs of work, and never so much that the last batches leave nodes idle. A long
+  // command (a build, a render) stays alone in its batch, as it would be without them.
+  const bool batchable =
+      o.puts.empty() && o.gets.empty() && !o.timeoutMs && !o.gpus && commandBatchable(o.command);
+  double meanRuntimeMs = -1;  // of the commands ended so far, as their runners measured them
+  auto batchSize = [&] {
+    if (!batchable || meanRuntimeMs < 0) return size_t{1};
+    auto byTime = static_cast<size_t>(kBatchTargetMs / std::max(meanRuntimeMs, 0.01));
+    size_t left = total - std::min(total, next) + again.size();
+    size_t byTail = (left + kBatchLanes - 1) / kBatchLanes;
+    return std::clamp<size_t>(std::min(byTime, byTail), 1, kMaxBatch);
+  };
+  // A retried command goes alone: where it failed (its `avoid`) is its own.
+  auto takeFresh = [&](Task& t) {
+    if (!again.empty() && !again.front().plan.avoid().empty()) return false;
+    return takeTask(t);
+  };
+  size_t commandsInFlight = 0;
+  // Ends the commands of a batch whose job ended: from its records, and for those it has none
+  // of, from how the job ended.
+  auto endBatch = [&](Running& r, const api::JobInfo& j, bool stopping) {
+    const std::string& node = j.node;
+    BatchStreamParser parser(r.batch.size());
+    auto parsed = parser.feed({reinterpret_cast<const uint8_t*>(r.out.data()), r.out.size()});
+    std::string streamError;
+    if (!parsed) streamError = node + " sent a broken batch: " + parsed.error();
+    bool cancelled = j.state == JobState::Cancelled;
+    size_t ended = parser.finished();
+    auto& outcomes = parser.outcomes();
+    // The command our Ctrl-C stopped ended by its signal: it did not end, as alone it would not.
+    if (cancelled && ended > 0 && outcomes[ended - 1].ended &&
+        WIFSIGNALED(outcomes[ended - 1].waitStatus))
+      --ended;
+    // A batch that ran nothing (refused, never placed) failed each of its commands.
+    bool ranNothing = ended == 0 && r.out.empty() && j.exitStatus < 0;
+    for (size_t k = 0; k < r.batch.size(); ++k) {
+      auto& item = r.batch[k];
+      BatchOutcome& outcome = outcomes[k];
+      if (k < ended) {
+        Attempt attempt{node, 0, ""};
+        int signal = 0;
+        if (outcome.notStarted) {
+          attempt.exitCode = 127;
+          attempt.error = "cannot start " + item.argv[0] + ": " + std::strerror(outcome.execErrno);
+          outcome.err += "vesta: " + item.label + ": " + attempt.error + "\n";
+        } else if (WIFSIGNALED(outcome.waitStatus)) {
+          signal = WTERMSIG(outcome.waitStatus);
+          attempt.exitCode = 128 + signal;
+        } else {
+          attempt.exitCode = WEXITSTATUS(outcome.waitStatus);
+        }
+        double ms = static_cast<double>(outcome.runtimeUs) / 1000;
+        meanRuntimeMs = meanRuntimeMs < 0 ? ms : 0.8 * meanRuntimeMs + 0.2 * ms;
+        endCommand(item.index, item.label, item.plan, item.argv, node, attempt, signal, false,
+                   stopping, r.startedAt + static_cast<double>(outcome.startOffsetUs) / 1e6,
+                   static_cast<double>(outcome.runtimeUs) / 1e6, 0, outcome.out, outcome.err);
+        continue;
+      }
+      Attempt attempt{node, exitCodeOf(j), streamError.empty() ? j.error : streamError};
+      if (attempt.exitCode == 0) attempt.exitCode = kExecFailed;
+      if (attempt.error.empty()) attempt.error = "its batch ended before it did";
+      if (cancelled || k == ended || ranNothing) {
+        endCommand(item.index, item.label, item.plan, item.argv, node, attempt, 0, cancelled,
+                   stopping, r.startedAt, wallSeconds() - r.startedAt, 0, outcome.out, outcome.err);
+      } else if (!stopping) {
+        // It never started: it goes again as it was, no attempt spent.
+        again.push_back(Task{item.index, item.label, std::move(item.plan)});
+      }
+    }
+  };
   bool stopping = false;
   while (!exhausted || !again.empty() || !running.empty()) {
     if (execInterrupts > 0 && !stopping) {
@@ -539,7 +683,10 @@ int commandExecEach(Client& c, const CliOptions& o) {
     }
     if (execInterrupts > 1) break;
     Task t;
-    while (!stopping && running.size() < inFlight && takeTask(t)) {
+    // Until the first run times are known, few at a time: they may all be short.
+    size_t maxRuns = batchable && meanRuntimeMs < 0 ? std::min(inFlight, kBatchLanes) : inFlight;
+    size_t maxCommands = std::max(inFlight, kBatchLanes * batchSize());
+    while (!stopping && running.size() < maxRuns && commandsInFlight < maxCommands && takeTask(t)) {
       auto run = std::make_unique<Running>();
       run->label = t.arg;
       run->index = t.index;
@@ -550,14 +697,34 @@ int commandExecEach(Client& c, const CliOptions& o) {
       for (auto& g : o.gets) gets.push_back(expandPlaceholders(g, t.arg, seq));
       run->argv = expandCommand(o.command, run->label, seq);
       run->startedAt = wallSeconds();
-      auto submitted = submit(c, o, run->argv, puts, gets, *run, false);
+      tl::expected<void, ClientError> submitted;
+      if (batchable) {
+        run->framed = true;
+        run->batch.push_back({run->index, run->label, run->plan, run->argv});
+        std::vector<std::vector<std::string>> rest;
+        Task more;
+        for (size_t want = batchSize();
+             run->plan.avoid().empty() && run->batch.size() < want && takeFresh(more);) {
+          auto argv = expandCommand(o.command, more.arg, more.index + 1);
+          rest.push_back(argv);
+          run->batch.push_back({more.index, more.arg, std::move(more.plan), std::move(argv)});
+        }
+        submitted = submit(c, o, run->argv, puts, gets, *run, false, &rest);
+      } else {
+        submitted = submit(c, o, run->argv, puts, gets, *run, false);
+      }
       if (!submitted) {
-        ++done;
-        ++failed;
-        failures.push_back(run->label + ": " + submitted.error().message);
+        size_t n = std::max<size_t>(run->batch.size(), 1);
+        for (size_t k = 0; k < n; ++k) {
+          ++done;
+          ++failed;
+          failures.push_back((run->framed ? run->batch[k].label : run->label) + ": " +
+                             submitted.error().message);
+        }
         if (submitted.error().code == kExitUnreachable) return reportError(o, submitted.error());
         continue;
       }
+      commandsInFlight += std::max<size_t>(run->batch.size(), 1);
       byPath[run->path] = run.get();
       running.push_back(std::move(run));
     }
@@ -572,50 +739,17 @@ int commandExecEach(Client& c, const CliOptions& o) {
         continue;
       }
       api::JobInfo j = finalProperties(c, r);
-      const std::string& node = j.node;
-      int code = exitCodeOf(j);
-      std::string why = j.error.empty() ? r.filesError : j.error;
-      Attempt attempt{node, code == 0 && !r.filesError.empty() ? 1 : code, why};
-      // A job cancelled by our Ctrl-C did not end: the log leaves it out, --resume runs it.
-      bool cancelled = j.state == JobState::Cancelled;
-      if (joblog && !cancelled) {
-        JobLogEntry e;
-        e.seq = r.index + 1;
-        e.host = node;
-        e.startSeconds = r.startedAt;
-        e.runtimeSeconds = wallSeconds() - r.startedAt;
-        e.sent = r.sent;
-        e.received = r.out.size() + r.err.size();
-        // As GNU parallel logs it: a command killed by signal N has Exitval 0 and Signal N.
-        if (auto how = parseExecResult(j.result); how && how->signal) {
-          e.exitStatus = 0;
-          e.signal = how->signal;
-        } else {
-          e.exitStatus = attempt.exitCode;
-        }
-        e.command = r.argv;
-        if (auto ok = joblog->append(e); !ok && logError.empty()) logError = ok.error();
-      }
-      bool retry = !cancelled && !stopping && r.plan.ended(attempt);
-      if (retry) {
-        // Its output is left out, as parallel does: only the attempt that counts is shown.
-        retried.push_back(r.label + ": attempt " + std::to_string(r.plan.nextNumber() - 1) + " " +
-                          describeAttempt(attempt));
-        again.push_back(Task{r.index, r.label, std::move(r.plan)});
+      commandsInFlight -= std::max<size_t>(r.batch.size(), 1);
+      if (r.framed) {
+        endBatch(r, j, stopping);
       } else {
-        if (tty) std::fprintf(stderr, "\r\033[K");
-        writeAll(1, r.out.data(), r.out.size());
-        writeAll(2, r.err.data(), r.err.size());
-        ++done;
-        if (!node.empty()) ++perNode[node];
-        if (attempt.exitCode != 0) {
-          ++failed;
-          std::string history = r.plan.history();
-          failures.push_back(r.label + " " +
-                             (history.empty() ? describeAttempt(attempt) : history));
-        } else if (!r.plan.history().empty()) {
-          retried.push_back(r.label + ": " + r.plan.history());
-        }
+        int code = exitCodeOf(j);
+        Attempt attempt{j.node, code == 0 && !r.filesError.empty() ? 1 : code,
+                        j.error.empty() ? r.filesError : j.error};
+        auto how = parseExecResult(j.result);
+        endCommand(r.index, r.label, r.plan, r.argv, j.node, attempt, how ? how->signal : 0,
+                   j.state == JobState::Cancelled, stopping, r.startedAt,
+                   wallSeconds() - r.startedAt, r.sent, r.out, r.err);
       }
       byPath.erase(r.path);
       it = running.erase(it);

@@ -47,17 +47,26 @@ struct Running {
   std::vector<std::string> argv;
   double startedAt = 0;  // wall clock, seconds
   uint64_t sent = 0;     // bytes of its --put files
+  // --each of short commands: a batch (lib/batch_stream.h), its stdout their records. Each
+  // command's argument, number, attempts and argv; the one above is the first's.
+  struct BatchItem {
+    size_t index = 0;
+    std::string label;
+    RetryPlan plan;
+    std::vector<std::string> argv;
+  };
+  bool framed = false;
+  std::vector<BatchItem> batch;
   bool open() const { return fds[0] || fds[1] || fds[2]; }
   ~Running() {
     if (!fileTemp.empty()) ::unlink(fileTemp.c_str());
   }
 };
 
-tl::expected<void, ClientError> submit(Client& c, const CliOptions& o,
-                                       std::vector<std::string> argv,
-                                       std::vector<std::string> putPaths,
-                                       const std::vector<std::string>& gets, Running& run,
-                                       bool withStdin);
+tl::expected<void, ClientError> submit(
+    Client& c, const CliOptions& o, std::vector<std::string> argv,
+    std::vector<std::string> putPaths, const std::vector<std::string>& gets, Running& run,
+    bool withStdin, const std::vector<std::vector<std::string>>* batch = nullptr);
 bool writeAll(int fd, const char* data, size_t n);
 bool drain(Running& run, int which, bool direct);
 void waitIo(Client& c, std::vector<Running*>& runs, int timeoutMs);

@@ -174,6 +174,40 @@ scenario_resume() {
   check "and the log has all 20, once each" test "$(tail -n +2 resume.log | cut -f1 | sort -un | wc -l)" -eq 20
 }
 
+# Short commands go in batches: one job runs many of them, one after another, on one node.
+# Each still has its own output, exit status and job log line, whatever batch it was in, and
+# what one leaves running is gone before the next starts.
+scenario_batches() {
+  start_nodes "${DESK[@]}" -- "${PI4[@]}"
+  desk_links 1
+  V exec --joblog batch.log -- sh -c 'echo "{} on $VESTA_NODE"; echo "err {}" >&2; [ $(({} % 7)) -ne 0 ]' \
+    ::: $(seq 300) >batch.out 2>batch.err; rc=$?
+  check "300 short jobs with 42 failures exit 42" test $rc -eq 42
+  expect_contains "the summary counts each" "300 jobs, 258 ok, 42 failed" "$(cat batch.err)"
+  check "they went in batches of more than one" grep -qE "a batch of ([2-9]|[1-9][0-9]+)\)" desk.log
+  check "every job printed its one line, once" test "$(cut -d' ' -f1 batch.out | sort -n | uniq | wc -l)" -eq 300
+  check "and nothing else" test "$(wc -l <batch.out)" -eq 300
+  check "each stderr line is its job's" test "$(grep -c '^err ' batch.err)" -eq 300
+  expect_contains "a failed one is named with its node" "failed: 7 on " "$(cat batch.err)"
+  check "the job log has each job once" test "$(tail -n +2 batch.log | cut -f1 | sort -un | wc -l)" -eq 300
+  check "with the 42 failures' exit value 1" \
+    test "$(tail -n +2 batch.log | awk -F'\t' '$7 == 1' | wc -l)" -eq 42
+  check "and each job's host" test "$(tail -n +2 batch.log | awk -F'\t' '$2 != "desk" && $2 != "pi4"' | wc -l)" -eq 0
+  # A command that leaves a child printing after it ended: the child goes with it.
+  V exec -- sh -c '(sleep 0.5; echo "late {}") & echo "early {}"' ::: $(seq 100) >left.out 2>left.err; rc=$?
+  check "commands that leave children end ok" test $rc -eq 0
+  check "each printed its line" test "$(grep -c '^early ' left.out)" -eq 100
+  sleep 1
+  check "and no child printed after its command ended" test "$(grep -c '^late ' left.out)" -eq 0
+  # A command killed by a signal is told apart from the others of its batch.
+  V exec --joblog killed.log -- sh -c '[ {} -ne 50 ] || kill -9 $$' ::: $(seq 100) >/dev/null 2>signal.err; rc=$?
+  check "one killed among 100 exits 1" test $rc -eq 1
+  expect_contains "named, as 128 + its signal" "failed: 50 on pi4: exit 137" "$(sed 's/on desk/on pi4/' signal.err)"
+  check "logged as parallel logs a signal: Exitval 0, Signal 9" \
+    test "$(awk -F'\t' '$1 == 50 {print $7 "/" $8}' killed.log)" = "0/9"
+  check "and the others as ended well" test "$(awk -F'\t' 'NR > 1 && $7 == 0 && $8 == 0' killed.log | wc -l)" -eq 99
+}
+
 # --resume-failed runs again only the jobs that failed; --resume then runs nothing.
 scenario_resume_failed() {
   start_nodes "${DESK[@]}" -- "${LAB[@]}"
