@@ -24,6 +24,7 @@
 #include "arch_placement.h"
 #include "arch_template.h"
 #include "arg_source.h"
+#include "batch_plan.h"
 #include "batch_stream.h"
 #include "commands.h"
 #include "exec_policy.h"
@@ -446,11 +447,9 @@ int commandExec(Client& c, const CliOptions& o) {
 
 namespace {
 
-// Batches of short commands (commandExecEach): about this much work in each, at most this many
-// commands, and this many batches at a time while there are enough commands for them.
-constexpr double kBatchTargetMs = 50;
-constexpr size_t kMaxBatch = 64;
-constexpr size_t kBatchLanes = 16;
+// Batches at a time while there are commands enough for them (lib/batch_plan).
+constexpr size_t kBatchLanes = BatchSizing{}.lanes;
+constexpr double kFirstEndsSeconds = 0.2;
 
 // Whether the commands may go in batches: one program for all (no placeholder in it), not a
 // file shipped with them, no {arch} anywhere.
@@ -603,17 +602,14 @@ int commandExecEach(Client& c, const CliOptions& o) {
   // go in batches (lib/batch_stream.h): one job runs many of them one after another on one
   // node, so the costs of a job (its offer, its reaper, its bus traffic) are paid once for
   // them all. The first ones go one per batch; from their run times on, a batch holds about
-  // kBatchTargetMs of work, and never so much that the last batches leave nodes idle. A long
-  // command (a build, a render) stays alone in its batch, as it would be without them.
+  // 50 ms of work (lib/batch_plan), and never so much that the last batches leave nodes idle. A
+  // long command (a build, a render) stays alone in its batch, as it would be without them.
   const bool batchable =
       o.puts.empty() && o.gets.empty() && !o.timeoutMs && !o.gpus && commandBatchable(o.command);
   double meanRuntimeMs = -1;  // of the commands ended so far, as their runners measured them
-  auto batchSize = [&] {
-    if (!batchable || meanRuntimeMs < 0) return size_t{1};
-    auto byTime = static_cast<size_t>(kBatchTargetMs / std::max(meanRuntimeMs, 0.01));
-    size_t left = total - std::min(total, next) + again.size();
-    size_t byTail = (left + kBatchLanes - 1) / kBatchLanes;
-    return std::clamp<size_t>(std::min(byTime, byTail), 1, kMaxBatch);
+  auto nextBatchSize = [&] {
+    if (!batchable) return size_t{1};
+    return batchSize(meanRuntimeMs, total - std::min(total, next) + again.size());
   };
   // A retried command goes alone: where it failed (its `avoid`) is its own.
   auto takeFresh = [&](Task& t) {
@@ -621,6 +617,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
     return takeTask(t);
   };
   size_t commandsInFlight = 0;
+  double firstSubmitted = 0;  // wall clock, seconds
   // Ends the commands of a batch whose job ended: from its records, and for those it has none
   // of, from how the job ended.
   auto endBatch = [&](Running& r, const api::JobInfo& j, bool stopping) {
@@ -630,18 +627,13 @@ int commandExecEach(Client& c, const CliOptions& o) {
     std::string streamError;
     if (!parsed) streamError = node + " sent a broken batch: " + parsed.error();
     bool cancelled = j.state == JobState::Cancelled;
-    size_t ended = parser.finished();
+    bool ranNothing = r.out.empty() && j.exitStatus < 0;
+    auto fates = batchFates(parser, cancelled, ranNothing);
     auto& outcomes = parser.outcomes();
-    // The command our Ctrl-C stopped ended by its signal: it did not end, as alone it would not.
-    if (cancelled && ended > 0 && outcomes[ended - 1].ended &&
-        WIFSIGNALED(outcomes[ended - 1].waitStatus))
-      --ended;
-    // A batch that ran nothing (refused, never placed) failed each of its commands.
-    bool ranNothing = ended == 0 && r.out.empty() && j.exitStatus < 0;
     for (size_t k = 0; k < r.batch.size(); ++k) {
       auto& item = r.batch[k];
       BatchOutcome& outcome = outcomes[k];
-      if (k < ended) {
+      if (fates[k] == BatchFate::Ended) {
         Attempt attempt{node, 0, ""};
         int signal = 0;
         if (outcome.notStarted) {
@@ -655,7 +647,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
           attempt.exitCode = WEXITSTATUS(outcome.waitStatus);
         }
         double ms = static_cast<double>(outcome.runtimeUs) / 1000;
-        meanRuntimeMs = meanRuntimeMs < 0 ? ms : 0.8 * meanRuntimeMs + 0.2 * ms;
+        meanRuntimeMs = nextMeanRuntimeMs(meanRuntimeMs, ms);
         endCommand(item.index, item.label, item.plan, item.argv, node, attempt, signal, false,
                    stopping, r.startedAt + static_cast<double>(outcome.startOffsetUs) / 1e6,
                    static_cast<double>(outcome.runtimeUs) / 1e6, 0, outcome.out, outcome.err);
@@ -664,9 +656,10 @@ int commandExecEach(Client& c, const CliOptions& o) {
       Attempt attempt{node, exitCodeOf(j), streamError.empty() ? j.error : streamError};
       if (attempt.exitCode == 0) attempt.exitCode = kExecFailed;
       if (attempt.error.empty()) attempt.error = "its batch ended before it did";
-      if (cancelled || k == ended || ranNothing) {
-        endCommand(item.index, item.label, item.plan, item.argv, node, attempt, 0, cancelled,
-                   stopping, r.startedAt, wallSeconds() - r.startedAt, 0, outcome.out, outcome.err);
+      if (fates[k] != BatchFate::Again) {
+        endCommand(item.index, item.label, item.plan, item.argv, node, attempt, 0,
+                   fates[k] == BatchFate::Cancelled, stopping, r.startedAt,
+                   wallSeconds() - r.startedAt, 0, outcome.out, outcome.err);
       } else if (!stopping) {
         // It never started: it goes again as it was, no attempt spent.
         again.push_back(Task{item.index, item.label, std::move(item.plan)});
@@ -683,9 +676,14 @@ int commandExecEach(Client& c, const CliOptions& o) {
     }
     if (execInterrupts > 1) break;
     Task t;
-    // Until the first run times are known, few at a time: they may all be short.
-    size_t maxRuns = batchable && meanRuntimeMs < 0 ? std::min(inFlight, kBatchLanes) : inFlight;
-    size_t maxCommands = std::max(inFlight, kBatchLanes * batchSize());
+    // Until the first run times are known, few at a time: they may all be short, and then the
+    // rest go in batches. When none has ended after kFirstEndsSeconds they are not that short:
+    // as many as without batches.
+    if (batchable && firstSubmitted == 0) firstSubmitted = wallSeconds();
+    bool learning =
+        batchable && meanRuntimeMs < 0 && wallSeconds() - firstSubmitted < kFirstEndsSeconds;
+    size_t maxRuns = learning ? std::min(inFlight, kBatchLanes) : inFlight;
+    size_t maxCommands = std::max(inFlight, kBatchLanes * nextBatchSize());
     while (!stopping && running.size() < maxRuns && commandsInFlight < maxCommands && takeTask(t)) {
       auto run = std::make_unique<Running>();
       run->label = t.arg;
@@ -703,7 +701,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
         run->batch.push_back({run->index, run->label, run->plan, run->argv});
         std::vector<std::vector<std::string>> rest;
         Task more;
-        for (size_t want = batchSize();
+        for (size_t want = nextBatchSize();
              run->plan.avoid().empty() && run->batch.size() < want && takeFresh(more);) {
           auto argv = expandCommand(o.command, more.arg, more.index + 1);
           rest.push_back(argv);
