@@ -1,8 +1,8 @@
 // A hostile member, for the integration tests: it holds the federation key and speaks the
 // protocol (beacons, the Noise link, its identity proof), offers to run anything, and answers
 // every ExecOffer itself, without running it: it accepts, sends the --get records it was told to
-// send whatever was asked for, and reports exit 0. What a submitter writes must not depend on
-// the runner being a stock vestad.
+// send whatever was asked for, and reports exit 0; a batch it answers with output it says is
+// another command's. What a submitter writes must not depend on the runner being a stock vestad.
 //
 //   hostile_runner NAME=CONTENT... -- VESTAD FLAGS (-name, -key, -port, -dport, -state-dir, ...)
 //   hostile_runner --offer-cached SHA256 COUNT -- VESTAD FLAGS
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "atomic_file.h"
+#include "batch_stream.h"
 #include "config.h"
 #include "crypto.h"
 #include "discovery.h"
@@ -140,6 +141,18 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "hostile_runner: offer of job %llu, %zu --get patterns\n",
                      static_cast<unsigned long long>(offer->job), offer->gets.size());
         links->send(fp, {FrameType::ExecAccept, encode(ExecAcceptMsg{offer->job, {}})});
+        if (offer->framed) {
+          // A batch: output it says is another command's, while the first has not ended.
+          uint8_t head[kBatchHeaderBytes];
+          std::string forged = "forged\n";
+          encodeBatchHeader(head, BatchRecord::Stdout, 1, static_cast<uint32_t>(forged.size()));
+          Bytes batch(head, head + sizeof head);
+          batch.insert(batch.end(), forged.begin(), forged.end());
+          links->send(fp, {FrameType::Output,
+                           encode(OutputMsg{offer->job, OutputStream::Stdout, std::move(batch)})});
+          links->send(fp, {FrameType::ExecExit, encode(ExecExitMsg{offer->job, 0, 0, false, ""})});
+          return;
+        }
         for (size_t at = 0; at < files.size(); at += kMaxDataPiece) {
           size_t n = std::min(kMaxDataPiece, files.size() - at);
           OutputMsg out{offer->job, OutputStream::Files,

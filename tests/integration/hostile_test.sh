@@ -53,6 +53,23 @@ scenario_unasked() {
   expect_contains "  the refusal says so" 'refused ".bashrc"' "$out"
 }
 
+# A runner answers a fan-out's batch with records out of order: the commands fail, naming the
+# runner and the fault, and none of its forged output is printed as a command's.
+scenario_forged_batch() {
+  start_nodes desk -allow-exec
+  start_hostile evil
+  check "desk links with the hostile member" wait_for 30 linked evil
+  for try in 1 2 3 4 5; do
+    V exec --on evil -- echo {} ::: a b >forged.out 2>forged.err; rc=$?
+    [[ "$(cat forged.err)" != *"exec is off there"* ]] && break
+    sleep 1
+  done
+  check "the fan-out's two commands fail" test $rc -eq 2
+  expect_contains "naming the runner and the fault" \
+    "evil sent a broken batch: batch stream: a record of command 1 while command 0 runs" "$(cat forged.err)"
+  check "and nothing it sent is printed" test ! -s forged.out
+}
+
 # A stock runner's --get never replaces a file here without --force.
 scenario_force() {
   start_nodes desk -allow-exec
