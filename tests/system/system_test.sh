@@ -368,6 +368,12 @@ for secret in /var/lib/vesta/vestad-identity-pi4.json /etc/vesta/vestad.json; do
 done
 out=$(in_c desk vesta exec --on pi4 -- sh -c 'cat /etc/os-release >/dev/null && ls /var/lib/vesta >/dev/null && echo read')
 check "  while it reads the system's files, and lists vestad's ($out)" test "$out" = read
+# A fan-out of short commands, in batches under the shipped unit (its system call filter, its
+# sandbox): each command's line comes back, and pi4's journal says it ran them in batches.
+out=$(in_c desk vesta exec --on pi4 -- sh -c 'echo "job {}"' ::: $(seq 200) 2>/dev/null | grep -c '^job ')
+check "200 short jobs on pi4 each print their line ($out)" test "$out" = 200
+check "  run in batches of more than one by pi4's vestad" bash -c "nsenter -t ${LEADER[pi4]} -a \
+  journalctl -u vestad --no-pager | grep -qE 'a batch of ([2-9]|[1-9][0-9]+)\)'"
 abi=$(in_c pi4 vesta status | sed -n 's/.*Landlock ABI \([0-9]*\).*/\1/p')
 if [ "${abi:-0}" -ge 6 ]; then
   vpid=$(mainpid pi4)
