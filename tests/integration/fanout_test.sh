@@ -193,6 +193,16 @@ scenario_batches() {
   check "with the 42 failures' exit value 1" \
     test "$(tail -n +2 batch.log | awk -F'\t' '$7 == 1' | wc -l)" -eq 42
   check "and each job's host" test "$(tail -n +2 batch.log | awk -F'\t' '$2 != "desk" && $2 != "pi4"' | wc -l)" -eq 0
+  # Short commands that fail on pi4 only: those of pi4's batches run again, alone, on desk.
+  V exec --retries 1 --joblog retry.log -- sh -c 'echo "{}"; test "$VESTA_NODE" != pi4' ::: $(seq 200) \
+    >retry.out 2>retry.err; rc=$?
+  check "with --retries 1 all 200 end ok" test $rc -eq 0
+  expect_contains "the summary counts them" "200 jobs, 200 ok, 0 failed" "$(cat retry.err)"
+  check "some had failed on pi4 first" grep -q "attempt 1 on pi4: exit 1" retry.err
+  check "each printed its line once" test "$(sort -n retry.out | uniq | wc -l)" -eq 200
+  check "the log has every attempt: pi4's failures and desk's successes" \
+    test "$(tail -n +2 retry.log | awk -F'\t' '($2 == "pi4" && $7 == 1) || ($2 == "desk" && $7 == 0)' | wc -l)" \
+    -eq "$(tail -n +2 retry.log | wc -l)"
   # A command that leaves a child printing after it ended: the child goes with it.
   V exec -- sh -c '(sleep 0.5; echo "late {}") & echo "early {}"' ::: $(seq 100) >left.out 2>left.err; rc=$?
   check "commands that leave children end ok" test $rc -eq 0
