@@ -118,6 +118,7 @@ Result<Job*> ExecClient::submit(Request req) {
   if (auto ok = api::checkOnLocal(req.on, req.local, "on and local"); !ok) return fail(ok.error());
   Job& job = jobs_.create(JobKind::Exec);
   job.argv = req.argv;
+  job.batchMore = req.batch.size();
   job.workers = 1;
   run->job = &job;
   if (req.in) run->input = std::make_unique<StdinSource>(loop_, job.id, std::move(req.in));

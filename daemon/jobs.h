@@ -48,6 +48,7 @@ struct Job {
   uint64_t hold_ms = 0;
   // exec
   std::vector<std::string> argv;
+  size_t batchMore = 0;  // a batch: the commands after argv
   int exitStatus = -1;  // 0..255 (128+N after signal N) once it ran; -1 before or never
   // outcome
   std::string result;  // cpu: lowercase hex digest; exec: "exit N"

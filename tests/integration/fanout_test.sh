@@ -193,6 +193,12 @@ scenario_batches() {
   check "with the 42 failures' exit value 1" \
     test "$(tail -n +2 batch.log | awk -F'\t' '$7 == 1' | wc -l)" -eq 42
   check "and each job's host" test "$(tail -n +2 batch.log | awk -F'\t' '$2 != "desk" && $2 != "pi4"' | wc -l)" -eq 0
+  line=$(grep -oE "job [0-9]+ exec .* \(a batch of ([2-9]|[1-9][0-9]+)\)" desk.log | tail -n 1)
+  id=$(echo "$line" | cut -d' ' -f2)
+  more=$(($(echo "$line" | sed 's/.*a batch of \([0-9]*\))$/\1/') - 1))
+  cmd=$(busctl --address="$VESTA_BUS" get-property org.vesta.Vestad1.Node.desk "/org/vesta/Vestad1/job/$id" \
+    org.vesta.Vestad1.Job Command)
+  expect_contains "a batch's Command says how many more it holds" "(and $more more in its batch)" "$cmd"
   # Short commands that fail on pi4 only: those of pi4's batches run again, alone, on desk.
   V exec --retries 1 --joblog retry.log -- sh -c 'echo "{}"; test "$VESTA_NODE" != pi4' ::: $(seq 200) \
     >retry.out 2>retry.err; rc=$?
