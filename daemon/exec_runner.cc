@@ -575,6 +575,7 @@ void ExecRunner::run(Job& job) {
 // Reads from the command's pipes while credit lasts; with none left the pipes fill and the
 // command blocks, so a chatty command costs at most one window of memory anywhere.
 void ExecRunner::pumpOutput(Job& job) {
+  if (job.state == ExecRunState::Ended) return;  // its polls are closed (end())
   for (int i = 0; i < 2; ++i) {
     if (!job.fds[i]) continue;
     bool want = job.credit > 0;
@@ -750,6 +751,16 @@ void ExecRunner::end(Job& job, const ExecExitMsg& exit) {
   log::info("exec job " + std::to_string(job.key.second) + " from " + job.origin + " ended" +
                 (exit.status >= 0 ? ": exit " + std::to_string(exit.status) : ": " + exit.error),
             {{"VESTA_PEER", job.key.first}});
+  // Its watchers go now, not when the record is freed at the next tick: a killed reaper's
+  // pidfd, or a pipe at its end, stays ready, and with the job gone from lookups no callback
+  // takes it, so the loop would wake for it at once, again and again. While vestad stops there
+  // is no next tick at all: it spun like that and never exited (its reapers are reaped by pid,
+  // unreaped_, and the TermThenKill is moot: killJob above ends them all).
+  for (auto& poll : job.polls)
+    if (poll) poll->close();
+  if (job.exitPoll) job.exitPoll->close();
+  if (job.timeout) job.timeout->close();
+  job.stopping.reset();
   jobs_.retire(job.key);
 }
 

@@ -138,6 +138,21 @@ scenario_interrupt() {
   check "killing its vesta exec kills all of them" wait_for 5 eval '! pgrep -f "^sleep 989[123]" >/dev/null'
 }
 
+# vestad stopped (SIGTERM, as systemctl stop does) while exec commands run on it, its owner's and
+# a peer's (lab: idle, whatever the machine's load): it ends them and exits, and nothing of theirs is left. It used to spin on their
+# reapers' pidfds and never exit, until systemd killed it.
+scenario_stop_while_running() {
+  start_nodes "${DESK[@]}" -- "${LAB[@]}"
+  desk_links 1
+  "$VESTA" -node lab exec --local -- sleep 977 >/dev/null 2>&1 &
+  "$VESTA" -node desk exec --on lab -- sleep 978 >/dev/null 2>&1 &
+  both() { [ "$(pgrep -fc '^sleep 97[78]')" -eq 2 ]; }
+  check "lab runs its owner's command and desk's" wait_for 10 both
+  stop_node lab; rc=$?
+  check "SIGTERM stops lab's vestad, exit 0 ($rc)" test $rc -eq 0
+  check "and its commands are gone" wait_for 5 eval '! pgrep -f "^sleep 97[78]" >/dev/null'
+}
+
 # --put, --get, the cache, and shipped programs.
 scenario_files() {
   start_nodes "${DESK[@]}" -- "${PI4[@]}" -- "${LAB[@]}"
