@@ -389,10 +389,20 @@ check "stranger hears the others' beacons but cannot open them" wait_for 30 stra
 check "and has no peers" linked stranger ""
 check "nor does desk see stranger" linked desk pi4
 
+# pi4 is stopped below while its owner's command runs: vestad ends it and exits by itself, and
+# systemd does not have to kill it once the stop times out (it spun on the command's end).
+in_c pi4 vesta exec --local -- sh -c 'exec sleep 42.5' >/dev/null 2>&1 &
+owners_exec=$!
+owners_sleep() { in_c pi4 pgrep -f '^sleep 42.5$' >/dev/null; }
+check "pi4's owner's command runs before pi4 stops" wait_for 30 owners_sleep
 for name in desk pi4 stranger; do
   check "vestad on $name stops cleanly" in_c "$name" systemctl stop vestad
   # Its exec spawner goes before it does: systemd finds no process of the unit left behind.
   check "  and leaves no process of it running" bash -c "! nsenter -t ${LEADER[$name]} -a \
     journalctl -u vestad --no-pager -n 30 | sed -n '/Stopping vestad/,\$p' | grep 'remains running'"
 done
+check "pi4's vestad exited by itself, with its owner's command running" bash -c "! nsenter -t ${LEADER[pi4]} -a \
+  journalctl -u vestad --no-pager | grep -q 'stop-sigterm.* timed out'"
+check "  and the command is gone" eval '! owners_sleep'
+kill $owners_exec 2>/dev/null
 finish
