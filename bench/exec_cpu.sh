@@ -11,29 +11,8 @@ jobs=${1:-1000}
 rounds=${2:-3}
 b=${3:-build}
 bench_bus
-dport=$((20000 + RANDOM % 10000))
-port=$((dport + 1))
-mkdir -p "$work/root-pi4/proc" "$work/root-pi4/sys/class/power_supply"
-{
-  echo "cpu  100 0 100 4000 0 0 0 0 0 0"
-  for i in 0 1 2 3; do echo "cpu$i 25 0 25 1000 0 0 0 0 0 0"; done
-} >"$work/root-pi4/proc/stat"
-printf 'MemTotal: 8192000 kB\nMemFree: 4096000 kB\nMemAvailable: 4096000 kB\n' >"$work/root-pi4/proc/meminfo"
-declare -A pid
-for name in desk pi4; do
-  sysroot=()
-  [ "$name" = pi4 ] && sysroot=(-sysroot "$work/root-pi4")
-  "$b/daemon/vestad" -name "$name" -key bench-federation-key-0000 -state-dir "$work/state-$name" \
-    -broadcast 127.255.255.255 -dport "$dport" -port "$port" -allow-exec "${sysroot[@]}" 2>"$work/$name.log" &
-  PIDS_TO_KILL+=($!)
-  pid[$name]=$!
-  port=$((port + 1))
-done
-for _ in $(seq 100); do
-  [ "$("$b/cli/vesta" -node desk --json peers 2>/dev/null | grep -o '"link":"up"' | wc -l)" -eq 1 ] && break
-  sleep 0.1
-done
-sleep 1
+bench_desk_pi4 "$b"
+declare -A pid=([desk]=${bench_pid[desk]} [pi4]=${bench_pid[pi4]})
 seq "$jobs" >"$work/args"
 # vestad and its spawner (a live child, so not in vestad's cutime; none before it existed).
 cpu() {
