@@ -236,10 +236,12 @@ struct CommandStart {
   // errno when it cannot start, in the reaper's memory it shares until execve; errorFd is -1.
   int outFd = -1, errFd = -1;
   volatile int* startErrno = nullptr;
+  volatile int* startStep = nullptr;
 };
 
 [[noreturn]] void commandFail(const CommandStart* start, int step) {
   if (start->startErrno) {
+    *start->startStep = step;
     *start->startErrno = errno ? errno : EINVAL;
     ::_exit(127);
   }
@@ -397,8 +399,13 @@ bool forward(BatchReaper& b, pid_t command, UniqueFd& fd, BatchRecord kind, uint
   ::fcntl(1, F_SETFL, ::fcntl(1, F_GETFL) | O_NONBLOCK);
   ::dup2(0, 2);  // the job's stderr pipe carries nothing: the records go to stdout
   b.batchStartUs = monotonicUs();
-  for (size_t i = 0; i < commands.size() && !b.stopAfterThis; ++i) {
+  for (size_t i = 0; i < commands.size(); ++i) {
+    // A cancel that came while the last one ended starts no more (the group's SIGTERM found no
+    // command to stop); nor does vestad's kill.
+    if (!takeSignals(b)) abortBatch(-1);
+    if (b.stopAfterThis) break;
     auto index = static_cast<uint32_t>(i);
+    writeRecord(b, -1, BatchRecord::Started, index, nullptr, 0);
     int outPipe[2], errPipe[2];
     if (::pipe2(outPipe, O_CLOEXEC | O_NONBLOCK) != 0) ::_exit(127);
     if (::pipe2(errPipe, O_CLOEXEC | O_NONBLOCK) != 0) ::_exit(127);
@@ -407,20 +414,23 @@ bool forward(BatchReaper& b, pid_t command, UniqueFd& fd, BatchRecord kind, uint
     // takes it waits.
     ::fcntl(outPipe[1], F_SETFL, 0);
     ::fcntl(errPipe[1], F_SETFL, 0);
-    volatile int startErrno = 0;
+    volatile int startErrno = 0, startStep = 0;
     CommandStart start{program, commands[i].data(), envp, &none, -1, idle};
     start.outFd = outPipe[1];
     start.errFd = errPipe[1];
     start.startErrno = &startErrno;
+    start.startStep = &startStep;
     int64_t startedUs = monotonicUs();
     pid_t command = startCommand(start);
     ::close(outPipe[1]);
     ::close(errPipe[1]);
     if (command < 0 || startErrno != 0) {
       int e = command < 0 ? errno : startErrno;
+      int step = command < 0 ? kStartStepExec : startStep;
       if (command > 0) ::waitpid(command, nullptr, 0);
       uint8_t body[kBatchNotStartedBytes];
       putLe(body, static_cast<uint32_t>(e), 4);
+      putLe(body + 4, static_cast<uint32_t>(step), 4);
       writeRecord(b, -1, BatchRecord::NotStarted, index, body, sizeof body);
       continue;
     }

@@ -15,7 +15,7 @@ Result<void> BatchStreamParser::startRecord() {
   uint8_t kind = header_[0];
   auto index = static_cast<uint32_t>(getLe(header_ + 1, 4));
   remaining_ = static_cast<uint32_t>(getLe(header_ + 5, 4));
-  if (kind < 1 || kind > 4) return fail("batch stream: record kind " + std::to_string(kind));
+  if (kind < 1 || kind > 5) return fail("batch stream: record kind " + std::to_string(kind));
   kind_ = static_cast<BatchRecord>(kind);
   if (next_ >= outcomes_.size())
     return fail("batch stream: a record after the batch's " + std::to_string(outcomes_.size()) +
@@ -23,6 +23,16 @@ Result<void> BatchStreamParser::startRecord() {
   if (index != next_)
     return fail("batch stream: a record of command " + std::to_string(index) + " while command " +
                 std::to_string(next_) + " runs");
+  bool started = outcomes_[next_].started;
+  if (kind_ == BatchRecord::Started) {
+    if (started) return fail("batch stream: command " + std::to_string(index) + " started twice");
+    if (remaining_ != 0)
+      return fail("batch stream: a start record of " + std::to_string(remaining_) + " bytes");
+    outcomes_[next_].started = true;
+    return {};
+  }
+  if (!started)
+    return fail("batch stream: a record of command " + std::to_string(index) + " before its start");
   uint32_t want = kind_ == BatchRecord::End          ? kBatchEndBytes
                   : kind_ == BatchRecord::NotStarted ? kBatchNotStartedBytes
                                                      : 0;
@@ -48,6 +58,7 @@ void BatchStreamParser::finishRecord() {
   } else if (kind_ == BatchRecord::NotStarted) {
     o.notStarted = true;
     o.execErrno = static_cast<int>(getLe(b, 4));
+    o.startStep = static_cast<int32_t>(static_cast<uint32_t>(getLe(b + 4, 4)));
     ++next_;
   }
 }

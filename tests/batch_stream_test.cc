@@ -32,13 +32,28 @@ std::span<const uint8_t> bytesOf(const std::string& s, size_t at, size_t n) {
 
 }  // namespace
 
-TEST_CASE("each command of a batch gets its own output and end, in any pieces") {
+std::string started(uint32_t index) {
   std::string s;
+  record(s, BatchRecord::Started, index, "");
+  return s;
+}
+
+std::string notStartedBody(int32_t error, int32_t step) {
+  uint8_t b[kBatchNotStartedBytes];
+  putLe(b, static_cast<uint32_t>(error), 4);
+  putLe(b + 4, static_cast<uint32_t>(step), 4);
+  return std::string(reinterpret_cast<char*>(b), sizeof b);
+}
+
+TEST_CASE("each command of a batch gets its own output and end, in any pieces") {
+  std::string s = started(0);
   record(s, BatchRecord::Stdout, 0, "one\n");
   record(s, BatchRecord::Stderr, 0, "warn\n");
   record(s, BatchRecord::Stdout, 0, "more\n");
   record(s, BatchRecord::End, 0, endBody(3 << 8, 0, 1500));
-  record(s, BatchRecord::NotStarted, 1, std::string("\x02\0\0\0", 4));
+  s += started(1);
+  record(s, BatchRecord::NotStarted, 1, notStartedBody(2, kStartStepExec));
+  s += started(2);
   record(s, BatchRecord::End, 2, endBody(SIGKILL, 4000, 20));
   for (size_t piece : {size_t{1}, size_t{7}, s.size()}) {
     BatchStreamParser p(3);
@@ -53,6 +68,7 @@ TEST_CASE("each command of a batch gets its own output and end, in any pieces") 
     CHECK(o[0].runtimeUs == 1500);
     CHECK(o[1].notStarted);
     CHECK(o[1].execErrno == 2);
+    CHECK(o[1].startStep == kStartStepExec);
     CHECK(o[1].out.empty());
     CHECK(WIFSIGNALED(o[2].waitStatus));
     CHECK(WTERMSIG(o[2].waitStatus) == SIGKILL);
@@ -60,16 +76,21 @@ TEST_CASE("each command of a batch gets its own output and end, in any pieces") 
   }
 }
 
-TEST_CASE("a batch cut short tells which commands ended") {
-  std::string s;
+TEST_CASE("a batch cut short tells which commands ended, which one ran, which never began") {
+  std::string s = started(0);
   record(s, BatchRecord::End, 0, endBody(0, 0, 1));
+  s += started(1);
   record(s, BatchRecord::Stdout, 1, "partial");
   BatchStreamParser p(4);
+  CHECK_FALSE(p.anyStarted());
   REQUIRE(p.feed(bytesOf(s, 0, s.size() - 3)));
+  CHECK(p.anyStarted());
   CHECK(p.finished() == 1);
   CHECK_FALSE(p.idle());  // in the middle of a record
   CHECK(p.outcomes()[1].out == "part");
+  CHECK(p.outcomes()[1].started);
   CHECK_FALSE(p.outcomes()[1].ended);
+  CHECK_FALSE(p.outcomes()[2].started);
 }
 
 TEST_CASE("records out of order, of other commands or of bad sizes are refused") {
@@ -81,7 +102,9 @@ TEST_CASE("records out of order, of other commands or of bad sizes are refused")
     CHECK_FALSE(p.feed(bytesOf(s, 0, s.size())));
     return ok.error();
   };
-  std::string ahead, late, extra, kind, empty, big, shortEnd;
+  std::string ahead = started(0), late = started(0), extra = started(0), kind = started(0),
+              empty = started(0), big = started(0), shortEnd = started(0), unstarted, twice,
+              fatStart;
   record(ahead, BatchRecord::Stdout, 1, "x");  // command 0 has not ended
   record(late, BatchRecord::End, 0, endBody(0, 0, 0));
   record(late, BatchRecord::Stdout, 0, "after its end");
@@ -91,8 +114,11 @@ TEST_CASE("records out of order, of other commands or of bad sizes are refused")
   record(empty, BatchRecord::Stdout, 0, "");
   uint8_t h[kBatchHeaderBytes];
   encodeBatchHeader(h, BatchRecord::Stdout, 0, kMaxBatchRecordBytes + 1);
-  big.assign(reinterpret_cast<char*>(h), sizeof h);
+  big.append(reinterpret_cast<char*>(h), sizeof h);
   record(shortEnd, BatchRecord::End, 0, "1234");
+  record(unstarted, BatchRecord::Stdout, 0, "before its start");
+  twice = started(0) + started(0);
+  record(fatStart, BatchRecord::Started, 0, "x");
   CHECK(refused(ahead, 2).find("command 1 while command 0 runs") != std::string::npos);
   CHECK(refused(late, 2).find("command 0 while command 1 runs") != std::string::npos);
   CHECK(refused(extra, 1).find("after the batch's 1 commands") != std::string::npos);
@@ -100,7 +126,10 @@ TEST_CASE("records out of order, of other commands or of bad sizes are refused")
   CHECK(refused(empty, 1).find("output record of 0 bytes") != std::string::npos);
   CHECK(refused(big, 1).find("output record of") != std::string::npos);
   CHECK(refused(shortEnd, 1).find("end record of 4 bytes") != std::string::npos);
-  std::string fine;
+  CHECK(refused(unstarted, 1).find("a record of command 0 before its start") != std::string::npos);
+  CHECK(refused(twice, 1).find("command 0 started twice") != std::string::npos);
+  CHECK(refused(fatStart, 1).find("a start record of 1 bytes") != std::string::npos);
+  std::string fine = started(0);
   record(fine, BatchRecord::End, 0, endBody(0, 0, 0));
   CHECK(refused(fine, 1).empty());
 }

@@ -87,6 +87,7 @@ TEST_CASE("a batch command that cannot start is said so and the batch goes on", 
   REQUIRE(parser.finished() == 2);
   CHECK(parser.outcomes()[0].notStarted);
   CHECK(parser.outcomes()[0].execErrno == EACCES);
+  CHECK(parser.outcomes()[0].startStep == kStartStepExec);
   CHECK(parser.outcomes()[1].notStarted);  // one program for the whole batch
   job.wait();
 }
@@ -96,6 +97,7 @@ TEST_CASE("a cancelled batch ends its running command and starts no more", "[spa
   REQUIRE(run.error.empty());
   CHECK(run.parser.finished() == 1);
   auto& o = run.parser.outcomes();
+  CHECK_FALSE(o[1].started);  // told apart from one that was running when the batch ended
   CHECK(WIFSIGNALED(o[0].waitStatus));
   CHECK(WTERMSIG(o[0].waitStatus) == SIGTERM);
   CHECK(o[1].out.empty());
