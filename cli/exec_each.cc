@@ -187,8 +187,8 @@ int commandExecEach(Client& c, const CliOptions& o) {
   // go in batches (lib/batch_stream.h): one job runs many of them one after another on one
   // node, so the costs of a job (its offer, its reaper, its bus traffic) are paid once for
   // them all. The first ones go one per batch; from their run times on, a batch holds about
-  // 50 ms of work (lib/batch_plan), and never so much that the last batches leave nodes idle. A
-  // long command (a build, a render) stays alone in its batch, as it would be without them.
+  // 50 ms of work by their mean (lib/batch_plan), and never so much that the last batches leave
+  // nodes idle. Long commands (builds, renders) go one to a batch, as they would without them.
   const bool batchable =
       o.puts.empty() && o.gets.empty() && !o.timeoutMs && !o.gpus && commandBatchable(o.command);
   double meanRuntimeMs = -1;  // of the commands ended so far, as their runners measured them
@@ -210,45 +210,57 @@ int commandExecEach(Client& c, const CliOptions& o) {
     BatchStreamParser parser(r.batch.size());
     auto parsed = parser.feed({reinterpret_cast<const uint8_t*>(r.out.data()), r.out.size()});
     std::string streamError;
-    if (!parsed) streamError = node + " sent a broken batch: " + parsed.error();
+    if (!parsed) streamError = "the batch from " + node + " is broken: " + parsed.error();
     bool cancelled = j.state == JobState::Cancelled;
-    bool ranNothing = r.out.empty() && j.exitStatus < 0;
-    auto fates = batchFates(parser, cancelled, ranNothing);
+    auto fates = batchFates(parser, cancelled, j.exitStatus < 0);
     auto& outcomes = parser.outcomes();
+    // The last command that started: a batch the runner stopped (for its owner, say) ended
+    // after it, so the job's reason is that command's.
+    size_t last = 0;
+    for (size_t k = 0; k < outcomes.size(); ++k)
+      if (outcomes[k].started) last = k;
+    std::string jobError = j.state == JobState::Failed ? j.error : "";
     for (size_t k = 0; k < r.batch.size(); ++k) {
       auto& item = r.batch[k];
       BatchOutcome& outcome = outcomes[k];
       if (fates[k] == BatchFate::Ended) {
-        Attempt attempt{node, 0, ""};
+        Attempt attempt{node, 0, k == last ? jobError : ""};
         int signal = 0;
         if (outcome.notStarted) {
           attempt.exitCode = 127;
-          attempt.error = "cannot start " + item.argv[0] + ": " + std::strerror(outcome.execErrno);
+          attempt.error =
+              outcome.startStep == kStartStepExec
+                  ? "cannot start " + item.argv[0] + ": " + std::strerror(outcome.execErrno)
+                  : std::string("cannot lower its priority to idle: ") +
+                        std::strerror(outcome.execErrno) +
+                        "; a peer's command is not started above idle priority";
           outcome.err += "vesta: " + item.label + ": " + attempt.error + "\n";
-        } else if (WIFSIGNALED(outcome.waitStatus)) {
-          signal = WTERMSIG(outcome.waitStatus);
-          attempt.exitCode = 128 + signal;
         } else {
-          attempt.exitCode = WEXITSTATUS(outcome.waitStatus);
+          if (WIFSIGNALED(outcome.waitStatus)) {
+            signal = WTERMSIG(outcome.waitStatus);
+            attempt.exitCode = 128 + signal;
+          } else {
+            attempt.exitCode = WEXITSTATUS(outcome.waitStatus);
+          }
+          double ms = static_cast<double>(outcome.runtimeUs) / 1000;
+          meanRuntimeMs = nextMeanRuntimeMs(meanRuntimeMs, ms);
         }
-        double ms = static_cast<double>(outcome.runtimeUs) / 1000;
-        meanRuntimeMs = nextMeanRuntimeMs(meanRuntimeMs, ms);
         endCommand(item.index, item.label, item.plan, item.argv, node, attempt, signal, false,
                    stopping, r.startedAt + static_cast<double>(outcome.startOffsetUs) / 1e6,
                    static_cast<double>(outcome.runtimeUs) / 1e6, 0, outcome.out, outcome.err);
         continue;
       }
+      if (fates[k] == BatchFate::Again) {
+        // It never started: it goes again as it was, no attempt spent (none, when we stop).
+        if (!stopping) again.push_back(Task{item.index, item.label, std::move(item.plan)});
+        continue;
+      }
       Attempt attempt{node, exitCodeOf(j), streamError.empty() ? j.error : streamError};
       if (attempt.exitCode == 0) attempt.exitCode = kExecFailed;
       if (attempt.error.empty()) attempt.error = "its batch ended before it did";
-      if (fates[k] != BatchFate::Again) {
-        endCommand(item.index, item.label, item.plan, item.argv, node, attempt, 0,
-                   fates[k] == BatchFate::Cancelled, stopping, r.startedAt,
-                   wallSeconds() - r.startedAt, 0, outcome.out, outcome.err);
-      } else if (!stopping) {
-        // It never started: it goes again as it was, no attempt spent.
-        again.push_back(Task{item.index, item.label, std::move(item.plan)});
-      }
+      endCommand(item.index, item.label, item.plan, item.argv, node, attempt, 0,
+                 fates[k] == BatchFate::Cancelled, stopping, r.startedAt,
+                 wallSeconds() - r.startedAt, 0, outcome.out, outcome.err);
     }
   };
   bool stopping = false;
@@ -286,9 +298,16 @@ int commandExecEach(Client& c, const CliOptions& o) {
         run->batch.push_back({run->index, run->label, run->plan, run->argv});
         std::vector<std::vector<std::string>> rest;
         Task more;
+        // Within what one Exec call may carry: the next command waits for the next batch.
+        BatchLoad load;
+        load.add(run->argv);
         for (size_t want = nextBatchSize();
              run->plan.avoid().empty() && run->batch.size() < want && takeFresh(more);) {
           auto argv = expandCommand(o.command, more.arg, more.index + 1);
+          if (!load.add(argv)) {
+            again.push_front(std::move(more));
+            break;
+          }
           rest.push_back(argv);
           run->batch.push_back({more.index, more.arg, std::move(more.plan), std::move(argv)});
         }

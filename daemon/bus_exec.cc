@@ -178,17 +178,19 @@ std::string batchRefusal(const ExecClient::Request& req) {
   if (req.batch.size() + 1 > kMaxBatchCommands)
     return "option \"batch\": " + std::to_string(req.batch.size() + 1) +
            " commands; a batch holds at most " + std::to_string(kMaxBatchCommands);
-  size_t bytes = 0;
+  size_t bytes = 0, words = req.argv.size();
   for (auto& a : req.argv) bytes += a.size();
   for (auto& command : req.batch) {
+    words += command.size();
     if (command.empty() || command[0] != req.argv[0])
       return "option \"batch\": every command runs argv's program " + req.argv[0] +
              " (a command of " + (command.empty() ? "no words" : command[0]) + ")";
     if (command.size() > kMaxArgs) return "option \"batch\": a command of too many arguments";
     for (auto& a : command) bytes += a.size();
   }
-  if (bytes > kMaxArgvBytes)
-    return "option \"batch\": the commands' arguments are over 256 KiB; send fewer at once";
+  if (bytes > kMaxArgvBytes || words > kMaxArgs)
+    return "option \"batch\": the commands' arguments are over 256 KiB or " +
+           std::to_string(kMaxArgs) + " words in all; send fewer at once";
   if (!req.puts.empty() || !req.gets.empty() || req.in || req.gpus || req.timeoutMs ||
       !req.archFiles.empty())
     return "option \"batch\": not with puts, gets, stdin, gpus, timeout_ms or arch_files; "

@@ -59,7 +59,7 @@ Result<SpawnSpec> decodeSpawnRequest(std::span<const uint8_t> in, bool& withStdi
   uint8_t framed = r.u8();
   spec.framed = framed == 1;
   uint32_t batch = r.u32();
-  lists = lists && batch <= kMaxBatchCommands && framed <= 1 && (spec.framed || batch == 0);
+  lists = lists && batch + 1 <= kMaxBatchCommands && framed <= 1 && (spec.framed || batch == 0);
   for (uint32_t i = 0; i < batch && lists; ++i) {
     spec.batch.emplace_back();
     lists = strings(r, spec.batch.back()) && !spec.batch.back().empty();

@@ -119,11 +119,16 @@ Result<ExecOfferMsg> decodeExecOffer(std::span<const uint8_t> p) {
     if (commands + 1 > kMaxBatchCommands)
       return fail("exec offer: a batch of " + std::to_string(commands + 1) + " commands (at most " +
                   std::to_string(kMaxBatchCommands) + ")");
+    size_t words = m.argv.size();
     for (size_t c = 0; c < commands && r.ok(); ++c) {
       std::vector<std::string> argv;
       size_t n = r.u16();
       if (n == 0 || n > kMaxArgs)
         return fail("exec offer: a batch command of " + std::to_string(n) + " arguments");
+      words += n;
+      if (words > kMaxArgs)
+        return fail("exec offer: a batch of more than " + std::to_string(kMaxArgs) +
+                    " arguments in all");
       for (size_t i = 0; i < n && r.ok(); ++i) {
         argv.push_back(r.blob(kMaxArgvBytes));
         total += argv.back().size();

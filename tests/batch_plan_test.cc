@@ -34,15 +34,22 @@ TEST_CASE("the mean run time follows the latest ones") {
 
 namespace {
 
-// A parser fed the ends of the first `ended` of `n` commands, the last of them by `lastSignal`.
-BatchStreamParser endedParser(size_t n, size_t ended, int lastSignal = 0) {
+// A parser fed the starts and ends of the first `ended` of `n` commands, then the start of
+// `running` more (0 or 1) that did not end.
+BatchStreamParser parserOf(size_t n, size_t ended, size_t running = 0) {
   BatchStreamParser p(n);
   std::string s;
-  for (size_t i = 0; i < ended; ++i) {
-    uint8_t h[kBatchHeaderBytes], b[kBatchEndBytes];
-    encodeBatchHeader(h, BatchRecord::End, static_cast<uint32_t>(i), kBatchEndBytes);
-    encodeBatchEnd(b, i + 1 == ended ? lastSignal : 0, 0, 0);
+  auto header = [&](BatchRecord kind, size_t i, uint32_t length) {
+    uint8_t h[kBatchHeaderBytes];
+    encodeBatchHeader(h, kind, static_cast<uint32_t>(i), length);
     s.append(reinterpret_cast<char*>(h), sizeof h);
+  };
+  for (size_t i = 0; i < ended + running; ++i) {
+    header(BatchRecord::Started, i, 0);
+    if (i >= ended) break;
+    uint8_t b[kBatchEndBytes];
+    encodeBatchEnd(b, 0, 0, 0);
+    header(BatchRecord::End, i, kBatchEndBytes);
     s.append(reinterpret_cast<char*>(b), sizeof b);
   }
   REQUIRE(p.feed({reinterpret_cast<const uint8_t*>(s.data()), s.size()}));
@@ -55,29 +62,46 @@ using F = BatchFate;
 
 TEST_CASE("each command of an ended batch has its fate") {
   SECTION("all ended") {
-    auto p = endedParser(3, 3);
-    CHECK(batchFates(p, false, false) == std::vector{F::Ended, F::Ended, F::Ended});
+    CHECK(batchFates(parserOf(3, 3), false, false) == std::vector{F::Ended, F::Ended, F::Ended});
   }
-  SECTION("cut short: the running one failed with it, the rest go again") {
-    auto p = endedParser(4, 1);
-    CHECK(batchFates(p, false, false) ==
+  SECTION("cut short while one ran: it failed with the batch, the rest go again") {
+    CHECK(batchFates(parserOf(4, 1, 1), false, false) ==
           std::vector{F::Ended, F::FailedWithIt, F::Again, F::Again});
   }
-  SECTION("never ran: each failed with it") {
-    auto p = endedParser(3, 0);
-    CHECK(batchFates(p, false, true) ==
+  SECTION("stopped after one ended (a cancel, its owner): the next never ran, it goes again") {
+    CHECK(batchFates(parserOf(3, 1), false, false) == std::vector{F::Ended, F::Again, F::Again});
+  }
+  SECTION("lost while the first ran, before it printed: only the first failed") {
+    CHECK(batchFates(parserOf(3, 0, 1), false, true) ==
+          std::vector{F::FailedWithIt, F::Again, F::Again});
+  }
+  SECTION("never ran (refused, never placed): each failed with it") {
+    CHECK(batchFates(parserOf(3, 0), false, true) ==
           std::vector{F::FailedWithIt, F::FailedWithIt, F::FailedWithIt});
   }
-  SECTION("cancelled: the one our cancel stopped is cancelled too") {
-    auto p = endedParser(3, 2, SIGTERM);
-    CHECK(batchFates(p, true, false) == std::vector{F::Ended, F::Cancelled, F::Cancelled});
+  SECTION("nothing started, yet the job ran: the first failed with it, the rest go again") {
+    CHECK(batchFates(parserOf(3, 0), false, false) ==
+          std::vector{F::FailedWithIt, F::Again, F::Again});
   }
-  SECTION("cancelled after a command that ended by itself") {
-    auto p = endedParser(3, 2);
-    CHECK(batchFates(p, true, false) == std::vector{F::Ended, F::Ended, F::Cancelled});
+  SECTION("our Ctrl-C: the running one is cancelled, the rest never ran") {
+    CHECK(batchFates(parserOf(3, 1, 1), true, false) ==
+          std::vector{F::Ended, F::Cancelled, F::Again});
+    CHECK(batchFates(parserOf(2, 0), true, true) == std::vector{F::Again, F::Again});
   }
-  SECTION("a signal without a cancel is the command's own end") {
-    auto p = endedParser(2, 2, SIGKILL);
-    CHECK(batchFates(p, false, false) == std::vector{F::Ended, F::Ended});
-  }
+}
+
+TEST_CASE("a batch takes commands while one offer can carry them") {
+  BatchLoad load;
+  std::vector<std::string> big{"grep", std::string(100 * 1024, 'x')};
+  CHECK(load.add(big));
+  CHECK(load.add(big));
+  CHECK_FALSE(load.add(big));  // 300 KiB would pass the 256 KiB of one offer
+  CHECK(load.add({"grep", "small"}));
+  BatchLoad words;
+  std::vector<std::string> many(1000, "w");
+  for (int i = 0; i < 4; ++i) CHECK(words.add(many));
+  CHECK_FALSE(words.add(many));  // 5,000 words would pass the 4,096 of one offer
+  CHECK(words.add(std::vector<std::string>(96, "w")));
+  BatchLoad alone;  // the first command is taken whatever its size: alone it is refused as such
+  CHECK(alone.add({std::string(300 * 1024, 'y')}));
 }

@@ -181,6 +181,9 @@ TEST_CASE("a batch offer survives encode and decode, and a bad one is refused", 
   ExecOfferMsg many = offer;
   many.batch.assign(kMaxBatchCommands, {"sh"});
   CHECK_THAT(refusal(many), Catch::Contains("a batch of 257 commands"));
+  ExecOfferMsg wordy = offer;
+  wordy.batch.assign(3, std::vector<std::string>(1500, "sh"));
+  CHECK_THAT(refusal(wordy), Catch::Contains("more than 4096 arguments in all"));
   ExecOfferMsg emptyCommand = offer;
   emptyCommand.batch[0].clear();
   CHECK_THAT(refusal(emptyCommand), Catch::Contains("a batch command of 0 arguments"));

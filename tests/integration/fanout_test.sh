@@ -199,6 +199,13 @@ scenario_batches() {
   cmd=$(busctl --address="$VESTA_BUS" get-property org.vesta.Vestad1.Node.desk "/org/vesta/Vestad1/job/$id" \
     org.vesta.Vestad1.Job Command)
   expect_contains "a batch's Command says how many more it holds" "(and $more more in its batch)" "$cmd"
+  # Long arguments: a batch holds no more than one offer may carry (256 KiB of arguments), so
+  # 600 commands of 30 KiB each still all run.
+  python3 -c "import sys; [print(str(i) + 'a' * (30720 - len(str(i)))) for i in range(1, 601)]" >long.args
+  V exec -- sh -c 'echo "${#0} ${0%%a*}"' :::: long.args >long.out 2>long.err; rc=$?
+  check "600 commands of 30 KiB arguments end ok" test $rc -eq 0
+  check "each saw its whole argument" test "$(grep -c '^30720 ' long.out)" -eq 600
+  check "once each" test "$(cut -d' ' -f2 long.out | sort -un | wc -l)" -eq 600
   # Short commands that fail on pi4 only: those of pi4's batches run again, alone, on desk.
   V exec --retries 1 --joblog retry.log -- sh -c 'echo "{}"; test "$VESTA_NODE" != pi4' ::: $(seq 200) \
     >retry.out 2>retry.err; rc=$?

@@ -66,7 +66,7 @@ scenario_forged_batch() {
   done
   check "the fan-out's two commands fail" test $rc -eq 2
   expect_contains "naming the runner and the fault" \
-    "evil sent a broken batch: batch stream: a record of command 1 while command 0 runs" "$(cat forged.err)"
+    "the batch from evil is broken: batch stream: a record of command 1 while command 0 runs" "$(cat forged.err)"
   check "and nothing it sent is printed" test ! -s forged.out
 }
 
