@@ -130,7 +130,7 @@ Result<Job*> ExecClient::submit(Request req) {
   }
   run->arch = {shippedProgramArch(req.argv[0], req.puts, run->putFds), req.argv[0], req.archs};
   std::string batchNote =
-      req.framed ? " (a batch of " + std::to_string(req.batch.size() + 1) + ")" : "";
+      req.batch.empty() ? "" : " (a batch of " + std::to_string(req.batch.size() + 1) + ")";
   run->req = std::move(req);
   runs_.add(job.id, std::move(run));
   queue_.push_back(job.id);

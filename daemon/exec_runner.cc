@@ -548,7 +548,7 @@ void ExecRunner::run(Job& job) {
   for (int i = 0; i < 2; ++i) job.fds[i] = std::move(readEnds[i]);
   std::string running = "running job " + std::to_string(job.key.second) + " from " + job.origin +
                         ": " + program->path;
-  if (spec.framed) running += " (a batch of " + std::to_string(spec.batch.size() + 1) + ")";
+  if (!spec.batch.empty()) running += " (a batch of " + std::to_string(spec.batch.size() + 1) + ")";
   if (confined())
     log::info(running, {{"VESTA_PEER", job.key.first}});
   else
