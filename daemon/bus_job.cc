@@ -74,8 +74,7 @@ api::JobInfo infoOf(const Job& j) {
   info.holdMs = j.hold_ms;
   info.workers = j.workers;
   for (auto& a : j.argv) info.command += (info.command.empty() ? "" : " ") + a;
-  if (j.batchMore)
-    info.command += " (and " + std::to_string(j.batchMore) + " more in its batch)";
+  if (j.batchMore) info.command += " (and " + std::to_string(j.batchMore) + " more in its batch)";
   info.exitStatus = static_cast<int32_t>(j.exitStatus);
   info.pauseReason = j.state == JobState::Paused ? j.pauseReason : "";
   for (const JobPart& part : j.parts) {

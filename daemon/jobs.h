@@ -49,7 +49,7 @@ struct Job {
   // exec
   std::vector<std::string> argv;
   size_t batchMore = 0;  // a batch: the commands after argv
-  int exitStatus = -1;  // 0..255 (128+N after signal N) once it ran; -1 before or never
+  int exitStatus = -1;   // 0..255 (128+N after signal N) once it ran; -1 before or never
   // outcome
   std::string result;  // cpu: lowercase hex digest; exec: "exit N"
   std::string error;

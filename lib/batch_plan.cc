@@ -39,8 +39,8 @@ std::vector<BatchFate> batchFates(const BatchStreamParser& parser, bool cancelle
   }
   // Every batch settles one command at least, whatever its runner sent (or left out): a
   // runner that never starts one would have the rest go round for ever.
-  bool settled = std::any_of(fates.begin(), fates.end(),
-                             [](BatchFate f) { return f != BatchFate::Again; });
+  bool settled =
+      std::any_of(fates.begin(), fates.end(), [](BatchFate f) { return f != BatchFate::Again; });
   if (!settled && !cancelled && !fates.empty()) fates[0] = BatchFate::FailedWithIt;
   return fates;
 }
