@@ -50,32 +50,7 @@ cm_opts=("${ssh_opts[@]}" -o ControlMaster=auto -o "ControlPath=$work/cm-%C" -o 
 for _ in $(seq 50); do ssh "${ssh_opts[@]}" 127.0.0.1 true 2>/dev/null && break; sleep 0.1; done
 
 bench_bus
-dport=$((20000 + RANDOM % 10000))
-port=$((dport + 1))
-declare -A vestad_pid
-# pi4 reads an idle /proc of its own (-sysroot): on a shared machine the others' load would
-# make it refuse every job. Its work is as real as desk's; only its admission looks idle.
-mkdir -p "$work/root-pi4/proc" "$work/root-pi4/sys/class/power_supply"
-{
-  echo "cpu  100 0 100 4000 0 0 0 0 0 0"
-  for i in 0 1 2 3; do echo "cpu$i 25 0 25 1000 0 0 0 0 0 0"; done
-} >"$work/root-pi4/proc/stat"
-printf 'MemTotal: 8192000 kB\nMemFree: 4096000 kB\nMemAvailable: 4096000 kB\n' >"$work/root-pi4/proc/meminfo"
-sysroot_desk=()
-sysroot_pi4=(-sysroot "$work/root-pi4")
-for name in desk pi4; do
-  sysroot="sysroot_$name[@]"
-  build/daemon/vestad -name "$name" -key bench-federation-key-0000 -state-dir "$work/state-$name" \
-    -broadcast 127.255.255.255 -dport "$dport" -port "$port" -allow-exec "${!sysroot}" 2>"$work/$name.log" &
-  PIDS_TO_KILL+=($!)
-  vestad_pid[$name]=$!
-  port=$((port + 1))
-done
-for _ in $(seq 100); do
-  [ "$(vesta -node desk --json peers 2>/dev/null | grep -o '"link":"up"' | wc -l)" -eq 1 ] && break
-  sleep 0.1
-done
-sleep 1
+bench_desk_pi4 build
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
 echo
@@ -119,7 +94,7 @@ python3 -c "import sys; a, b = (float(x.split()[0]) for x in sys.argv[1].split('
 echo
 echo "fan-out scale, desk + pi4 (--each-from FILE of N lines, command true):"
 vestad_fds() { ls "/proc/$1/fd" | wc -l; }
-desk_pid=${vestad_pid[desk]}
+desk_pid=${bench_pid[desk]}
 for n in 1000 10000; do
   seq "$n" >"$work/args-$n"
   before=$(vestad_fds "$desk_pid")
