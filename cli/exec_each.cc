@@ -201,7 +201,12 @@ int commandExecEach(Client& c, const CliOptions& o) {
     if (!again.empty() && !again.front().plan.avoid().empty()) return false;
     return takeTask(t);
   };
-  size_t commandsInFlight = 0;
+  // Commands submitted and not yet ended: a batch counts its commands.
+  auto commandsInFlight = [&] {
+    size_t n = 0;
+    for (auto& r : running) n += std::max<size_t>(r->batch.size(), 1);
+    return n;
+  };
   double firstSubmitted = 0;  // wall clock, seconds
   // Ends the commands of a batch whose job ended: from its records, and for those it has none
   // of, from how the job ended.
@@ -281,7 +286,8 @@ int commandExecEach(Client& c, const CliOptions& o) {
         batchable && meanRuntimeMs < 0 && wallSeconds() - firstSubmitted < kFirstEndsSeconds;
     size_t maxRuns = learning ? std::min(inFlight, kBatchLanes) : inFlight;
     size_t maxCommands = std::max(inFlight, kBatchLanes * nextBatchSize());
-    while (!stopping && running.size() < maxRuns && commandsInFlight < maxCommands && takeTask(t)) {
+    while (!stopping && running.size() < maxRuns && commandsInFlight() < maxCommands &&
+           takeTask(t)) {
       auto run = std::make_unique<Running>();
       run->label = t.arg;
       run->index = t.index;
@@ -294,7 +300,6 @@ int commandExecEach(Client& c, const CliOptions& o) {
       run->startedAt = wallSeconds();
       tl::expected<void, ClientError> submitted;
       if (batchable) {
-        run->framed = true;
         run->batch.push_back({run->index, run->label, run->plan, run->argv});
         std::vector<std::vector<std::string>> rest;
         Task more;
@@ -320,13 +325,12 @@ int commandExecEach(Client& c, const CliOptions& o) {
         for (size_t k = 0; k < n; ++k) {
           ++done;
           ++failed;
-          failures.push_back((run->framed ? run->batch[k].label : run->label) + ": " +
+          failures.push_back((run->batch.empty() ? run->label : run->batch[k].label) + ": " +
                              submitted.error().message);
         }
         if (submitted.error().code == kExitUnreachable) return reportError(o, submitted.error());
         continue;
       }
-      commandsInFlight += std::max<size_t>(run->batch.size(), 1);
       byPath[run->path] = run.get();
       running.push_back(std::move(run));
     }
@@ -341,8 +345,7 @@ int commandExecEach(Client& c, const CliOptions& o) {
         continue;
       }
       api::JobInfo j = finalProperties(c, r);
-      commandsInFlight -= std::max<size_t>(r.batch.size(), 1);
-      if (r.framed) {
+      if (!r.batch.empty()) {
         endBatch(r, j, stopping);
       } else {
         int code = exitCodeOf(j);

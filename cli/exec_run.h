@@ -47,15 +47,15 @@ struct Running {
   std::vector<std::string> argv;
   double startedAt = 0;  // wall clock, seconds
   uint64_t sent = 0;     // bytes of its --put files
-  // --each of short commands: a batch (lib/batch_stream.h), its stdout their records. Each
-  // command's argument, number, attempts and argv; the one above is the first's.
+  // --each of short commands: a batch (lib/batch_stream.h), its stdout their records, when
+  // `batch` is not empty. Each command's argument, number, attempts and argv; the one above is
+  // the first's.
   struct BatchItem {
     size_t index = 0;
     std::string label;
     RetryPlan plan;
     std::vector<std::string> argv;
   };
-  bool framed = false;
   std::vector<BatchItem> batch;
   bool open() const { return fds[0] || fds[1] || fds[2]; }
   ~Running() {
